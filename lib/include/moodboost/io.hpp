@@ -1,0 +1,60 @@
+/// \file io.hpp
+/// File helpers every module uses: whole-file reads with a size limit, and atomic writes
+/// (temporary file in the target directory + fsync + rename), so that an interrupted run never
+/// leaves a half-written output behind.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace moodboost {
+
+/// Default limit on the size of a single input file read whole (16 MiB).
+inline constexpr std::uintmax_t kDefaultMaxFileBytes = 16u * 1024u * 1024u;
+
+/// Reads a whole file into a string. Throws IoError when the file cannot be opened or read, or
+/// when it is larger than \p max_bytes ("file is 20971520 bytes, over the 16777216-byte limit").
+std::string read_file(const std::filesystem::path& path,
+                      std::uintmax_t max_bytes = kDefaultMaxFileBytes);
+
+/// A file written atomically: data goes to "<dir>/.<name>.tmp-<random>" and becomes visible
+/// under its final name only on commit() (fsync, then rename over any older file). Destroying an
+/// uncommitted AtomicFile removes the temporary file, so readers never see a partial output.
+class AtomicFile {
+ public:
+  /// Opens the temporary file beside \p path. Creates missing parent directories.
+  /// Throws IoError when the directory is not writable.
+  explicit AtomicFile(std::filesystem::path path);
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  ~AtomicFile();
+
+  /// Appends bytes. Throws IoError on a write failure (disk full, ...).
+  void write(const void* data, std::size_t size);
+  /// Appends text.
+  void write(std::string_view text) { write(text.data(), text.size()); }
+  /// Flushes, fsyncs and renames onto the final path. Throws IoError on failure.
+  void commit();
+
+  /// The final path.
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  void flush_buffer();
+
+  std::filesystem::path path_;
+  std::filesystem::path temp_path_;
+  int fd_ = -1;
+  std::string buffer_;
+  bool committed_ = false;
+};
+
+/// Writes \p content to \p path atomically (see AtomicFile).
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+}  // namespace moodboost

@@ -1,0 +1,135 @@
+#include "moodboost/io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <system_error>
+
+#include "moodboost/error.hpp"
+
+namespace moodboost {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Random suffix so that concurrent writers of the same output never share a temporary file.
+std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(8, 'x');
+  for (auto& c : out) c = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+  return out;
+}
+
+constexpr std::size_t kWriteBufferBytes = 1u << 20;
+
+}  // namespace
+
+std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw IoError(path, "cannot open: " + errno_text(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw IoError(path, "cannot stat: " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, expected a file");
+  const auto size = static_cast<std::uintmax_t>(st.st_size);
+  if (size > max_bytes) {
+    throw IoError(path, "file is " + std::to_string(size) + " bytes, over the " +
+                            std::to_string(max_bytes) + "-byte limit");
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw IoError(path, "read failed: " + errno_text(errno));
+    }
+    if (n == 0) break;  // the file shrank while we read it
+    done += static_cast<std::size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
+  const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw IoError(dir, "cannot create directory: " + ec.message());
+  temp_path_ = dir / ("." + path_.filename().string() + ".tmp-" + random_suffix());
+  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw IoError(path_, "cannot create temporary file: " + errno_text(errno));
+  buffer_.reserve(kWriteBufferBytes);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_path_(std::move(other.temp_path_)),
+      fd_(other.fd_),
+      buffer_(std::move(other.buffer_)),
+      committed_(other.committed_) {
+  other.fd_ = -1;
+  other.committed_ = true;
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+void AtomicFile::flush_buffer() {
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw IoError(path_, "write failed: " + errno_text(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+}
+
+void AtomicFile::write(const void* data, std::size_t size) {
+  if (fd_ < 0) throw IoError(path_, "write after commit");
+  const auto* bytes = static_cast<const char*>(data);
+  if (buffer_.size() + size > kWriteBufferBytes) flush_buffer();
+  if (size >= kWriteBufferBytes) {
+    buffer_.assign(bytes, size);
+    flush_buffer();
+    return;
+  }
+  buffer_.append(bytes, size);
+}
+
+void AtomicFile::commit() {
+  if (fd_ < 0) throw IoError(path_, "commit called twice");
+  flush_buffer();
+  if (::fsync(fd_) != 0) throw IoError(path_, "fsync failed: " + errno_text(errno));
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    throw IoError(path_, "close failed: " + errno_text(errno));
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    throw IoError(path_, "cannot rename temporary file into place: " + errno_text(errno));
+  }
+  committed_ = true;
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+  AtomicFile file(path);
+  file.write(content);
+  file.commit();
+}
+
+}  // namespace moodboost
