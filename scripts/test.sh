@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The one command that builds moodboost and runs every test (README.md; .ci/run calls exactly this):
+#   1. installs missing Debian packages (scripts/install-deps.sh --test),
+#   2. builds with warnings as errors and runs the Catch2 suite through ctest,
+#   3. rebuilds with AddressSanitizer + UBSan and runs the whole suite again,
+#   4. builds the libFuzzer harnesses with clang and runs each for FUZZ_SECONDS (default 30),
+#   5. checks formatting of the sources with clang-format.
+# Options: --quick runs step 2 only (for development). Build trees go to build-ci*/ (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+jobs="${MOODBOOST_JOBS:-2}"
+fuzz_seconds="${FUZZ_SECONDS:-30}"
+export MOODBOOST_NO_PROGRESS=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing missing packages"
+scripts/install-deps.sh --test
+
+step "build (Release, warnings as errors)"
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DMOODBOOST_WERROR=ON >/dev/null
+cmake --build build-ci -j "$jobs"
+step "tests"
+(cd build-ci && ctest --output-on-failure -j "$jobs")
+[[ $quick -eq 1 ]] && exit 0
+
+step "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+      -DMOODBOOST_SANITIZE=ON -DMOODBOOST_BUILD_BENCH=OFF -DMOODBOOST_WERROR=ON >/dev/null
+cmake --build build-ci-asan -j "$jobs"
+step "tests under ASan + UBSan"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp"
+(cd build-ci-asan && ctest --output-on-failure -j "$jobs")
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+if [[ -d tests/fuzz ]]; then
+  step "fuzz harnesses (clang, libFuzzer + ASan + UBSan), ${fuzz_seconds}s each"
+  scripts/fuzz.sh "$fuzz_seconds"
+fi
+
+step "formatting (clang-format --dry-run)"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+step "all tests passed"
