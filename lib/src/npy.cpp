@@ -248,8 +248,11 @@ void write_matrix(const fs::path& file, NpyDtype dtype, const Eigen::Ref<const M
                                          static_cast<std::size_t>(m.cols())};
   AtomicFile out(file);
   out.write(npy_header(dtype, shape));
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    out.write(m.row(r).data(), static_cast<std::size_t>(m.cols()) * sizeof(T));
+  const std::size_t row_bytes = static_cast<std::size_t>(m.cols()) * sizeof(T);
+  if (m.outerStride() == m.cols()) {  // contiguous: one write
+    if (m.size() > 0) out.write(m.data(), row_bytes * static_cast<std::size_t>(m.rows()));
+  } else {
+    for (Eigen::Index r = 0; r < m.rows(); ++r) out.write(m.row(r).data(), row_bytes);
   }
   out.commit();
 }
