@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0 through CLI11; every other parse error is a usage error.
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
   }
 
   const CLI::App* chosen = app.get_subcommands().front();
