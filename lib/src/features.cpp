@@ -52,9 +52,12 @@ bool glob_match(const std::string& pattern, const std::string& text) {
   return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
 
-bool matches_any(const std::vector<std::string>& patterns, const std::string& column, const std::string& field) {
+// A pattern matches a column when it matches its name, its field's name or its descriptor's
+// ("lowlevel.mfcc.cov.3.7", "lowlevel.mfcc.cov", "lowlevel.mfcc").
+bool matches_any(const std::vector<std::string>& patterns, const Column& column, const std::string& field) {
+  const std::string descriptor = column.section + "." + column.descriptor;
   return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return glob_match(p, column) || glob_match(p, field);
+    return glob_match(p, column.name) || glob_match(p, field) || glob_match(p, descriptor);
   });
 }
 
@@ -120,77 +123,127 @@ class FirstError {
   std::atomic<bool> failed_{false};
 };
 
-// Parses files[i] into row i of \p matrix (already sized rows x schema.size()).
-PassResult parse_pass(const fs::path& dir, const std::vector<std::string>& files, const FeatureSchema& schema,
-                      const FeatureOptions& options, int threads, FeatureMatrix& matrix, bool discovering) {
-  const detail::CompiledSchema compiled(schema);
-  const auto n = static_cast<std::ptrdiff_t>(files.size());
-  const auto cols = static_cast<std::size_t>(matrix.cols());
-  PassResult total;
-  total.stamps.resize(files.size());
+// Files handed to a worker at a time: small enough to balance the threads, large enough that the
+// shared counter is not contended.
+constexpr std::size_t kFilesPerClaim = 8;
+
+// Reads every file of \p files on \p threads OpenMP threads, each with its own buffer and state:
+// make_state() once per thread, work(state, i, buffer, stamp) per file, merge(state) once per
+// thread (serialised). Files are claimed from a shared counter (a dynamic schedule without a
+// worksharing construct, so a thread that fails early cannot leave the others waiting). The
+// exception of the lowest file index is rethrown after the parallel region; none escapes it.
+template <typename MakeState, typename Work, typename Merge>
+void for_each_file(const detail::Directory& dir, const std::vector<std::string>& files, int threads,
+                   std::uintmax_t max_file_bytes, const ProgressFn& progress, MakeState make_state, Work work,
+                   Merge merge) {
   FirstError error;
+  std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex merge_mutex;
-
+  const std::size_t n = files.size();
 #pragma omp parallel num_threads(threads)
   {
-    PassResult local;
     try {
-      detail::RowParser parser(compiled, options.non_finite, options.shape_mismatch);
+      auto state = make_state();
       detail::FileBuffer buffer;
-      detail::RowResult row_result;
-#pragma omp for schedule(dynamic, 8) nowait
-      for (std::ptrdiff_t i = 0; i < n; ++i) {
-        if (error.failed()) continue;
-        try {
-          const auto row = static_cast<std::size_t>(i);
-          total.stamps[row] = buffer.read(dir / files[row], options.max_file_bytes);
-          float* out = matrix.data() + row * cols;
-          parser.parse(buffer, files[row], out, row_result);
-          ++local.files;
-          local.bytes += buffer.size();
-          local.nonfinite += row_result.nonfinite_values;
-          local.mismatches += row_result.shape_mismatches;
-          local.nan_cells += static_cast<std::size_t>(std::count_if(out, out + cols, [](float v) { return std::isnan(v); }));
-          if (!row_result.unknown_fields.empty()) {
-            auto& names = row_result.unknown_fields;
-            std::sort(names.begin(), names.end());
-            names.erase(std::unique(names.begin(), names.end()), names.end());
-            for (const auto& name : names) ++local.unknown[name];
-            if (discovering && row_result.new_section_fields) local.rows_with_new_fields.push_back(row);
+      for (;;) {
+        const std::size_t begin = next.fetch_add(kFilesPerClaim, std::memory_order_relaxed);
+        if (begin >= n || error.failed()) break;
+        const std::size_t end = std::min(n, begin + kFilesPerClaim);
+        for (std::size_t i = begin; i < end; ++i) {
+          try {
+            const detail::FileStamp stamp = buffer.read(dir, files[i], max_file_bytes);
+            work(state, i, buffer, stamp);
+          } catch (...) {
+            error.record(i, std::current_exception());
+            break;
           }
-          const std::size_t finished = done.fetch_add(1, std::memory_order_relaxed) + 1;
-          if (options.progress && (finished % 64 == 0 || finished == files.size())) {
-            options.progress(finished, files.size());
-          }
-        } catch (...) {
-          error.record(static_cast<std::size_t>(i), std::current_exception());
         }
+        const std::size_t finished = done.fetch_add(end - begin, std::memory_order_relaxed) + (end - begin);
+        if (progress && (finished % 64 < kFilesPerClaim || finished == n)) progress(finished, n);
       }
+      std::lock_guard lock(merge_mutex);
+      merge(state);
     } catch (...) {
       error.record(0, std::current_exception());  // per-thread setup failed (out of memory)
     }
-    std::lock_guard lock(merge_mutex);
-    total.files += local.files;
-    total.bytes += local.bytes;
-    total.nonfinite += local.nonfinite;
-    total.mismatches += local.mismatches;
-    total.nan_cells += local.nan_cells;
-    for (const auto& [name, count] : local.unknown) total.unknown[name] += count;
-    total.rows_with_new_fields.insert(total.rows_with_new_fields.end(), local.rows_with_new_fields.begin(),
-                                      local.rows_with_new_fields.end());
   }
   error.rethrow();
+}
+
+// Parses files[i] into row i of \p matrix (already sized rows x schema.size()).
+PassResult parse_pass(const detail::Directory& dir, const std::vector<std::string>& files, const FeatureSchema& schema,
+                      const FeatureOptions& options, int threads, FeatureMatrix& matrix, bool discovering) {
+  const detail::CompiledSchema compiled(schema);
+  const auto cols = static_cast<std::size_t>(matrix.cols());
+  PassResult total;
+  total.stamps.resize(files.size());
+  struct State {
+    State(const detail::CompiledSchema& c, const FeatureOptions& o) : parser(c, o.non_finite, o.shape_mismatch) {}
+    detail::RowParser parser;
+    detail::RowResult row;
+    PassResult found;
+  };
+  for_each_file(
+      dir, files, threads, options.max_file_bytes, options.progress,
+      [&] { return std::make_unique<State>(compiled, options); },
+      [&](std::unique_ptr<State>& s, std::size_t i, detail::FileBuffer& buffer, const detail::FileStamp& stamp) {
+        total.stamps[i] = stamp;
+        float* out = matrix.data() + i * cols;
+        s->parser.parse(buffer, files[i], out, s->row);
+        PassResult& local = s->found;
+        ++local.files;
+        local.bytes += buffer.size();
+        local.nonfinite += s->row.nonfinite_values;
+        local.mismatches += s->row.shape_mismatches;
+        local.nan_cells += static_cast<std::size_t>(std::count_if(out, out + cols, [](float v) { return std::isnan(v); }));
+        if (!s->row.unknown_fields.empty()) {
+          auto& names = s->row.unknown_fields;
+          std::sort(names.begin(), names.end());
+          names.erase(std::unique(names.begin(), names.end()), names.end());
+          for (const auto& name : names) ++local.unknown[name];
+          if (discovering && s->row.new_section_fields) local.rows_with_new_fields.push_back(i);
+        }
+      },
+      [&](std::unique_ptr<State>& s) {
+        const PassResult& local = s->found;
+        total.files += local.files;
+        total.bytes += local.bytes;
+        total.nonfinite += local.nonfinite;
+        total.mismatches += local.mismatches;
+        total.nan_cells += local.nan_cells;
+        for (const auto& [name, count] : local.unknown) total.unknown[name] += count;
+        total.rows_with_new_fields.insert(total.rows_with_new_fields.end(), local.rows_with_new_fields.begin(),
+                                          local.rows_with_new_fields.end());
+      });
   std::sort(total.rows_with_new_fields.begin(), total.rows_with_new_fields.end());
   return total;
 }
 
+// The stamp of every file (size kMissingSize when it does not exist), on \p threads threads.
+std::vector<detail::FileStamp> stat_files(const detail::Directory& dir, const std::vector<std::string>& files,
+                                          int threads) {
+  std::vector<detail::FileStamp> stamps(files.size());
+  FirstError error;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(files.size()); ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    try {
+      if (!dir.stat(files[k], stamps[k])) stamps[k] = detail::FileStamp{detail::CacheKey::kMissingSize, 0};
+    } catch (...) {
+      error.record(k, std::current_exception());
+    }
+  }
+  error.rethrow();
+  return stamps;
+}
+
 // Adds the fields of files[rows[k]] to \p fields.
-void discover_from(const fs::path& dir, const std::vector<std::string>& files, const std::vector<std::size_t>& rows,
+void discover_from(const detail::Directory& dir, const std::vector<std::string>& files, const std::vector<std::size_t>& rows,
                    const FeatureOptions& options, detail::FieldUnion& fields) {
   detail::FileBuffer buffer;
   for (const std::size_t r : rows) {
-    buffer.read(dir / files[r], options.max_file_bytes);
+    buffer.read(dir, files[r], options.max_file_bytes);
     auto found = detail::collect_fields(buffer, files[r]);
     fields.add(found, files[r]);
   }
@@ -235,9 +288,10 @@ detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::stri
                                 const std::vector<std::string>& row_ids, const FeatureOptions& options,
                                 const FeatureSchema* schema, const std::vector<detail::FileStamp>& stamps) {
   detail::CacheKey key;
+  const std::string canonical = fs::weakly_canonical(dir).string();
+  const std::string schema_text = schema != nullptr ? schema->to_json() : std::string("(discovered)");
   for (int k = 0; k < 2; ++k) {
     detail::Hash64 h(static_cast<std::uint64_t>(k) + 1);
-    const std::string canonical = fs::weakly_canonical(dir).string();
     h.update_value(canonical.size());
     h.update(canonical);
     for (const auto* list : {&relpaths, &row_ids}) {
@@ -247,7 +301,6 @@ detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::stri
         h.update(s);
       }
     }
-    const std::string schema_text = schema != nullptr ? schema->to_json() : std::string("(discovered)");
     h.update(schema_text);
     key.list_digest[k] = h.digest();
   }
@@ -341,8 +394,8 @@ FeatureSchema select_columns(std::vector<FeatureField> fields, const FeatureOpti
         if (glob_match(pattern, field_name)) return false;
       }
     }
-    if (!options.include.empty() && !matches_any(options.include, c.name, field_name)) return false;
-    return !matches_any(options.exclude, c.name, field_name);
+    if (!options.include.empty() && !matches_any(options.include, c, field_name)) return false;
+    return !matches_any(options.exclude, c, field_name);
   });
   if (selected.size() == 0) {
     throw InvalidArgument("the column options leave no feature column (of " + std::to_string(all.size()) + ")");
@@ -373,6 +426,20 @@ std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema&
   return row;
 }
 
+std::uintmax_t parse_files_noop(const fs::path& features_dir, const std::vector<std::string>& relpaths,
+                                int threads, std::uintmax_t max_file_bytes) {
+  std::uintmax_t total = 0;
+  const detail::Directory dir(features_dir);
+  for_each_file(
+      dir, relpaths, resolve_threads(threads), max_file_bytes, ProgressFn{}, [] { return std::uintmax_t{0}; },
+      [&](std::uintmax_t& bytes, std::size_t i, detail::FileBuffer& buffer, const detail::FileStamp&) {
+        detail::parse_noop(buffer, relpaths[i]);
+        bytes += buffer.size();
+      },
+      [&](const std::uintmax_t& bytes) { total += bytes; });
+  return total;
+}
+
 LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std::string>& relpaths,
                              const std::vector<std::string>& row_ids, const FeatureOptions& options,
                              const FeatureSchema* schema) {
@@ -383,8 +450,8 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   }
   if (relpaths.empty()) throw DataError("no feature files requested");
   const int threads = resolve_threads(options.threads);
+  const detail::Directory dir(features_dir);
   std::error_code ec;
-  if (!fs::is_directory(features_dir, ec)) throw IoError(features_dir, "not a directory (the features directory)");
 
   LoadedFeatures out;
   LoadReport& report = out.report;
@@ -393,12 +460,11 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
 
   // Which files exist (and their stamps, the cache key).
-  std::vector<detail::FileStamp> stamps(relpaths.size());
+  const std::vector<detail::FileStamp> stamps = stat_files(dir, relpaths, threads);
   for (std::size_t i = 0; i < relpaths.size(); ++i) {
-    if (detail::stat_file(features_dir / relpaths[i], stamps[i])) {
+    if (stamps[i].size != detail::CacheKey::kMissingSize) {
       out.kept_rows.push_back(i);
     } else {
-      stamps[i] = detail::FileStamp{detail::CacheKey::kMissingSize, 0};
       if (report.missing_examples.size() < kMissingExamples) report.missing_examples.push_back(relpaths[i]);
       ++report.files_missing;
     }
@@ -421,7 +487,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     key = make_cache_key(features_dir, relpaths, row_ids, options, schema, stamps);
     report.cache_file = options.cache_dir / key.file_name();
     detail::CacheEntry entry;
-    const detail::CacheLookup lookup = detail::read_cache(report.cache_file, key, entry);
+    const detail::CacheLookup lookup = detail::read_cache(report.cache_file, key, entry, threads);
     report.cache = lookup.status;
     report.cache_detail = lookup.detail;
     if (lookup.status == CacheStatus::kHit && entry.kept_rows == out.kept_rows) {
@@ -454,7 +520,8 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   if (schema != nullptr) {
     out.schema = *schema;
     out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
-    pass = parse_pass(features_dir, files, out.schema, options, threads, out.matrix, false);
+    detail::advise_huge_pages(out.matrix.data(), static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
+    pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, false);
   } else {
     // Discovery: a sample first; then, if the full pass meets fields the sample lacked, their
     // files are added and everything is parsed again with the complete schema.
@@ -463,16 +530,17 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     const std::size_t k = std::min(kDiscoverySample, files.size());
     for (std::size_t j = 0; j < k; ++j) sample.push_back(k == 1 ? 0 : j * (files.size() - 1) / (k - 1));
     sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
-    discover_from(features_dir, files, sample, options, fields);
+    discover_from(dir, files, sample, options, fields);
     report.discovery_files = sample.size();
     for (int round = 0;; ++round) {
       out.schema = select_columns(fields.fields(), options);
       out.matrix.resize(0, 0);  // free before allocating the new width
       out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
-      pass = parse_pass(features_dir, files, out.schema, options, threads, out.matrix, true);
+      detail::advise_huge_pages(out.matrix.data(), static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
+      pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, true);
       if (pass.rows_with_new_fields.empty()) break;
       if (round > 0) throw Error("feature schema discovery did not converge");  // cannot happen
-      discover_from(features_dir, files, pass.rows_with_new_fields, options, fields);
+      discover_from(dir, files, pass.rows_with_new_fields, options, fields);
       report.discovery_files += pass.rows_with_new_fields.size();
       report.schema_rediscovered = true;
       report.files_parsed += pass.files;

@@ -12,8 +12,10 @@
 ///   raw Essentia writes (`nan`, `-nan`, `inf`, `-inf`, invalid JSON) and the ones Python writes
 ///   (`NaN`, `Infinity`, `-Infinity`) are read as NaN / +-infinity, or rejected
 ///   (NonFinitePolicy::kReject).
-/// - Categorical strings are one-hot over fixed vocabularies (kKeyVocabulary, kScaleVocabulary). A
-///   value outside the vocabulary is an error (ParseError naming the file, the JSON pointer and
+/// - Categorical strings are one-hot over fixed vocabularies (kKeyVocabulary, kScaleVocabulary).
+///   Flat spellings, which Essentia's newer key profiles write (`"key_temperley": {"key": "Ab"}` in
+///   the music-2.0 sample), count as their sharp equivalent (Ab = G#, Bb = A#, Db = C#, Eb = D#,
+///   Gb = F#; also Cb = B, Fb = E). A value outside the vocabulary is an error (ParseError naming the file, the JSON pointer and
 ///   the value), or, with ShapePolicy::kMissing, leaves the field's one-hot columns NaN (missing),
 ///   like any other malformed field.
 /// - Errors name the file relative to the features directory and the place in it:
@@ -76,7 +78,8 @@ struct FeatureOptions {
   bool basic_preset = false;
   /// Glob patterns (fnmatch(3): `*`, `?`, `[...]`; `*` also matches '.'). When non-empty, only the
   /// columns matching one of them are kept. A pattern matches a column when it matches the
-  /// column's name (`lowlevel.mfcc.cov.3.7`) or its field's name (`lowlevel.mfcc.cov`).
+  /// column's name (`lowlevel.mfcc.cov.3.7`), its field's name (`lowlevel.mfcc.cov`) or its
+  /// descriptor's name (`lowlevel.mfcc`).
   std::vector<std::string> include;
   /// Glob patterns of columns to drop (applied after `include`), e.g. "*.dvar*".
   std::vector<std::string> exclude;
@@ -211,5 +214,13 @@ struct RowCounts {
 std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema& schema,
                                      const FeatureOptions& options,
                                      const std::filesystem::path& file, RowCounts* counts = nullptr);
+
+/// Benchmark support (bench/bench_loader): reads and parses \p relpaths exactly as load_features()
+/// does (same threads, file claiming, read buffers and RapidJSON flags) but with a SAX handler that
+/// does nothing, i.e. the throughput ceiling of the loader. Returns the bytes parsed. Throws
+/// IoError and ParseError (malformed JSON).
+std::uintmax_t parse_files_noop(const std::filesystem::path& features_dir,
+                                const std::vector<std::string>& relpaths, int threads,
+                                std::uintmax_t max_file_bytes = kDefaultMaxFileBytes);
 
 }  // namespace moodboost

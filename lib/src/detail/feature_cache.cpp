@@ -1,6 +1,10 @@
 #include "detail/feature_cache.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 
 #include <cerrno>
 #include <cstdio>
@@ -18,7 +22,9 @@ constexpr char kMagic[8] = {'M', 'B', 'F', 'E', 'A', 'T', 'C', '\0'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::uint64_t kChecksumSeed = 0x6d6f6f64626f6f73ULL;  // "moodboos"
 constexpr std::size_t kAlign = 64;
-constexpr std::size_t kChunkBytes = 256 * 1024;
+// The matrix is checksummed in blocks, so that a reader can read and check them in parallel.
+constexpr std::size_t kBlockBytes = 4 * 1024 * 1024;
+constexpr std::size_t kWriteBytes = 256 * 1024;
 // Upper bound for any string in the header: a sanity check against corrupted lengths.
 constexpr std::uint64_t kMaxStringBytes = 64ULL << 20;
 
@@ -121,6 +127,22 @@ std::string describe_change(const std::string& relpath, const FileStamp& was, co
   return relpath + " changed (modification time)";
 }
 
+std::size_t block_count(std::uint64_t bytes) {
+  return static_cast<std::size_t>((bytes + kBlockBytes - 1) / kBlockBytes);
+}
+
+bool pread_all(int fd, char* out, std::uint64_t size, std::uint64_t offset) {
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    size -= static_cast<std::uint64_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
 CacheLookup corrupt(std::string why) { return {CacheStatus::kCorrupt, std::move(why)}; }
 CacheLookup stale(std::string why) { return {CacheStatus::kStale, std::move(why)}; }
 
@@ -132,7 +154,7 @@ std::string CacheKey::file_name() const {
   return std::string("features-") + hex + ".mbfc";
 }
 
-CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry) {
+CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry, int threads) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
     if (errno == ENOENT) return {CacheStatus::kMiss, ""};
@@ -207,16 +229,29 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   }
 
   entry.matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  advise_huge_pages(entry.matrix.data(), data_bytes);
+  // The matrix is read and hashed in blocks, in parallel (pread needs no shared file position).
+  const std::uint64_t header_digest = in.digest();
+  const std::uint64_t data_offset = in.consumed(total);
+  const std::size_t blocks = block_count(data_bytes);
+  std::vector<std::uint64_t> digests(blocks + 1);
+  digests[0] = header_digest;
   auto* data = reinterpret_cast<char*>(entry.matrix.data());
-  for (std::uint64_t done = 0; done < data_bytes;) {
-    const std::uint64_t chunk = std::min<std::uint64_t>(kChunkBytes, data_bytes - done);
-    if (!in.bytes(data + done, chunk)) return corrupt("truncated matrix");
-    done += chunk;
+  const int fd = ::fileno(file.get());
+  std::atomic<bool> short_read{false};
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(blocks); ++b) {
+    const std::uint64_t begin = static_cast<std::uint64_t>(b) * kBlockBytes;
+    const std::uint64_t size = std::min<std::uint64_t>(kBlockBytes, data_bytes - begin);
+    if (!pread_all(fd, data + begin, size, data_offset + begin)) short_read = true;
+    digests[static_cast<std::size_t>(b) + 1] = hash64(data + begin, size, kChecksumSeed);
   }
-  const std::uint64_t expected = in.digest();
   std::uint64_t checksum = 0;
-  if (!in.u64(checksum)) return corrupt("truncated checksum");
-  if (checksum != expected) {
+  if (short_read || !pread_all(fd, reinterpret_cast<char*>(&checksum), sizeof(checksum), data_offset + data_bytes)) {
+    entry.matrix.resize(0, 0);
+    return corrupt("truncated matrix");
+  }
+  if (checksum != hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed)) {
     entry.matrix.resize(0, 0);
     return corrupt("checksum mismatch (the cache file is corrupted)");
   }
@@ -243,20 +278,20 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
   put_u64(head, static_cast<std::uint64_t>(entry.matrix.cols()));
   head.append((kAlign - head.size() % kAlign) % kAlign, '\0');
 
-  Hash64 hash(kChecksumSeed);
+  std::vector<std::uint64_t> digests{hash64(head.data(), head.size(), kChecksumSeed)};
   AtomicFile out(path);
-  hash.update(head);
   out.write(head);
-  // In chunks, so that the matrix is never copied whole into a write buffer.
   const auto* data = reinterpret_cast<const char*>(entry.matrix.data());
   const std::size_t bytes = static_cast<std::size_t>(entry.matrix.size()) * sizeof(float);
-  for (std::size_t done = 0; done < bytes;) {
-    const std::size_t chunk = std::min(kChunkBytes, bytes - done);
-    hash.update(data + done, chunk);
-    out.write(data + done, chunk);
-    done += chunk;
+  for (std::size_t begin = 0; begin < bytes; begin += kBlockBytes) {
+    const std::size_t size = std::min(kBlockBytes, bytes - begin);
+    digests.push_back(hash64(data + begin, size, kChecksumSeed));
+    // In pieces, so that the matrix is never copied whole into a write buffer.
+    for (std::size_t done = 0; done < size; done += kWriteBytes) {
+      out.write(data + begin + done, std::min(kWriteBytes, size - done));
+    }
   }
-  const std::uint64_t checksum = hash.digest();
+  const std::uint64_t checksum = hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed);
   out.write(&checksum, sizeof(checksum));
   out.commit();
 }

@@ -114,6 +114,15 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
                        " (at \"" + excerpt + "\")");
 }
 
+// The sharp spelling of a flat key name ("Ab" -> "G#", "Cb" -> "B"); empty for anything else.
+// Essentia's key estimators mostly write sharps, but some profiles write flats (the music-2.0
+// sample has "key_temperley": {"key": "Ab"}).
+std::string sharp_spelling(std::string_view key) {
+  if (key.size() != 2 || key[1] != 'b' || key[0] < 'A' || key[0] > 'G') return {};
+  static constexpr const char* kBelow[] = {"G#", "A#", "B", "C#", "D#", "E", "F#"};  // below A..G
+  return kBelow[key[0] - 'A'];
+}
+
 bool is_delimiter(char c) {
   return c == '\0' || c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -366,7 +375,8 @@ class RowParser::Handler {
     if (n.kind != FieldKind::kCategory || n.field == CompiledSchema::kNone) return value_mismatch(id, "a string");
     const auto& vocabulary = s_.schema().fields()[n.field].vocabulary;
     const std::string_view value(str, size);
-    const auto it = std::find(vocabulary.begin(), vocabulary.end(), value);
+    auto it = std::find(vocabulary.begin(), vocabulary.end(), value);
+    if (it == vocabulary.end()) it = std::find(vocabulary.begin(), vocabulary.end(), sharp_spelling(value));
     if (it == vocabulary.end()) {
       std::string expected;
       for (const auto& v : vocabulary) expected += " " + v;
@@ -446,6 +456,7 @@ class RowParser::Handler {
       return value_mismatch(id, "an array") && start_skip();
     }
     leaf_ = id;
+    leaf_node_ = &n;
     leaf_depth_ = depth_;
     level_ = 1;
     index_ = row_index_ = 0;
@@ -457,7 +468,7 @@ class RowParser::Handler {
   bool EndArray(rapidjson::SizeType /*elements*/) {
     if (skip_base_ != 0) return leave_skipped();
     --depth_;
-    const auto& n = s_.node(leaf_);
+    const auto& n = *leaf_node_;
     if (level_ == 2) {
       level_ = 1;
       if (index_ != n.cols) {
@@ -520,7 +531,7 @@ class RowParser::Handler {
 
   // A number (or null, count_non_finite = false) inside the current field's array.
   bool array_value(double v, bool count_non_finite) {
-    const auto& n = s_.node(leaf_);
+    const auto& n = *leaf_node_;
     if (n.kind == FieldKind::kMatrix && level_ == 1) return array_mismatch("a number");
     if (count_non_finite && !std::isfinite(v)) {
       const std::string at = level_ == 2 ? std::to_string(row_index_) + "/" + std::to_string(index_)
@@ -659,6 +670,7 @@ class RowParser::Handler {
   std::uint32_t top_ = 0;
 
   std::uint32_t leaf_ = CompiledSchema::kNone;  // the vector/matrix/sequence field being read
+  const CompiledSchema::Node* leaf_node_ = nullptr;
   std::uint32_t leaf_depth_ = 0;
   std::uint32_t level_ = 0;  // 1: in the field's array, 2: in a matrix row
   std::uint32_t index_ = 0;
