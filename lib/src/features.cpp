@@ -238,6 +238,26 @@ std::vector<detail::FileStamp> stat_files(const detail::Directory& dir, const st
   return stamps;
 }
 
+// During discovery a shape error in the full pass means two files disagree: name the file whose
+// shape the schema took ("01/1.json: /lowlevel/mfcc/mean: expected 2 numbers, found 3 (the shape
+// seen in 00/0.json)").
+ParseError with_shape_origin(const ParseError& e, const detail::FieldUnion& fields) {
+  std::vector<std::string> path;
+  std::string_view rest = e.place();
+  std::string origin;
+  while (rest.size() > 1 && rest[0] == '/') {
+    rest.remove_prefix(1);
+    const auto slash = rest.find('/');
+    path.emplace_back(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (const std::string& file = fields.first_file(path); !file.empty()) origin = file;
+  }
+  const std::string what = e.what();
+  const std::string prefix = e.file().string() + ": " + e.place() + ": ";
+  if (origin.empty() || what.rfind(prefix, 0) != 0) return e;
+  return ParseError(e.file(), e.place(), what.substr(prefix.size()) + " (the shape seen in " + origin + ")");
+}
+
 // Adds the fields of files[rows[k]] to \p fields.
 void discover_from(const detail::Directory& dir, const std::vector<std::string>& files, const std::vector<std::size_t>& rows,
                    const FeatureOptions& options, detail::FieldUnion& fields) {
@@ -537,11 +557,19 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       out.matrix.resize(0, 0);  // free before allocating the new width
       out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
       detail::advise_huge_pages(out.matrix.data(), static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
-      pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, true);
+      try {
+        pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, true);
+      } catch (const ParseError& e) {
+        throw with_shape_origin(e, fields);
+      }
       if (pass.rows_with_new_fields.empty()) break;
-      if (round > 0) throw Error("feature schema discovery did not converge");  // cannot happen
+      // The files with unknown keys: their fields join the schema. Keys whose values give no field
+      // (only null) stay unknown; when nothing new is found, this pass stands.
+      const std::size_t known = fields.size();
       discover_from(dir, files, pass.rows_with_new_fields, options, fields);
       report.discovery_files += pass.rows_with_new_fields.size();
+      if (fields.size() == known) break;
+      if (round > 0) throw Error("feature schema discovery did not converge");  // cannot happen
       report.schema_rediscovered = true;
       report.files_parsed += pass.files;
       report.bytes_parsed += pass.bytes;

@@ -142,6 +142,7 @@ class FieldUnion {
   /// The file a field was first seen in ("" when unknown).
   [[nodiscard]] const std::string& first_file(const std::vector<std::string>& path) const;
   [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
 
  private:
   struct Seen {
