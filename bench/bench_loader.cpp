@@ -18,6 +18,7 @@
 // mode): VmHWM from /proc/self/status against the final matrix size (target <= 1.3x).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,7 +49,9 @@ struct Files {
 Files g_files;
 FeatureSchema g_schema;
 fs::path g_cache_dir;
-std::map<std::string, std::vector<double>> g_seconds;  // benchmark name -> seconds per iteration
+// Benchmark name -> wall seconds and process CPU seconds (user + system, all threads) per run.
+std::map<std::string, std::vector<double>> g_seconds;
+std::map<std::string, std::vector<double>> g_cpu_seconds;
 
 // Every NN/<id>.json under \p dir, sorted.
 Files list_files(const fs::path& dir) {
@@ -70,9 +73,12 @@ fs::path self_path() { return fs::read_symlink("/proc/self/exe"); }
 // The features directory: --features, $MOODBOOST_BENCH_FEATURES, or a generated synthetic set.
 fs::path resolve_features(const std::string& flag) {
   if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("MOODBOOST_BENCH_FEATURES"); env != nullptr && *env != '\0') return env;
+  if (const char* env = std::getenv("MOODBOOST_BENCH_FEATURES"); env != nullptr && *env != '\0')
+    return env;
   const fs::path out = fs::temp_directory_path() / "moodboost-bench-synth";
-  auto features_of = [](const fs::path& root) { return fs::is_directory(root / "features") ? root / "features" : root; };
+  auto features_of = [](const fs::path& root) {
+    return fs::is_directory(root / "features") ? root / "features" : root;
+  };
   if (fs::exists(out / ".complete")) return features_of(out);
   const fs::path synth = self_path().parent_path() / "moodboost";
   const std::string cmd = fmt::format("'{}' synth --out '{}'", synth.string(), out.string());
@@ -87,29 +93,48 @@ fs::path resolve_features(const std::string& flag) {
 
 std::vector<std::string> row_ids() { return g_files.relpaths; }
 
-void record(benchmark::State& state, const std::string& name, double seconds) {
-  g_seconds[name].push_back(seconds);
-  state.SetIterationTime(seconds);
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return secs(usage.ru_utime) + secs(usage.ru_stime);
+}
+
+struct Timing {
+  double wall = 0;
+  double cpu = 0;
+};
+
+void record(benchmark::State& state, const std::string& name, Timing t) {
+  g_seconds[name].push_back(t.wall);
+  g_cpu_seconds[name].push_back(t.cpu);
+  state.SetIterationTime(t.wall);
 }
 
 void set_counters(benchmark::State& state) {
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(g_files.bytes));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(g_files.bytes));
   state.counters["files/s"] = benchmark::Counter(static_cast<double>(g_files.relpaths.size()),
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
 template <typename F>
-double timed(F&& f) {
+Timing timed(F&& f) {
+  const double cpu = cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+          cpu_seconds() - cpu};
 }
 
 void bm_ceiling(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
     std::uintmax_t bytes = 0;
-    const double s = timed([&] { bytes = parse_files_noop(g_files.dir, g_files.relpaths, threads); });
+    const Timing s =
+        timed([&] { bytes = parse_files_noop(g_files.dir, g_files.relpaths, threads); });
     benchmark::DoNotOptimize(bytes);
     record(state, fmt::format("ceiling/{}", threads), s);
   }
@@ -122,11 +147,13 @@ void bm_load(benchmark::State& state, bool discover) {
   const auto ids = row_ids();
   for (auto _ : state) {
     LoadedFeatures loaded;
-    const double s = timed([&] {
-      loaded = load_features(g_files.dir, g_files.relpaths, ids, options, discover ? nullptr : &g_schema);
+    const Timing s = timed([&] {
+      loaded = load_features(g_files.dir, g_files.relpaths, ids, options,
+                             discover ? nullptr : &g_schema);
     });
     benchmark::DoNotOptimize(loaded.matrix.data());
-    record(state, fmt::format("{}/{}", discover ? "load_discover" : "load_schema", options.threads), s);
+    record(state, fmt::format("{}/{}", discover ? "load_discover" : "load_schema", options.threads),
+           s);
   }
   set_counters(state);
 }
@@ -139,7 +166,8 @@ void bm_cached_reload(benchmark::State& state) {
   (void)load_features(g_files.dir, g_files.relpaths, ids, options, &g_schema);  // writes the cache
   for (auto _ : state) {
     LoadedFeatures loaded;
-    const double s = timed([&] { loaded = load_features(g_files.dir, g_files.relpaths, ids, options, &g_schema); });
+    const Timing s = timed(
+        [&] { loaded = load_features(g_files.dir, g_files.relpaths, ids, options, &g_schema); });
     if (loaded.report.cache != CacheStatus::kHit) {
       state.SkipWithError("the cache was not used");
       break;
@@ -152,38 +180,47 @@ void bm_cached_reload(benchmark::State& state) {
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : (v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
+  return v.empty()
+             ? 0
+             : (v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
 }
-double best(const std::vector<double>& v) { return v.empty() ? 0 : *std::min_element(v.begin(), v.end()); }
 
 void print_summary() {
   const double n = static_cast<double>(g_files.relpaths.size());
   const double mb = static_cast<double>(g_files.bytes) / 1e6;
-  fmt::print("\n=== bench_loader summary: {} files, {:.1f} MB in {} ===\n", g_files.relpaths.size(), mb,
-             g_files.dir.string());
-  fmt::print("{:<18} {:>7} {:>10} {:>10} {:>9} {:>9}\n", "configuration", "threads", "files/s", "MB/s",
-             "median s", "best s");
+  fmt::print("\n=== bench_loader summary: {} files, {:.1f} MB in {} ===\n", g_files.relpaths.size(),
+             mb, g_files.dir.string());
+  fmt::print("(median of the repetitions; CPU = user + system time of all threads)\n");
+  fmt::print("{:<15} {:>7} {:>9} {:>8} {:>8} {:>8} {:>13}\n", "configuration", "threads", "files/s",
+             "MB/s", "wall s", "CPU s", "files/CPU-s");
   for (const auto& [name, secs] : g_seconds) {
     const double m = median(secs);
+    const double c = median(g_cpu_seconds[name]);
     const auto slash = name.find('/');
-    fmt::print("{:<18} {:>7} {:>10.0f} {:>10.1f} {:>9.3f} {:>9.3f}\n", name.substr(0, slash),
-               slash == std::string::npos ? "-" : name.substr(slash + 1), n / m, mb / m, m, best(secs));
+    fmt::print("{:<15} {:>7} {:>9.0f} {:>8.1f} {:>8.3f} {:>8.3f} {:>13.0f}\n",
+               name.substr(0, slash), slash == std::string::npos ? "-" : name.substr(slash + 1),
+               n / m, mb / m, m, c, n / c);
   }
   for (const int t : {1, 2}) {
-    const double ceiling = median(g_seconds[fmt::format("ceiling/{}", t)]);
+    const auto ceiling = fmt::format("ceiling/{}", t);
     for (const char* kind : {"load_schema", "load_discover"}) {
-      const double load = median(g_seconds[fmt::format("{}/{}", kind, t)]);
-      if (ceiling > 0 && load > 0) {
-        fmt::print("{} at {} thread(s): {:.1f}% of the ceiling's throughput (target >= 75%)\n", kind, t,
-                   100.0 * ceiling / load);
-      }
+      const auto load = fmt::format("{}/{}", kind, t);
+      if (g_seconds[ceiling].empty() || g_seconds[load].empty()) continue;
+      fmt::print(
+          "{} at {} thread(s): {:.1f}% of the ceiling's throughput (target >= 75%); by CPU time "
+          "{:.1f}%\n",
+          kind, t, 100.0 * median(g_seconds[ceiling]) / median(g_seconds[load]),
+          100.0 * median(g_cpu_seconds[ceiling]) / median(g_cpu_seconds[load]));
     }
   }
   const double cached = median(g_seconds["cached_reload"]);
   for (const int t : {1, 2}) {
-    const double parse = median(g_seconds[fmt::format("load_schema/{}", t)]);
-    if (cached > 0 && parse > 0) {
-      fmt::print("cached reload: {:.0f}x faster than parsing on {} thread(s) (target >= 20x)\n", parse / cached, t);
+    for (const char* kind : {"load_schema", "load_discover"}) {
+      const double parse = median(g_seconds[fmt::format("{}/{}", kind, t)]);
+      if (cached > 0 && parse > 0) {
+        fmt::print("cached reload: {:.0f}x faster than {} on {} thread(s) (target >= 20x)\n",
+                   parse / cached, kind, t);
+      }
     }
   }
 }
@@ -194,7 +231,8 @@ long status_kb(const char* field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
+    if (line.rfind(field, 0) == 0)
+      return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
   }
   return -1;
 }
@@ -208,10 +246,11 @@ int run_child(const std::string& mode, int threads, const fs::path& schema_file)
   FeatureSchema schema;
   if (mode != "discover") schema = FeatureSchema::load(schema_file);
   const auto ids = row_ids();
-  const LoadedFeatures loaded =
-      load_features(g_files.dir, g_files.relpaths, ids, options, mode == "discover" ? nullptr : &schema);
+  const LoadedFeatures loaded = load_features(g_files.dir, g_files.relpaths, ids, options,
+                                              mode == "discover" ? nullptr : &schema);
   if (mode == "cached" && loaded.report.cache != CacheStatus::kHit) {
-    std::fprintf(stderr, "bench_loader: expected a cache hit, got %s\n", std::string(to_string(loaded.report.cache)).c_str());
+    std::fprintf(stderr, "bench_loader: expected a cache hit, got %s\n",
+                 std::string(to_string(loaded.report.cache)).c_str());
     return 1;
   }
   const long hwm_kb = status_kb("VmHWM:");
@@ -222,19 +261,20 @@ int run_child(const std::string& mode, int threads, const fs::path& schema_file)
 
 void measure_memory(const fs::path& schema_file) {
   fmt::print("\n=== peak memory (fresh process per configuration; VmHWM vs final matrix) ===\n");
-  fmt::print("{:<28} {:>12} {:>12} {:>12} {:>8}\n", "configuration", "matrix MB", "VmHWM MB", "start RSS MB",
-             "ratio");
+  fmt::print("{:<28} {:>12} {:>12} {:>12} {:>8}\n", "configuration", "matrix MB", "VmHWM MB",
+             "start RSS MB", "ratio");
   const std::vector<std::pair<std::string, int>> configs = {
       {"discover", 1}, {"discover", 2}, {"schema", 2}, {"cached", 1}};
   for (const auto& [mode, threads] : configs) {
-    const std::string cmd =
-        fmt::format("'{}' --child {} --threads {} --features '{}' --cache-dir '{}' --schema-file '{}'",
-                    self_path().string(), mode, threads, g_files.dir.string(), g_cache_dir.string(),
-                    schema_file.string());
+    const std::string cmd = fmt::format(
+        "'{}' --child {} --threads {} --features '{}' --cache-dir '{}' --schema-file '{}'",
+        self_path().string(), mode, threads, g_files.dir.string(), g_cache_dir.string(),
+        schema_file.string());
     std::FILE* pipe = ::popen(cmd.c_str(), "r");
     long baseline = 0, hwm = 0;
     long long matrix = 0;
-    const bool ok = pipe != nullptr && std::fscanf(pipe, "%ld %ld %lld", &baseline, &hwm, &matrix) == 3;
+    const bool ok =
+        pipe != nullptr && std::fscanf(pipe, "%ld %ld %lld", &baseline, &hwm, &matrix) == 3;
     if (pipe != nullptr) ::pclose(pipe);
     if (!ok) {
       fmt::print("{:<28} failed: {}\n", mode, cmd);
@@ -242,8 +282,9 @@ void measure_memory(const fs::path& schema_file) {
     }
     const double matrix_mb = static_cast<double>(matrix) / 1e6;
     const double hwm_mb = static_cast<double>(hwm) * 1024 / 1e6;
-    fmt::print("{:<28} {:>12.1f} {:>12.1f} {:>12.1f} {:>7.3f}x\n", fmt::format("{} ({} thread(s))", mode, threads),
-               matrix_mb, hwm_mb, static_cast<double>(baseline) * 1024 / 1e6, hwm_mb / matrix_mb);
+    fmt::print("{:<28} {:>12.1f} {:>12.1f} {:>12.1f} {:>7.3f}x\n",
+               fmt::format("{} ({} thread(s))", mode, threads), matrix_mb, hwm_mb,
+               static_cast<double>(baseline) * 1024 / 1e6, hwm_mb / matrix_mb);
   }
   fmt::print("target: VmHWM <= 1.3x the matrix\n");
 }
@@ -288,7 +329,8 @@ int main(int argc, char** argv) {
     fs::create_directories(g_cache_dir);
     const fs::path schema_file = g_cache_dir / "schema.json";
 
-    fmt::print(stderr, "bench_loader: {} files, {:.1f} MB; warming the page cache and saving the schema\n",
+    fmt::print(stderr,
+               "bench_loader: {} files, {:.1f} MB; warming the page cache and saving the schema\n",
                g_files.relpaths.size(), static_cast<double>(g_files.bytes) / 1e6);
     (void)parse_files_noop(g_files.dir, g_files.relpaths, 2);
     FeatureOptions options;
@@ -300,15 +342,30 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&rest_argc, rest.data());
     // Each iteration is a whole pass over the files: one iteration per repetition.
     for (const int t : {1, 2}) {
-      benchmark::RegisterBenchmark("ceiling", bm_ceiling)->Arg(t)->Iterations(1)->Repetitions(repetitions)
-          ->UseManualTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark("ceiling", bm_ceiling)
+          ->Arg(t)
+          ->Iterations(1)
+          ->Repetitions(repetitions)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark("load_schema", [](benchmark::State& s) { bm_load(s, false); })
-          ->Arg(t)->Iterations(1)->Repetitions(repetitions)->UseManualTime()->Unit(benchmark::kMillisecond);
+          ->Arg(t)
+          ->Iterations(1)
+          ->Repetitions(repetitions)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark("load_discover", [](benchmark::State& s) { bm_load(s, true); })
-          ->Arg(t)->Iterations(1)->Repetitions(repetitions)->UseManualTime()->Unit(benchmark::kMillisecond);
+          ->Arg(t)
+          ->Iterations(1)
+          ->Repetitions(repetitions)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
     }
     benchmark::RegisterBenchmark("cached_reload", bm_cached_reload)
-        ->Iterations(1)->Repetitions(repetitions)->UseManualTime()->Unit(benchmark::kMillisecond);
+        ->Iterations(1)
+        ->Repetitions(repetitions)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     print_summary();

@@ -35,8 +35,9 @@ struct CachedSet {
   }
   void write(int k, const std::string& extra) {
     test::write_text(features / paths[static_cast<std::size_t>(k)],
-                     "{\"lowlevel\": {\"a\": " + std::to_string(k) + ".25, \"v\": {\"mean\": [" + std::to_string(k) +
-                         ", -1, 1e-30]}" + extra + "}, \"tonal\": {\"key_key\": \"C#\", \"odd\": nan}}");
+                     "{\"lowlevel\": {\"a\": " + std::to_string(k) + ".25, \"v\": {\"mean\": [" +
+                         std::to_string(k) + ", -1, 1e-30]}" + extra +
+                         "}, \"tonal\": {\"key_key\": \"C#\", \"odd\": nan}}");
   }
   LoadedFeatures load(const FeatureSchema* schema = nullptr) const {
     return load_features(features, paths, ids, options, schema);
@@ -52,7 +53,8 @@ struct CachedSet {
 bool identical(const LoadedFeatures& a, const LoadedFeatures& b) {
   return a.schema == b.schema && a.row_ids == b.row_ids && a.kept_rows == b.kept_rows &&
          a.matrix.rows() == b.matrix.rows() && a.matrix.cols() == b.matrix.cols() &&
-         std::memcmp(a.matrix.data(), b.matrix.data(), static_cast<std::size_t>(a.matrix.size()) * sizeof(float)) == 0;
+         std::memcmp(a.matrix.data(), b.matrix.data(),
+                     static_cast<std::size_t>(a.matrix.size()) * sizeof(float)) == 0;
 }
 
 void flip_byte(const fs::path& file, std::uintmax_t offset) {
@@ -79,7 +81,8 @@ TEST_CASE("hash64: the XXH64 reference values", "[features][cache]") {
   CHECK(h.digest() == detail::hash64(text.data(), text.size(), 42));
 }
 
-TEST_CASE("feature cache: the round trip is exact and the second load reads the cache", "[features][cache]") {
+TEST_CASE("feature cache: the round trip is exact and the second load reads the cache",
+          "[features][cache]") {
   CachedSet set(12);
   const LoadedFeatures first = set.load();
   CHECK(first.report.cache == CacheStatus::kMiss);
@@ -150,7 +153,8 @@ TEST_CASE("feature cache: changed inputs make it stale and it is rebuilt", "[fea
   }
 }
 
-TEST_CASE("feature cache: a corrupted or truncated cache is detected, never used", "[features][cache]") {
+TEST_CASE("feature cache: a corrupted or truncated cache is detected, never used",
+          "[features][cache]") {
   CachedSet set(8);
   const LoadedFeatures first = set.load();
   const fs::path file = set.cache_file();

@@ -20,9 +20,10 @@ namespace {
 
 // A small feature file whose values depend on \p k, so that rows can be told apart.
 std::string doc(int k, const std::string& extra_lowlevel = "") {
-  return "{\"lowlevel\": {\"loud\": " + std::to_string(k) + ".5, \"flat\": 7, \"mfcc\": {\"mean\": [" +
-         std::to_string(k) + ", 2]}" + extra_lowlevel + "}, \"tonal\": {\"key_key\": \"" +
-         std::string(1, static_cast<char>('A' + k % 7)) + "\"}, \"metadata\": {\"n\": " + std::to_string(k) + "}}";
+  return "{\"lowlevel\": {\"loud\": " + std::to_string(k) +
+         ".5, \"flat\": 7, \"mfcc\": {\"mean\": [" + std::to_string(k) + ", 2]}" + extra_lowlevel +
+         "}, \"tonal\": {\"key_key\": \"" + std::string(1, static_cast<char>('A' + k % 7)) +
+         "\"}, \"metadata\": {\"n\": " + std::to_string(k) + "}}";
 }
 
 struct Set {
@@ -39,7 +40,10 @@ struct Set {
 
 // n files NN/<k>.json, each doc(k).
 void fill(Set& set, int n) {
-  for (int k = 0; k < n; ++k) set.add(std::to_string(k % 100 / 10) + std::to_string(k % 10) + "/" + std::to_string(k) + ".json", doc(k));
+  for (int k = 0; k < n; ++k)
+    set.add(
+        std::to_string(k % 100 / 10) + std::to_string(k % 10) + "/" + std::to_string(k) + ".json",
+        doc(k));
 }
 
 float at(const LoadedFeatures& f, std::size_t row, const std::string& name) {
@@ -65,10 +69,11 @@ TEST_CASE("load_features: rows follow the request order, ids and report", "[feat
   const LoadedFeatures f = load_features(set.dir.path(), paths, ids, o);
   REQUIRE(f.matrix.rows() == 5);
   CHECK(f.schema.column_names() ==
-        std::vector<std::string>{"lowlevel.flat", "lowlevel.loud", "lowlevel.mfcc.mean.0", "lowlevel.mfcc.mean.1",
-                                 "tonal.key_key=A", "tonal.key_key=A#", "tonal.key_key=B", "tonal.key_key=C",
-                                 "tonal.key_key=C#", "tonal.key_key=D", "tonal.key_key=D#", "tonal.key_key=E",
-                                 "tonal.key_key=F", "tonal.key_key=F#", "tonal.key_key=G", "tonal.key_key=G#"});
+        std::vector<std::string>{
+            "lowlevel.flat", "lowlevel.loud", "lowlevel.mfcc.mean.0", "lowlevel.mfcc.mean.1",
+            "tonal.key_key=A", "tonal.key_key=A#", "tonal.key_key=B", "tonal.key_key=C",
+            "tonal.key_key=C#", "tonal.key_key=D", "tonal.key_key=D#", "tonal.key_key=E",
+            "tonal.key_key=F", "tonal.key_key=F#", "tonal.key_key=G", "tonal.key_key=G#"});
   for (std::size_t r = 0; r < 5; ++r) {
     const int k = 4 - static_cast<int>(r);
     CHECK(at(f, r, "lowlevel.loud") == static_cast<float>(k) + 0.5f);
@@ -102,7 +107,8 @@ TEST_CASE("load_features: one and two threads give bit-identical matrices", "[fe
   CHECK(same_matrix(a.matrix, b.matrix));
 }
 
-TEST_CASE("load_features: missing files are an error naming them, or skipped rows", "[features][loading]") {
+TEST_CASE("load_features: missing files are an error naming them, or skipped rows",
+          "[features][loading]") {
   Set set;
   fill(set, 3);
   std::vector<std::string> paths = set.paths, ids = set.ids;
@@ -111,10 +117,11 @@ TEST_CASE("load_features: missing files are an error naming them, or skipped row
     ids.insert(ids.begin() + 1, "gone" + std::to_string(k));
   }
   CHECK_THROWS_AS(load_features(set.dir.path(), paths, ids, {}), DataError);
-  CHECK_THROWS_WITH(load_features(set.dir.path(), paths, ids, {}),
-                    Catch::StartsWith("7 of 10 feature files are missing in ") &&
-                        Catch::Contains("(first: 99/missing6.json, 99/missing5.json, 99/missing4.json, "
-                                        "99/missing3.json, 99/missing2.json, ...)"));
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), paths, ids, {}),
+      Catch::StartsWith("7 of 10 feature files are missing in ") &&
+          Catch::Contains("(first: 99/missing6.json, 99/missing5.json, 99/missing4.json, "
+                          "99/missing3.json, 99/missing2.json, ...)"));
   FeatureOptions skip;
   skip.missing_files = MissingFilePolicy::kSkip;
   const LoadedFeatures f = load_features(set.dir.path(), paths, ids, skip);
@@ -129,15 +136,17 @@ TEST_CASE("load_features: missing files are an error naming them, or skipped row
   CHECK_THROWS_AS(load_features(set.dir / "nope", set.paths, set.ids, {}), IoError);
 }
 
-TEST_CASE("load_features: a malformed file anywhere stops the load with its relative path", "[features][loading]") {
+TEST_CASE("load_features: a malformed file anywhere stops the load with its relative path",
+          "[features][loading]") {
   Set set;
   fill(set, 30);
   test::write_text(set.dir / set.paths[17], doc(17).substr(0, 40));
   for (const int threads : {1, 2}) {
     FeatureOptions o;
     o.threads = threads;
-    CHECK_THROWS_WITH(load_features(set.dir.path(), set.paths, set.ids, o),
-                      Catch::StartsWith(set.paths[17] + ": byte 40") && Catch::Contains("truncated"));
+    CHECK_THROWS_WITH(
+        load_features(set.dir.path(), set.paths, set.ids, o),
+        Catch::StartsWith(set.paths[17] + ": byte 40") && Catch::Contains("truncated"));
   }
   test::write_text(set.dir / set.paths[17], std::string(100, 'x'));
   FeatureOptions small;
@@ -146,7 +155,8 @@ TEST_CASE("load_features: a malformed file anywhere stops the load with its rela
                     Catch::Contains("over the 99-byte limit"));
 }
 
-TEST_CASE("load_features: discovery takes the union of all files, beyond the sample", "[features][loading]") {
+TEST_CASE("load_features: discovery takes the union of all files, beyond the sample",
+          "[features][loading]") {
   Set set;
   fill(set, 40);
   // File 1 is not in the discovery sample (16 evenly spaced files of 40): only the full pass sees
@@ -170,24 +180,28 @@ TEST_CASE("load_features: discovery takes the union of all files, beyond the sam
   CHECK_THAT(g.report.summary(), Catch::Contains("lowlevel.extra (1 files)"));
 }
 
-TEST_CASE("load_features: files disagreeing on a field's shape are an error naming both", "[features][loading]") {
+TEST_CASE("load_features: files disagreeing on a field's shape are an error naming both",
+          "[features][loading]") {
   Set set;
   fill(set, 40);
   // In the discovery sample (file 39 is always in it): found while merging the sample.
   test::write_text(set.dir / set.paths[39], "{\"lowlevel\": {\"mfcc\": {\"mean\": [1, 2, 3]}}}");
-  CHECK_THROWS_WITH(load_features(set.dir.path(), set.paths, set.ids, {}),
-                    "feature files disagree on lowlevel.mfcc.mean: 39/39.json has 3 numbers (vector), "
-                    "00/0.json has 2 numbers (vector)");
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), set.paths, set.ids, {}),
+      "feature files disagree on lowlevel.mfcc.mean: 39/39.json has 3 numbers (vector), "
+      "00/0.json has 2 numbers (vector)");
   // Outside the sample (file 1): found by the full pass.
   test::write_text(set.dir / set.paths[39], doc(39));
   test::write_text(set.dir / set.paths[1], "{\"lowlevel\": {\"mfcc\": {\"mean\": [1, 2, 3]}}}");
-  CHECK_THROWS_WITH(load_features(set.dir.path(), set.paths, set.ids, {}),
-                    "01/1.json: /lowlevel/mfcc/mean: expected 2 numbers, found 3 (the shape seen in 00/0.json)");
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), set.paths, set.ids, {}),
+      "01/1.json: /lowlevel/mfcc/mean: expected 2 numbers, found 3 (the shape seen in 00/0.json)");
   // A field in one file, an object in another.
   test::write_text(set.dir / set.paths[39], "{\"lowlevel\": {\"loud\": {\"mean\": 1}}}");
-  CHECK_THROWS_WITH(load_features(set.dir.path(), set.paths, set.ids, {}),
-                    "feature files disagree on lowlevel.loud: 00/0.json has a number, 39/39.json has an object "
-                    "holding lowlevel.loud.mean");
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), set.paths, set.ids, {}),
+      "feature files disagree on lowlevel.loud: 00/0.json has a number, 39/39.json has an object "
+      "holding lowlevel.loud.mean");
 }
 
 TEST_CASE("load_features: drop_constant removes constant columns in place", "[features][loading]") {
@@ -200,9 +214,10 @@ TEST_CASE("load_features: drop_constant removes constant columns in place", "[fe
   const LoadedFeatures f = load_features(set.dir.path(), set.paths, set.ids, o);
   // flat (always 7), mfcc.mean.1 (always 2) and the 7 key columns no file uses are constant;
   // "sometimes" (3 in one file, NaN in the others) is kept; "never" (null: no column) is absent.
-  CHECK(f.schema.column_names() ==
-        std::vector<std::string>{"lowlevel.loud", "lowlevel.mfcc.mean.0", "lowlevel.sometimes", "tonal.key_key=A",
-                                 "tonal.key_key=B", "tonal.key_key=C", "tonal.key_key=D", "tonal.key_key=E"});
+  CHECK(f.schema.column_names() == std::vector<std::string>{"lowlevel.loud", "lowlevel.mfcc.mean.0",
+                                                            "lowlevel.sometimes", "tonal.key_key=A",
+                                                            "tonal.key_key=B", "tonal.key_key=C",
+                                                            "tonal.key_key=D", "tonal.key_key=E"});
   CHECK(f.report.dropped_constant_columns == all.schema.size() - 8);
   REQUIRE(f.matrix.rows() == 5);
   REQUIRE(f.matrix.cols() == 8);
@@ -225,24 +240,29 @@ TEST_CASE("load_features: the synthetic-data marker is reported", "[features][lo
   CHECK_THAT(f.report.summary(), Catch::Contains("SYNTHETIC"));
 }
 
-TEST_CASE("parse_files_noop: parses what the loader parses and fails the same way", "[features][loading]") {
+TEST_CASE("parse_files_noop: parses what the loader parses and fails the same way",
+          "[features][loading]") {
   Set set;
   fill(set, 10);
   std::uintmax_t bytes = 0;
   for (const auto& p : set.paths) bytes += fs::file_size(set.dir / p);
   CHECK(parse_files_noop(set.dir.path(), set.paths, 2) == bytes);
   test::write_text(set.dir / set.paths[3], "{\"a\": ");
-  CHECK_THROWS_WITH(parse_files_noop(set.dir.path(), set.paths, 1), Catch::StartsWith(set.paths[3] + ": byte 6"));
+  CHECK_THROWS_WITH(parse_files_noop(set.dir.path(), set.paths, 1),
+                    Catch::StartsWith(set.paths[3] + ": byte 6"));
 }
 
-TEST_CASE("load_features: the real samples match an independent flattening in Python", "[features][loading][shared]") {
+TEST_CASE("load_features: the real samples match an independent flattening in Python",
+          "[features][loading][shared]") {
   if (!test::require_shared(test::samples_dir())) return;
   const fs::path python = test::python_with({"numpy", "json"});
   if (python.empty()) return;
   test::TempDir dir;
   const std::vector<std::string> names = {
-      "ab-server_0dad432b_lowlevel_2.1-beta2.json", "ab-server_335679c3_lowlevel_2.1-dev_raw-essentia.json",
-      "ab-labs_00c47ea6-0_lowlevel_2.1-beta1.json", "mirdata_be9e01e5_lowlevel_2.1-beta2_ab-genre-dataset.json"};
+      "ab-server_0dad432b_lowlevel_2.1-beta2.json",
+      "ab-server_335679c3_lowlevel_2.1-dev_raw-essentia.json",
+      "ab-labs_00c47ea6-0_lowlevel_2.1-beta1.json",
+      "mirdata_be9e01e5_lowlevel_2.1-beta2_ab-genre-dataset.json"};
   std::vector<std::string> paths, ids;
   for (std::size_t i = 0; i < names.size(); ++i) {
     paths.push_back("0" + std::to_string(i) + "/" + std::to_string(i) + ".json");
@@ -294,12 +314,16 @@ print('mismatches', bad, 'rows', X.shape[0], 'cols', X.shape[1])
   CHECK(r.out == "mismatches 0 rows 4 cols 2675\n");
 }
 
-TEST_CASE("load_features: music-1.0 and music-2.0 files cannot share a discovered schema", "[features][loading][shared]") {
+TEST_CASE("load_features: music-1.0 and music-2.0 files cannot share a discovered schema",
+          "[features][loading][shared]") {
   if (!test::require_shared(test::samples_dir())) return;
   test::TempDir dir;
   fs::create_directories(dir / "00");
-  fs::copy_file(test::samples_dir() / "ab-server_0dad432b_lowlevel_2.1-beta2.json", dir / "00/1.json");
-  fs::copy_file(test::samples_dir() / "essentia-notebook_dubstep_music-2.0_mean-stdev.json", dir / "00/2.json");
-  CHECK_THROWS_WITH(load_features(dir.path(), {"00/1.json", "00/2.json"}, {"a", "b"}, {}),
-                    Catch::StartsWith("feature files disagree on rhythm.bpm_histogram_first_peak_bpm: "));
+  fs::copy_file(test::samples_dir() / "ab-server_0dad432b_lowlevel_2.1-beta2.json",
+                dir / "00/1.json");
+  fs::copy_file(test::samples_dir() / "essentia-notebook_dubstep_music-2.0_mean-stdev.json",
+                dir / "00/2.json");
+  CHECK_THROWS_WITH(
+      load_features(dir.path(), {"00/1.json", "00/2.json"}, {"a", "b"}, {}),
+      Catch::StartsWith("feature files disagree on rhythm.bpm_histogram_first_peak_bpm: "));
 }

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -28,7 +27,9 @@ constexpr std::size_t kWriteBytes = 256 * 1024;
 // Upper bound for any string in the header: a sanity check against corrupted lengths.
 constexpr std::uint64_t kMaxStringBytes = 64ULL << 20;
 
-void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
+void put_u64(std::string& out, std::uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(v));
+}
 void put_str(std::string& out, std::string_view s) {
   put_u64(out, s.size());
   out.append(s);
@@ -36,12 +37,13 @@ void put_str(std::string& out, std::string_view s) {
 
 // The report counts stored with the matrix (not the per-call fields: cache state, timing, ...).
 void put_report(std::string& out, const LoadReport& r) {
-  for (const std::uint64_t v : {std::uint64_t{r.files_requested}, std::uint64_t{r.files_loaded},
-                                std::uint64_t{r.files_missing}, std::uint64_t{r.files_parsed},
-                                std::uint64_t{r.bytes_parsed}, std::uint64_t{r.discovery_files},
-                                std::uint64_t{r.schema_rediscovered}, std::uint64_t{r.nonfinite_values},
-                                std::uint64_t{r.nan_cells}, std::uint64_t{r.shape_mismatches},
-                                std::uint64_t{r.dropped_constant_columns}}) {
+  for (const std::uint64_t v :
+       {std::uint64_t{r.files_requested}, std::uint64_t{r.files_loaded},
+        std::uint64_t{r.files_missing}, std::uint64_t{r.files_parsed},
+        std::uint64_t{r.bytes_parsed}, std::uint64_t{r.discovery_files},
+        std::uint64_t{r.schema_rediscovered}, std::uint64_t{r.nonfinite_values},
+        std::uint64_t{r.nan_cells}, std::uint64_t{r.shape_mismatches},
+        std::uint64_t{r.dropped_constant_columns}}) {
     put_u64(out, v);
   }
   put_u64(out, r.missing_examples.size());
@@ -118,11 +120,14 @@ bool get_report(Reader& in, LoadReport& r) {
   return true;
 }
 
-std::string describe_change(const std::string& relpath, const FileStamp& was, const FileStamp& now) {
+std::string describe_change(const std::string& relpath, const FileStamp& was,
+                            const FileStamp& now) {
   if (was.size == CacheKey::kMissingSize) return relpath + " appeared since the cache was written";
-  if (now.size == CacheKey::kMissingSize) return relpath + " disappeared since the cache was written";
+  if (now.size == CacheKey::kMissingSize)
+    return relpath + " disappeared since the cache was written";
   if (was.size != now.size) {
-    return relpath + " changed (size " + std::to_string(was.size) + " -> " + std::to_string(now.size) + " bytes)";
+    return relpath + " changed (size " + std::to_string(was.size) + " -> " +
+           std::to_string(now.size) + " bytes)";
   }
   return relpath + " changed (modification time)";
 }
@@ -154,7 +159,8 @@ std::string CacheKey::file_name() const {
   return std::string("features-") + hex + ".mbfc";
 }
 
-CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry, int threads) {
+CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
+                       int threads) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
     if (errno == ENOENT) return {CacheStatus::kMiss, ""};
@@ -172,8 +178,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   }
   if (!in.bytes(version_and_zero, sizeof(version_and_zero))) return corrupt("truncated header");
   if (version_and_zero[0] != kVersion) {
-    return stale("written by cache format version " + std::to_string(version_and_zero[0]) + ", this moodboost uses " +
-                 std::to_string(kVersion));
+    return stale("written by cache format version " + std::to_string(version_and_zero[0]) +
+                 ", this moodboost uses " + std::to_string(kVersion));
   }
   std::uint64_t digest[2];
   if (!in.u64(digest[0]) || !in.u64(digest[1])) return corrupt("truncated header");
@@ -182,7 +188,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   }
   std::string options;
   if (!in.str(options)) return corrupt("truncated header");
-  if (options != key.options) return stale("options differ (cached: " + options + "; now: " + key.options + ")");
+  if (options != key.options)
+    return stale("options differ (cached: " + options + "; now: " + key.options + ")");
 
   std::uint64_t n = 0;
   if (!in.u64(n) || n > in.left() / 16) return corrupt("truncated file table");
@@ -196,7 +203,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
     s.mtime_ns = static_cast<std::int64_t>(mtime);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    if (!(stamps[i] == key.stamps[i])) return stale(describe_change(key.relpaths[i], stamps[i], key.stamps[i]));
+    if (!(stamps[i] == key.stamps[i]))
+      return stale(describe_change(key.relpaths[i], stamps[i], key.stamps[i]));
   }
 
   std::string schema_json;
@@ -217,15 +225,17 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   if (!get_report(in, entry.report)) return corrupt("truncated report");
   std::uint64_t rows = 0, cols = 0;
   if (!in.u64(rows) || !in.u64(cols)) return corrupt("truncated header");
-  if (rows != kept || cols != entry.schema.size()) return corrupt("matrix shape does not match its schema");
+  if (rows != kept || cols != entry.schema.size())
+    return corrupt("matrix shape does not match its schema");
   const std::uint64_t pad = (kAlign - in.consumed(total) % kAlign) % kAlign;
   char zeros[kAlign];
   if (!in.bytes(zeros, pad)) return corrupt("truncated header");
   const std::uint64_t data_bytes = rows * cols * sizeof(float);
-  if (cols != 0 && data_bytes / cols / sizeof(float) != rows) return corrupt("impossible matrix shape");
+  if (cols != 0 && data_bytes / cols / sizeof(float) != rows)
+    return corrupt("impossible matrix shape");
   if (in.left() != data_bytes + sizeof(std::uint64_t)) {
-    return corrupt("file size " + std::to_string(total) + " does not match its " + std::to_string(rows) + "x" +
-                   std::to_string(cols) + " matrix (truncated?)");
+    return corrupt("file size " + std::to_string(total) + " does not match its " +
+                   std::to_string(rows) + "x" + std::to_string(cols) + " matrix (truncated?)");
   }
 
   entry.matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
@@ -247,7 +257,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
     digests[static_cast<std::size_t>(b) + 1] = hash64(data + begin, size, kChecksumSeed);
   }
   std::uint64_t checksum = 0;
-  if (short_read || !pread_all(fd, reinterpret_cast<char*>(&checksum), sizeof(checksum), data_offset + data_bytes)) {
+  if (short_read || !pread_all(fd, reinterpret_cast<char*>(&checksum), sizeof(checksum),
+                               data_offset + data_bytes)) {
     entry.matrix.resize(0, 0);
     return corrupt("truncated matrix");
   }
@@ -291,7 +302,8 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
       out.write(data + begin + done, std::min(kWriteBytes, size - done));
     }
   }
-  const std::uint64_t checksum = hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed);
+  const std::uint64_t checksum =
+      hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed);
   out.write(&checksum, sizeof(checksum));
   out.commit();
 }

@@ -56,7 +56,8 @@ struct CacheLookup {
 /// Reads the entry at \p path into \p entry when it exists, is intact and matches \p key; the
 /// matrix is read and checked on \p threads threads. Never throws for a bad cache file (it is
 /// reported as kCorrupt); throws IoError only when an existing file cannot be opened.
-CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry, int threads);
+CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
+                       int threads);
 
 /// Writes \p entry for \p key to \p path atomically. Throws IoError.
 void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry);

@@ -59,12 +59,14 @@ void check_prefix(const FileBuffer& buffer, const std::string& file) {
   const std::size_t n = buffer.size();
   if (n == 0) throw ParseError(file, "", "the file is empty, expected a JSON object");
   if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
-    throw ParseError(file, "byte 0",
-                     "the file starts with a UTF-8 byte-order mark (EF BB BF), which JSON text must "
-                     "not have (RFC 8259 section 8.1); remove the first 3 bytes");
+    throw ParseError(
+        file, "byte 0",
+        "the file starts with a UTF-8 byte-order mark (EF BB BF), which JSON text must "
+        "not have (RFC 8259 section 8.1); remove the first 3 bytes");
   }
   if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF))) {
-    throw ParseError(file, "byte 0", "the file is UTF-16 text (byte-order mark), expected UTF-8 JSON");
+    throw ParseError(file, "byte 0",
+                     "the file is UTF-16 text (byte-order mark), expected UTF-8 JSON");
   }
 }
 
@@ -84,10 +86,12 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
                                      const std::string& file) {
   const std::string_view text = buffer.view();
   const std::size_t offset = result.Offset();
-  const std::string where = "byte " + std::to_string(offset) + " (" + line_and_column(text, offset) + ")";
+  const std::string where =
+      "byte " + std::to_string(offset) + " (" + line_and_column(text, offset) + ")";
   if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
     const auto at = static_cast<std::size_t>(static_cast<const char*>(nul) - text.data());
-    throw ParseError(file, "byte " + std::to_string(at), "binary data (a NUL byte), expected JSON text");
+    throw ParseError(file, "byte " + std::to_string(at),
+                     "binary data (a NUL byte), expected JSON text");
   }
   switch (result.Code()) {
     case rapidjson::kParseErrorDocumentEmpty:
@@ -96,7 +100,8 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
       throw ParseError(file, where, "invalid UTF-8 in a string (feature files must be UTF-8)");
     case rapidjson::kParseErrorDocumentRootNotSingular:
       throw ParseError(file, where, "unexpected data after the end of the JSON object");
-    default: break;
+    default:
+      break;
   }
   // Everything after the error is whitespace: the parser ran out of input mid-value.
   if (text.find_first_not_of(" \t\r\n", std::min(offset, text.size())) == std::string_view::npos) {
@@ -124,7 +129,8 @@ std::string sharp_spelling(std::string_view key) {
 }
 
 bool is_delimiter(char c) {
-  return c == '\0' || c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  return c == '\0' || c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\r' ||
+         c == '\n';
 }
 
 // Raw Essentia output writes non-finite floats with C++ ostream: bare nan, -nan, inf, -inf
@@ -183,7 +189,8 @@ std::size_t rewrite_bare_non_finite(FileBuffer& buffer) {
 // Runs one parse of \p buffer with \p handler; on a syntax error retries once after rewriting
 // bare nan/inf tokens. Handler needs reset(), failed(), place(), message(), finish(file).
 template <typename Handler>
-void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler, const std::string& file) {
+void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler,
+               const std::string& file) {
   check_prefix(buffer, file);
   for (int attempt = 0;; ++attempt) {
     handler.reset();
@@ -192,7 +199,8 @@ void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler, 
     if (result) {
       // The stream stops at the first NUL byte: anything after it is binary garbage.
       if (stream.Tell() != buffer.size()) {
-        throw ParseError(file, "byte " + std::to_string(stream.Tell()), "binary data (a NUL byte), expected JSON text");
+        throw ParseError(file, "byte " + std::to_string(stream.Tell()),
+                         "binary data (a NUL byte), expected JSON text");
       }
       handler.finish(file);
       return;
@@ -273,7 +281,8 @@ CompiledSchema::CompiledSchema(const FeatureSchema& schema) : schema_(&schema) {
   }
   for (std::size_t fi = 0; fi < fields.size(); ++fi) {
     Node& n = nodes_[field_node[fi]];
-    const std::size_t count = (fi + 1 < fields.size() ? field_slot[fi + 1] : slots_.size()) - field_slot[fi];
+    const std::size_t count =
+        (fi + 1 < fields.size() ? field_slot[fi + 1] : slots_.size()) - field_slot[fi];
     n.skip = std::all_of(slots_.begin() + static_cast<std::ptrdiff_t>(field_slot[fi]),
                          slots_.begin() + static_cast<std::ptrdiff_t>(field_slot[fi] + count),
                          [](std::int32_t s) { return s < 0; });
@@ -291,7 +300,8 @@ std::string CompiledSchema::pointer(std::uint32_t id) const {
   for (; id != kRoot && id != kNone; id = nodes_[id].parent) chain.push_back(id);
   std::string out;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    append_pointer_token(out, std::string_view(keys_).substr(nodes_[*it].key_begin, nodes_[*it].key_size));
+    append_pointer_token(
+        out, std::string_view(keys_).substr(nodes_[*it].key_begin, nodes_[*it].key_size));
   }
   return out.empty() ? "/" : out;
 }
@@ -334,12 +344,13 @@ class RowParser::Handler {
     if (!saw_section_) {
       std::string keys;
       for (const auto& k : top_keys_) keys += (keys.empty() ? "" : ", ") + k;
-      std::string hint = std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end()
-                             ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
-                             : "";
+      std::string hint =
+          std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end()
+              ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
+              : "";
       throw ParseError(file, "/",
-                       "no lowlevel, rhythm or tonal section (top-level keys: " + (keys.empty() ? "none" : keys) +
-                           ")" + hint);
+                       "no lowlevel, rhythm or tonal section (top-level keys: " +
+                           (keys.empty() ? "none" : keys) + ")" + hint);
     }
   }
 
@@ -372,16 +383,19 @@ class RowParser::Handler {
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a string"));
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
-    if (n.kind != FieldKind::kCategory || n.field == CompiledSchema::kNone) return value_mismatch(id, "a string");
+    if (n.kind != FieldKind::kCategory || n.field == CompiledSchema::kNone)
+      return value_mismatch(id, "a string");
     const auto& vocabulary = s_.schema().fields()[n.field].vocabulary;
     const std::string_view value(str, size);
     auto it = std::find(vocabulary.begin(), vocabulary.end(), value);
-    if (it == vocabulary.end()) it = std::find(vocabulary.begin(), vocabulary.end(), sharp_spelling(value));
+    if (it == vocabulary.end())
+      it = std::find(vocabulary.begin(), vocabulary.end(), sharp_spelling(value));
     if (it == vocabulary.end()) {
       std::string expected;
       for (const auto& v : vocabulary) expected += " " + v;
-      return field_mismatch(id, s_.pointer(id),
-                            "unknown value \"" + std::string(value) + "\", expected one of" + expected);
+      return field_mismatch(
+          id, s_.pointer(id),
+          "unknown value \"" + std::string(value) + "\", expected one of" + expected);
     }
     const auto hot = static_cast<std::size_t>(it - vocabulary.begin());
     for (std::size_t k = 0; k < vocabulary.size(); ++k) {
@@ -452,7 +466,8 @@ class RowParser::Handler {
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
     if (n.field == CompiledSchema::kNone ||
-        (n.kind != FieldKind::kVector && n.kind != FieldKind::kMatrix && n.kind != FieldKind::kSequence)) {
+        (n.kind != FieldKind::kVector && n.kind != FieldKind::kMatrix &&
+         n.kind != FieldKind::kSequence)) {
       return value_mismatch(id, "an array") && start_skip();
     }
     leaf_ = id;
@@ -475,8 +490,9 @@ class RowParser::Handler {
         const std::uint32_t id = leaf_;
         leaf_ = CompiledSchema::kNone;
         skip_base_ = leaf_depth_;  // skip the matrix's remaining rows
-        return field_mismatch(id, s_.pointer(id) + "/" + std::to_string(row_index_),
-                              "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
+        return field_mismatch(
+            id, s_.pointer(id) + "/" + std::to_string(row_index_),
+            "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
       }
       ++row_index_;
       return true;
@@ -487,15 +503,17 @@ class RowParser::Handler {
     switch (n.kind) {
       case FieldKind::kVector:
         if (index_ != n.cols) {
-          return field_mismatch(id, s_.pointer(id),
-                                "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
+          return field_mismatch(
+              id, s_.pointer(id),
+              "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
         }
         return true;
       case FieldKind::kMatrix:
         if (row_index_ != n.rows) {
           return field_mismatch(id, s_.pointer(id),
-                                "expected " + std::to_string(n.rows) + " rows of " + std::to_string(n.cols) +
-                                    " numbers, found " + std::to_string(row_index_) + " rows");
+                                "expected " + std::to_string(n.rows) + " rows of " +
+                                    std::to_string(n.cols) + " numbers, found " +
+                                    std::to_string(row_index_) + " rows");
         }
         return true;
       default:
@@ -518,7 +536,8 @@ class RowParser::Handler {
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
-    if (n.kind != FieldKind::kScalar || n.field == CompiledSchema::kNone) return value_mismatch(id, "a number");
+    if (n.kind != FieldKind::kScalar || n.field == CompiledSchema::kNone)
+      return value_mismatch(id, "a number");
     if (!std::isfinite(v) && !non_finite(id, "")) return false;
     store(n.slot, v);
     return true;
@@ -535,7 +554,7 @@ class RowParser::Handler {
     if (n.kind == FieldKind::kMatrix && level_ == 1) return array_mismatch("a number");
     if (count_non_finite && !std::isfinite(v)) {
       const std::string at = level_ == 2 ? std::to_string(row_index_) + "/" + std::to_string(index_)
-                                          : std::to_string(index_);
+                                         : std::to_string(index_);
       if (!non_finite(leaf_, at)) return false;
     }
     if (n.kind == FieldKind::kSequence) {
@@ -584,7 +603,8 @@ class RowParser::Handler {
     std::size_t count = n.rows * n.cols;
     if (n.kind == FieldKind::kCategory) count = s_.schema().fields()[n.field].vocabulary.size();
     if (n.kind == FieldKind::kSequence) count = std::size(kSequenceSummary);
-    for (std::size_t k = 0; k < count; ++k) store(n.slot + static_cast<std::uint32_t>(k), static_cast<double>(kNaN));
+    for (std::size_t k = 0; k < count; ++k)
+      store(n.slot + static_cast<std::uint32_t>(k), static_cast<double>(kNaN));
   }
 
   // The field \p id is malformed: error, or (lenient) all its columns NaN.
@@ -598,13 +618,14 @@ class RowParser::Handler {
   // The value of \p id is of the wrong type (found: "a number", "an array", ...).
   bool value_mismatch(std::uint32_t id, const std::string& found) {
     const auto& n = s_.node(id);
-    const std::string expected = n.field == CompiledSchema::kNone
-                                     ? std::string("an object")
-                                     : (n.kind == FieldKind::kScalar ? std::string("a number")
-                                        : n.kind == FieldKind::kSequence ? std::string("a list of numbers")
-                                        : n.kind == FieldKind::kCategory ? std::string("a string")
-                                                                         : "an array of " +
-                                                                               s_.schema().fields()[n.field].shape_text());
+    const std::string expected =
+        n.field == CompiledSchema::kNone
+            ? std::string("an object")
+            : (n.kind == FieldKind::kScalar     ? std::string("a number")
+               : n.kind == FieldKind::kSequence ? std::string("a list of numbers")
+               : n.kind == FieldKind::kCategory
+                   ? std::string("a string")
+                   : "an array of " + s_.schema().fields()[n.field].shape_text());
     return field_mismatch(id, s_.pointer(id), "expected " + expected + ", found " + found);
   }
 
@@ -646,7 +667,10 @@ class RowParser::Handler {
     if (--depth_ < skip_base_) skip_base_ = 0;
     return true;
   }
-  bool too_deep() { return fail("", "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"); }
+  bool too_deep() {
+    return fail("",
+                "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
 
   bool fail(std::string place, std::string message) {
     failed_ = true;
@@ -715,12 +739,14 @@ class FieldCollector {
     if (std::none_of(top_keys_.begin(), top_keys_.end(), is_section)) {
       std::string keys;
       for (const auto& k : top_keys_) keys += (keys.empty() ? "" : ", ") + k;
-      const bool highlevel = std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end();
-      throw ParseError(file, "/",
-                       "no lowlevel, rhythm or tonal section (top-level keys: " + (keys.empty() ? "none" : keys) +
-                           ")" +
-                           (highlevel ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
-                                      : ""));
+      const bool highlevel =
+          std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end();
+      throw ParseError(
+          file, "/",
+          "no lowlevel, rhythm or tonal section (top-level keys: " +
+              (keys.empty() ? "none" : keys) + ")" +
+              (highlevel ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
+                         : ""));
     }
   }
   [[nodiscard]] bool failed() const noexcept { return failed_; }
@@ -749,7 +775,9 @@ class FieldCollector {
   }
 
   bool StartObject() {
-    if (++depth_ > kMaxJsonDepth) return fail("", "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++depth_ > kMaxJsonDepth)
+      return fail("",
+                  "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     if (skip_base_ != 0) return true;
     if (array_depth_ != 0) {  // an object inside a list: no column can come from it
       unsupported_ = true;
@@ -769,11 +797,14 @@ class FieldCollector {
   }
 
   bool StartArray() {
-    if (++depth_ > kMaxJsonDepth) return fail("", "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++depth_ > kMaxJsonDepth)
+      return fail("",
+                  "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     if (skip_base_ != 0) return true;
     if (depth_ == 1) return fail("/", found_top_level("an array"));
     if (pending_skip_) return start_skip();
-    if (array_depth_ == 0 && path_.empty()) return fail("/" + key_, "expected an object, found an array");
+    if (array_depth_ == 0 && path_.empty())
+      return fail("/" + key_, "expected an object, found an array");
     if (array_depth_ == 0) {
       array_depth_ = depth_;
       elements_ = 0;
@@ -816,7 +847,9 @@ class FieldCollector {
   bool value(Value kind) {
     if (skip_base_ != 0) return true;
     if (depth_ == 0) {
-      return fail("/", found_top_level(kind == Value::kNumber ? "a number" : kind == Value::kString ? "a string" : "null"));
+      return fail("/", found_top_level(kind == Value::kNumber   ? "a number"
+                                       : kind == Value::kString ? "a string"
+                                                                : "null"));
     }
     if (array_depth_ != 0) {
       if (kind == Value::kString) unsupported_ = true;
@@ -834,7 +867,8 @@ class FieldCollector {
     }
     if (kind == Value::kNull) return true;  // null says nothing about a field's shape
     if (path_.empty()) {
-      return fail("/" + key_, std::string("expected an object, found ") + (kind == Value::kNumber ? "a number" : "a string"));
+      return fail("/" + key_, std::string("expected an object, found ") +
+                                  (kind == Value::kNumber ? "a number" : "a string"));
     }
     FeatureField f;
     f.path = path_;
@@ -860,8 +894,8 @@ class FieldCollector {
     } else if (row_arrays > 0) {
       if (bad_row_ != kNoRow) {
         return fail(pointer_of(f.path) + "/" + std::to_string(bad_row_),
-                    "expected " + std::to_string(first_row_length_) + " numbers (as row 0), found " +
-                        std::to_string(bad_row_length_));
+                    "expected " + std::to_string(first_row_length_) +
+                        " numbers (as row 0), found " + std::to_string(bad_row_length_));
       }
       f.kind = first_row_length_ == 0 ? FieldKind::kIgnored : FieldKind::kMatrix;
       if (f.kind == FieldKind::kMatrix) {
@@ -952,7 +986,8 @@ std::size_t parse_noop(FileBuffer& buffer, const std::string& file) {
 // =============================================================================================
 // FieldUnion
 
-bool CanonicalPathLess::operator()(const std::vector<std::string>& a, const std::vector<std::string>& b) const {
+bool CanonicalPathLess::operator()(const std::vector<std::string>& a,
+                                   const std::vector<std::string>& b) const {
   auto rank = [](const std::vector<std::string>& p) {
     if (p.empty()) return std::size_t{0};
     const auto it = std::find(kSections.begin(), kSections.end(), p[0]);
@@ -968,10 +1003,12 @@ void FieldUnion::add(const std::vector<FeatureField>& fields, const std::string&
     const auto it = fields_.find(f.path);
     if (it != fields_.end()) {
       const FeatureField& old = it->second.field;
-      if (old.kind != f.kind || old.rows != f.rows || old.cols != f.cols || old.vocabulary != f.vocabulary) {
-        throw DataError("feature files disagree on " + f.name() + ": " + file + " has " + f.shape_text() + " (" +
-                        std::string(to_string(f.kind)) + "), " + it->second.file + " has " + old.shape_text() +
-                        " (" + std::string(to_string(old.kind)) + ")");
+      if (old.kind != f.kind || old.rows != f.rows || old.cols != f.cols ||
+          old.vocabulary != f.vocabulary) {
+        throw DataError("feature files disagree on " + f.name() + ": " + file + " has " +
+                        f.shape_text() + " (" + std::string(to_string(f.kind)) + "), " +
+                        it->second.file + " has " + old.shape_text() + " (" +
+                        std::string(to_string(old.kind)) + ")");
       }
       continue;
     }
@@ -981,15 +1018,17 @@ void FieldUnion::add(const std::vector<FeatureField>& fields, const std::string&
       prefix.push_back(f.path[i]);
       const auto p = fields_.find(prefix);
       if (p != fields_.end()) {
-        throw DataError("feature files disagree on " + join_dotted(prefix) + ": " + p->second.file + " has " +
-                        p->second.field.shape_text() + ", " + file + " has an object holding " + f.name());
+        throw DataError("feature files disagree on " + join_dotted(prefix) + ": " + p->second.file +
+                        " has " + p->second.field.shape_text() + ", " + file +
+                        " has an object holding " + f.name());
       }
     }
     const auto next = fields_.upper_bound(f.path);
     if (next != fields_.end() && next->first.size() > f.path.size() &&
         std::equal(f.path.begin(), f.path.end(), next->first.begin())) {
-      throw DataError("feature files disagree on " + f.name() + ": " + file + " has " + f.shape_text() + ", " +
-                      next->second.file + " has an object holding " + next->second.field.name());
+      throw DataError("feature files disagree on " + f.name() + ": " + file + " has " +
+                      f.shape_text() + ", " + next->second.file + " has an object holding " +
+                      next->second.field.name());
     }
     fields_.emplace(f.path, Seen{f, file});
   }

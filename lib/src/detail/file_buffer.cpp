@@ -23,7 +23,8 @@ std::int64_t mtime_ns_of(const struct stat& st) {
 
 Directory::Directory(std::filesystem::path path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd_ < 0) throw IoError(path_, std::string("cannot open the directory: ") + std::strerror(errno));
+  if (fd_ < 0)
+    throw IoError(path_, std::string("cannot open the directory: ") + std::strerror(errno));
 }
 
 Directory::~Directory() { ::close(fd_); }
@@ -71,7 +72,8 @@ FileStamp FileBuffer::read(const std::filesystem::path& path, std::uintmax_t max
   return read_at(AT_FDCWD, path.c_str(), path, max_bytes);
 }
 
-FileStamp FileBuffer::read(const Directory& dir, const std::string& relpath, std::uintmax_t max_bytes) {
+FileStamp FileBuffer::read(const Directory& dir, const std::string& relpath,
+                           std::uintmax_t max_bytes) {
   return read_at(dir.fd(), relpath.c_str(), dir.path() / relpath, max_bytes);
 }
 
@@ -85,7 +87,8 @@ FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesyste
   } closer{fd};
 
   struct stat st {};
-  if (::fstat(fd, &st) != 0) throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
+  if (::fstat(fd, &st) != 0)
+    throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, expected a file");
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > max_bytes) {

@@ -62,7 +62,8 @@ class FileBuffer {
 
  private:
   void reserve(std::size_t bytes);
-  FileStamp read_at(int dir_fd, const char* name, const std::filesystem::path& shown, std::uintmax_t max_bytes);
+  FileStamp read_at(int dir_fd, const char* name, const std::filesystem::path& shown,
+                    std::uintmax_t max_bytes);
 
   std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;
