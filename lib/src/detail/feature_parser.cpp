@@ -374,6 +374,7 @@ class RowParser::Handler : public HandlerError {
     std::fill(row_, row_ + s_.columns(), kNaN);
     depth_ = skip_base_ = top_ = 0;
     pending_ = leaf_ = CompiledSchema::kNone;
+    in_run_ = false;
     pending_skip_ = saw_section_ = false;
     clear_error();
     level_ = 0;
@@ -479,10 +480,12 @@ class RowParser::Handler : public HandlerError {
   bool StartArray() {
     if (skip_base_ != 0) return enter_skipped();
     if (leaf_ != CompiledSchema::kNone) {
-      if (level_ == 1 && s_.node(leaf_).kind == FieldKind::kMatrix) {
+      if (level_ == 1 && leaf_node_->kind == FieldKind::kMatrix) {
         ++depth_;
         level_ = 2;
         index_ = 0;
+        start_run(leaf_node_->slot + row_index_ * leaf_node_->cols,
+                  row_index_ < leaf_node_->rows ? leaf_node_->cols : 0);
         return true;
       }
       return array_mismatch("an array") && enter_skipped();
@@ -500,6 +503,7 @@ class RowParser::Handler : public HandlerError {
     leaf_ = id;
     leaf_node_ = &n;
     leaf_depth_ = depth_;
+    if (n.kind == FieldKind::kVector) start_run(n.slot, n.cols);
     level_ = 1;
     index_ = row_index_ = 0;
     seq_count_ = 0;
@@ -510,6 +514,7 @@ class RowParser::Handler : public HandlerError {
   bool EndArray(rapidjson::SizeType /*elements*/) {
     if (skip_base_ != 0) return leave_skipped();
     --depth_;
+    in_run_ = false;
     const auto& n = *leaf_node_;
     if (level_ == 2) {
       level_ = 1;
@@ -558,6 +563,14 @@ class RowParser::Handler : public HandlerError {
 
   bool number(double v) {
     if (skip_base_ != 0) return true;
+    if (in_run_ && std::isfinite(v)) {  // the hot path: the next number of a vector or matrix row
+      if (index_ < run_length_) {
+        const std::int32_t col = run_slots_[index_];
+        if (col >= 0) row_[col] = static_cast<float>(v);
+      }
+      ++index_;
+      return true;
+    }
     if (leaf_ != CompiledSchema::kNone) return array_value(v, true);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
@@ -568,6 +581,13 @@ class RowParser::Handler : public HandlerError {
     if (!std::isfinite(v) && !non_finite(id, "")) return false;
     store(n.slot, v);
     return true;
+  }
+
+  // Numbers up to \p length go to the slots from \p slot on (a vector, or one matrix row).
+  void start_run(std::uint32_t slot, std::uint32_t length) noexcept {
+    in_run_ = true;
+    run_slots_ = slots_ + slot;
+    run_length_ = length;
   }
 
   void store(std::uint32_t slot, double v) noexcept {
@@ -672,6 +692,7 @@ class RowParser::Handler : public HandlerError {
       expected = "a number";
     }
     leaf_ = CompiledSchema::kNone;
+    in_run_ = false;
     skip_base_ = leaf_depth_;
     return field_mismatch(id, place, "expected " + expected + ", found " + found);
   }
@@ -711,6 +732,9 @@ class RowParser::Handler : public HandlerError {
 
   std::uint32_t leaf_ = CompiledSchema::kNone;  // the vector/matrix/sequence field being read
   const CompiledSchema::Node* leaf_node_ = nullptr;
+  bool in_run_ = false;  // inside a vector or matrix row: numbers take the fast path
+  const std::int32_t* run_slots_ = nullptr;
+  std::uint32_t run_length_ = 0;
   std::uint32_t leaf_depth_ = 0;
   std::uint32_t level_ = 0;  // 1: in the field's array, 2: in a matrix row
   std::uint32_t index_ = 0;
