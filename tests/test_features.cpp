@@ -652,7 +652,8 @@ TEST_CASE("features: the high-level sample is refused with a clear message", "[f
           "(an AcousticBrainz high-level file? the loader reads low-level files)"));
 }
 
-TEST_CASE("features: mutated documents parse or throw ParseError, never anything else", "[features]") {
+TEST_CASE("features: mutated documents parse or throw ParseError, never anything else",
+          "[features]") {
   const FeatureSchema schema = doc_schema();
   FeatureOptions lenient;
   lenient.shape_mismatch = ShapePolicy::kMissing;
@@ -674,10 +675,18 @@ TEST_CASE("features: mutated documents parse or throw ParseError, never anything
       const std::size_t at = next() % (text.size() + 1);
       const char c = alphabet[next() % alphabet.size()];
       switch (next() % 4) {
-        case 0: if (at < text.size()) text[at] = c; break;
-        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        case 2: if (at < text.size()) text.erase(at, 1 + next() % 8); break;
-        default: text.resize(at); break;
+        case 0:
+          if (at < text.size()) text[at] = c;
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        case 2:
+          if (at < text.size()) text.erase(at, 1 + next() % 8);
+          break;
+        default:
+          text.resize(at);
+          break;
       }
     }
     const FeatureOptions strict;
