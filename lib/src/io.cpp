@@ -86,16 +86,20 @@ AtomicFile::~AtomicFile() {
   if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
-void AtomicFile::flush_buffer() {
+void AtomicFile::write_all(const char* data, std::size_t size) {
   std::size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+  while (done < size) {
+    const ssize_t n = ::write(fd_, data + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw IoError(path_, "write failed: " + errno_text(errno));
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+void AtomicFile::flush_buffer() {
+  write_all(buffer_.data(), buffer_.size());
   buffer_.clear();
 }
 
@@ -104,8 +108,8 @@ void AtomicFile::write(const void* data, std::size_t size) {
   const auto* bytes = static_cast<const char*>(data);
   if (buffer_.size() + size > kWriteBufferBytes) flush_buffer();
   if (size >= kWriteBufferBytes) {
-    buffer_.assign(bytes, size);
-    flush_buffer();
+    // Large payloads (a whole matrix) go straight from the caller's memory: no second copy.
+    write_all(bytes, size);
     return;
   }
   buffer_.append(bytes, size);

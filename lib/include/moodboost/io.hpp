@@ -46,6 +46,7 @@ class AtomicFile {
 
  private:
   void flush_buffer();
+  void write_all(const char* data, std::size_t size);
 
   std::filesystem::path path_;
   std::filesystem::path temp_path_;
