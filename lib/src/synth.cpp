@@ -7,6 +7,10 @@
 #include <rapidjson/error/en.h>
 #include <unistd.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -31,34 +35,36 @@ void sync_file_system(const std::filesystem::path& dir) {
   if (rc != 0) throw IoError(dir, "syncfs failed");
 }
 
+// 0 means OpenMP's default (all cores); without OpenMP everything runs on one thread.
+int resolve_threads(int requested) {
+#ifdef _OPENMP
+  return requested > 0 ? requested : omp_get_max_threads();
+#else
+  (void)requested;
+  return 1;
+#endif
+}
+
 }  // namespace
 
-std::string synthetic_feature_json(const SynthTrack& track, std::uint64_t seed) {
+std::string synthetic_feature_json(const Track& track, std::uint64_t seed) {
   std::string out;
   detail::write_essentia_json(detail::synthesize_track(track, seed), track, seed, out);
   return out;
 }
 
-std::filesystem::path synthetic_feature_path(const std::filesystem::path& features_dir,
-                                             const SynthTrack& track) {
-  const std::string_view path = track.path;
-  if (path.size() <= 4 || !path.ends_with(".mp3")) {
-    throw DataError(fmt::format("track {}: PATH '{}' does not end in .mp3", track.track_id, path));
-  }
-  return features_dir / (std::string(path.substr(0, path.size() - 4)) + ".json");
-}
-
 SynthFeatureSummary write_synthetic_features(const std::filesystem::path& features_dir,
-                                             std::span<const SynthTrack> tracks,
+                                             std::span<const Track> tracks,
                                              const SynthFeatureOptions& options) {
-  if (options.threads < 1) {
-    throw InvalidArgument(fmt::format("threads must be at least 1, got {}", options.threads));
+  if (options.threads < 0) {
+    throw InvalidArgument(fmt::format("threads must be 0 (all cores) or more, got {}", options.threads));
   }
+  const int threads = resolve_threads(options.threads);
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::filesystem::path> paths;
   std::set<std::filesystem::path> seen, dirs;
   for (const auto& track : tracks) {
-    paths.push_back(synthetic_feature_path(features_dir, track));
+    paths.push_back(features_dir / feature_relpath(track));
     if (!seen.insert(paths.back()).second) {
       throw DataError(fmt::format("two tracks have the feature file {} (track {})",
                                   paths.back().string(), track.track_id));
@@ -78,7 +84,7 @@ SynthFeatureSummary write_synthetic_features(const std::filesystem::path& featur
   std::exception_ptr first_error;
   std::mutex error_mutex;
   std::uintmax_t bytes = 0;
-#pragma omp parallel num_threads(options.threads) reduction(+ : bytes)
+#pragma omp parallel num_threads(threads) reduction(+ : bytes)
   {
     std::string json;
 #pragma omp for schedule(dynamic, 16)
@@ -107,14 +113,16 @@ SynthFeatureSummary write_synthetic_features(const std::filesystem::path& featur
   marker.model = std::string(kSynthModelVersion);
   marker.moodboost_version = version();
   marker.files = tracks.size();
-  write_file_atomic(features_dir / kSynthMarkerFile, format_synth_marker(marker),
-                    AtomicFile::Durability::kDeferred);
+  // One flush for all feature files, then the marker, durably: a marker on disk means that the
+  // files it describes are on disk too.
   sync_file_system(features_dir);
+  write_file_atomic(features_dir / kSynthMarkerFile, format_synth_marker(marker));
 
   SynthFeatureSummary summary;
   summary.files = tracks.size();
   summary.bytes = bytes;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.threads = threads;
   return summary;
 }
 

@@ -206,25 +206,35 @@ std::vector<Album> group_tracks(const std::vector<SplitPlan>& plans, Rng& rng) {
   std::vector<Album> albums;
   for (std::size_t s = 0; s < plans.size(); ++s) {
     const SplitPlan& plan = plans[s];
-    std::vector<double> cumulative(plan.artists);
-    double sum = 0.0;
-    for (auto& c : cumulative) c = (sum += std::exp(kArtistWeightSigma * rng.normal()));
-    // No artist gets more than kMaxArtistShare of a split (at least one track each): without
-    // the cap, one artist could own most of a small split.
-    const auto cap = std::max<std::size_t>(
-        1 + (plan.tracks - plan.artists) / plan.artists,
+    // No artist gets more than kMaxArtistShare of a split (but room for every track): without
+    // the cap, one artist could own most of a small split. A full artist leaves the draw.
+    const auto ceil_div = [](std::size_t a, std::size_t b) { return (a + b - 1) / b; };
+    const std::size_t cap = std::max(
+        ceil_div(plan.tracks, plan.artists),
         static_cast<std::size_t>(std::ceil(kMaxArtistShare * static_cast<double>(plan.tracks))));
+    std::vector<double> weight(plan.artists), cumulative(plan.artists);
+    for (auto& w : weight) w = std::exp(kArtistWeightSigma * rng.normal());
+    double sum = 0.0;
+    const auto accumulate_weights = [&] {
+      sum = 0.0;
+      for (std::size_t a = 0; a < plan.artists; ++a) cumulative[a] = (sum += weight[a]);
+    };
+    accumulate_weights();
     std::vector<std::vector<std::size_t>> artist_tracks(plan.artists);
     for (std::size_t i = 0; i < plan.tracks; ++i) {
       std::size_t a = i;  // the first `artists` tracks give every artist one track
-      while (i >= plan.artists) {
+      if (i >= plan.artists) {
         a = static_cast<std::size_t>(
             std::upper_bound(cumulative.begin(), cumulative.end(), rng.uniform() * sum) -
             cumulative.begin());
         a = std::min(a, plan.artists - 1);
-        if (artist_tracks[a].size() < cap) break;
+        while (weight[a] == 0.0) a = (a + 1) % plan.artists;  // rounding at a zero-width slot
       }
       artist_tracks[a].push_back(i);
+      if (artist_tracks[a].size() == cap) {
+        weight[a] = 0.0;
+        accumulate_weights();
+      }
     }
     // Albums per artist: one each, then the extra albums go to artists with weight = tracks
     // not yet in an album of their own.
@@ -315,7 +325,7 @@ SynthSplitSet generate_synthetic_splits(const SynthSplitOptions& options) {
 
   struct Row {
     std::uint32_t id;
-    SynthTrack track;
+    Track track;
   };
   std::array<std::vector<Row>, 3> rows;
   std::uint32_t cursor = kFirstTrackId + static_cast<std::uint32_t>(id_rng.below(1000));
@@ -323,12 +333,12 @@ SynthSplitSet generate_synthetic_splits(const SynthSplitOptions& options) {
     for (const std::size_t i : album.tracks) {
       cursor += 1 + (id_rng.chance(0.1) ? static_cast<std::uint32_t>(id_rng.below(5)) : 0);
       if (cursor > kLastTrackId) throw DataError("synth: ran out of synthetic track ids");
-      SynthTrack t;
+      Track t;
       t.track_id = fmt::format("track_{:07d}", cursor);
       t.artist_id = fmt::format("artist_{:06d}", album.artist);
       t.album_id = fmt::format("album_{:06d}", album.album);
       t.path = fmt::format("{:02d}/{}.mp3", cursor % 100, cursor);
-      t.duration = draw_duration(duration_rng);
+      t.duration_s = draw_duration(duration_rng);
       for (const std::size_t tag : tags_of[album.split][i]) t.tags.push_back(set.tags[tag]);
       rows[album.split].push_back({cursor, std::move(t)});
     }
@@ -341,11 +351,11 @@ SynthSplitSet generate_synthetic_splits(const SynthSplitOptions& options) {
   return set;
 }
 
-std::string format_split_tsv(std::span<const SynthTrack> tracks) {
+std::string format_split_tsv(std::span<const Track> tracks) {
   std::string out = "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\r\n";
   for (const auto& t : tracks) {
     out += fmt::format("{}\t{}\t{}\t{}\t{:.1f}", t.track_id, t.artist_id, t.album_id, t.path,
-                       t.duration);
+                       t.duration_s);
     for (const auto& tag : t.tags) {
       out += '\t';
       out += tag;

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "moodboost/dataset.hpp"
 #include "moodboost/progress.hpp"
 
 namespace moodboost {
@@ -59,20 +60,10 @@ inline constexpr std::size_t kJamendoSplit0Tracks = 17982;
 // ---------------------------------------------------------------------------------------------
 // Split sets
 
-/// One row of a split file, as synth writes it or needs it to synthesise features.
-struct SynthTrack {
-  std::string track_id;           ///< "track_0000948"
-  std::string artist_id;          ///< "artist_000087"
-  std::string album_id;           ///< "album_000149"
-  std::string path;               ///< "48/948.mp3"; the feature file is "48/948.json"
-  double duration = 0.0;          ///< seconds (one decimal in the file)
-  std::vector<std::string> tags;  ///< full tag names ("mood/theme---calm"), sorted
-};
-
 /// Three splits and the tag list, as synth generates them.
 struct SynthSplitSet {
-  std::vector<std::string> tags;                   ///< full names, sorted
-  std::array<std::vector<SynthTrack>, 3> splits;  ///< train, validation, test; rows by numeric id
+  std::vector<std::string> tags;             ///< full names, sorted
+  std::array<std::vector<Track>, 3> splits;  ///< train, validation, test; rows by numeric id
 };
 
 /// Default seed of `moodboost synth` (the year of the MediaEval task).
@@ -86,9 +77,6 @@ struct SynthSplitOptions {
   std::size_t tracks = kJamendoSplit0Tracks;
   /// Every tag keeps at least this many positives in every split (applies when scaling down).
   std::size_t min_positives = 3;
-  /// Tags to generate, short ("calm") or full ("mood/theme---calm") names of split-0 tags; empty
-  /// means all 56. Their real counts are used.
-  std::vector<std::string> tags;
 };
 
 /// Generates a split set shaped like MTG-Jamendo split-0: real split sizes (scaled when
@@ -106,7 +94,7 @@ std::size_t min_synthetic_tracks(const SynthSplitOptions& options);
 /// Text of a split file exactly as the real ones: CRLF line endings, header
 /// `TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS`, one tag per extra column, DURATION
 /// with one decimal, final CRLF.
-std::string format_split_tsv(std::span<const SynthTrack> tracks);
+std::string format_split_tsv(std::span<const Track> tracks);
 
 /// Text of a tag list file: one full tag name per line, LF, final newline.
 std::string format_tag_list(std::span<const std::string> tags);
@@ -123,7 +111,7 @@ inline constexpr std::string_view kSynthMarkerFile = "moodboost-synthetic.json";
 /// Options of write_synthetic_features().
 struct SynthFeatureOptions {
   std::uint64_t seed = kDefaultSynthSeed;
-  int threads = 1;      ///< OpenMP threads (>= 1); the output does not depend on it
+  int threads = 0;      ///< OpenMP threads, 0 = all cores; the output does not depend on it
   ProgressFn progress;  ///< called with (files written, total); may be empty
 };
 
@@ -132,26 +120,23 @@ struct SynthFeatureSummary {
   std::size_t files = 0;      ///< feature files (the marker file not counted)
   std::uintmax_t bytes = 0;   ///< their total size
   double seconds = 0.0;       ///< wall time
+  int threads = 1;            ///< threads used
 };
 
 /// The AcousticBrainz/Essentia "music 1.0" JSON text of one synthetic track: the key set and
 /// shapes of the real files (2647 numbers in lowlevel/rhythm/tonal, 4 key/scale strings,
 /// beats_position with beats_count entries, metadata marked synthetic), in Essentia's own
-/// layout, numbers with 12 significant digits. Depends only on (\p track, \p tags_in_use
-/// is not needed: the signal depends on tag names), \p seed.
-std::string synthetic_feature_json(const SynthTrack& track, std::uint64_t seed);
+/// layout, numbers with 12 significant digits. A function of (\p track's id, artist, album,
+/// duration, PATH and tag names, \p seed) only: the signal depends on tag names, not on a tag
+/// list's order.
+std::string synthetic_feature_json(const Track& track, std::uint64_t seed);
 
-/// Feature file of \p track below \p features_dir: features_dir / "NN/<id>.json" from its PATH.
-/// Throws DataError when PATH does not end in ".mp3".
-std::filesystem::path synthetic_feature_path(const std::filesystem::path& features_dir,
-                                             const SynthTrack& track);
-
-/// Writes synthetic_feature_json() of every track to synthetic_feature_path() (atomically,
-/// in parallel) and the marker file kSynthMarkerFile in \p features_dir. Files of tracks are
-/// byte-identical whatever options.threads is. Throws IoError, DataError (two tracks with
-/// the same feature path) or InvalidArgument (threads < 1).
+/// Writes synthetic_feature_json() of every track to \p features_dir / feature_relpath(track)
+/// (atomically, in parallel) and the marker file kSynthMarkerFile in \p features_dir. Files
+/// are byte-identical whatever options.threads is. Throws IoError, DataError (a bad PATH, or
+/// two tracks with the same feature file) or InvalidArgument (threads < 0).
 SynthFeatureSummary write_synthetic_features(const std::filesystem::path& features_dir,
-                                             std::span<const SynthTrack> tracks,
+                                             std::span<const Track> tracks,
                                              const SynthFeatureOptions& options);
 
 /// Contents of a synth marker file.

@@ -129,7 +129,7 @@ void append_section(std::string& out, std::string_view name, const std::vector<D
   out += last ? "}\n" : "},\n";
 }
 
-void append_metadata(std::string& out, const TrackDescriptors& d, const SynthTrack& track,
+void append_metadata(std::string& out, const TrackDescriptors& d, const Track& track,
                      std::uint64_t seed) {
   const std::string_view path = track.path;
   const std::string_view file_name = path.substr(path.find_last_of('/') + 1);
@@ -171,7 +171,7 @@ void append_metadata(std::string& out, const TrackDescriptors& d, const SynthTra
 
 }  // namespace
 
-void write_essentia_json(const TrackDescriptors& d, const SynthTrack& track, std::uint64_t seed,
+void write_essentia_json(const TrackDescriptors& d, const Track& track, std::uint64_t seed,
                          std::string& out) {
   out.clear();
   out += "{\n";

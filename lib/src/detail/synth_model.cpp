@@ -27,7 +27,7 @@ constexpr std::array<std::string_view, 8> kMoodFactors = {
 constexpr std::array<std::string_view, 3> kProductionFactors = {"gain", "eq_tilt", "noise_floor"};
 
 constexpr LatentScales kScales{
-    .tag_gain = 1.0,
+    .tag_gain = 1.6,
     .artist_mood_sd = 0.45,
     .album_mood_sd = 0.3,
     .track_mood_sd = 0.55,
@@ -35,7 +35,7 @@ constexpr LatentScales kScales{
     .album_prod_sd = 0.4,
     .track_prod_sd = 0.3,
     .family_noise_sd = 1.0,
-    .signature_shift = 0.6,
+    .signature_shift = 0.9,
     .signature_targets = 4,
 };
 
@@ -520,7 +520,7 @@ std::array<double, 8> hashed_loadings(std::string_view tag) {
   return w;
 }
 
-TrackLatent latent_of(const SynthTrack& track, std::uint64_t seed, Rng& rng) {
+TrackLatent latent_of(const Track& track, std::uint64_t seed, Rng& rng) {
   TrackLatent lat;
   // m = sum of the tags' loadings / sqrt(number of tags)
   std::array<double, 8> m{};
@@ -903,7 +903,7 @@ std::vector<std::pair<std::size_t, double>> tag_signature(std::string_view tag, 
   return out;
 }
 
-TrackDescriptors synthesize_track(const SynthTrack& track, std::uint64_t seed) {
+TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
   Rng rng(mix64(mix64(seed, kStreamTrack), hash_text(track.track_id)));
   const TrackLatent lat = latent_of(track, seed, rng);
   const auto& loc = lat.loc;
@@ -980,7 +980,7 @@ TrackDescriptors synthesize_track(const SynthTrack& track, std::uint64_t seed) {
     out.rhythm.push_back(constant_stats("bpm_histogram_second_peak_spread", second_spread));
     out.rhythm.push_back(constant_stats("bpm_histogram_second_peak_weight", second_weight));
   }
-  out.length = track.duration > 0 ? track.duration + rng.uniform(-0.05, 0.05) : rng.uniform(30.0, 400.0);
+  out.length = track.duration_s > 0 ? track.duration_s + rng.uniform(-0.05, 0.05) : rng.uniform(30.0, 400.0);
   {
     Descriptor beats;
     beats.name = "beats_position";

@@ -59,11 +59,11 @@ struct TrackDescriptors {
 };
 
 /// Generates all descriptors of \p track (deterministic in (seed, track)).
-TrackDescriptors synthesize_track(const SynthTrack& track, std::uint64_t seed);
+TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed);
 
 /// Writes \p d as Essentia's own JSON output does (top-level keys at column 0, 4-space indent,
 /// lists inline, 12 significant digits of the float32 value), metadata marked synthetic.
-void write_essentia_json(const TrackDescriptors& d, const SynthTrack& track, std::uint64_t seed,
+void write_essentia_json(const TrackDescriptors& d, const Track& track, std::uint64_t seed,
                          std::string& out);
 
 /// The mood factors, production factors and effect tables, for documentation.
