@@ -40,8 +40,9 @@ std::string with_commas(std::uintmax_t n) {
 int run_synth(const SynthArgs& args) {
   const bool given = splits_given(args.splits);
   if (!given && !args.splits.tags.empty()) {
-    throw InvalidArgument("--tags applies to a given split set (--splits DIR or --train/"
-                          "--validation/--test FILE); a generated split set has the 56 split-0 tags");
+    throw InvalidArgument(
+        "--tags applies to a given split set (--splits DIR or --train/"
+        "--validation/--test FILE); a generated split set has the 56 split-0 tags");
   }
   if (given && args.tracks != 0) {
     throw InvalidArgument("--tracks applies only when synth generates the split set (no --splits)");
@@ -58,8 +59,8 @@ int run_synth(const SynthArgs& args) {
       sizes[s] = splits[s]->tracks.size();
       tracks.insert(tracks.end(), splits[s]->tracks.begin(), splits[s]->tracks.end());
       if (!summary.empty()) summary += ", ";
-      summary += fmt::format("{} {} tracks from {}", kSynthSplitNames[s],
-                             with_commas(sizes[s]), splits[s]->file.string());
+      summary += fmt::format("{} {} tracks from {}", kSynthSplitNames[s], with_commas(sizes[s]),
+                             splits[s]->file.string());
     }
     summary += fmt::format("; {} tags", set.tags.size());
   } else {
@@ -74,9 +75,10 @@ int run_synth(const SynthArgs& args) {
       tracks.insert(tracks.end(), set.splits[s].begin(), set.splits[s].end());
     }
     write_file_atomic(args.out / "tags.txt", format_tag_list(set.tags));
-    summary = fmt::format("generated: {} / {} / {} tracks (train / validation / test), {} tags, in {}",
-                          with_commas(sizes[0]), with_commas(sizes[1]), with_commas(sizes[2]),
-                          set.tags.size(), (args.out / "splits").string());
+    summary =
+        fmt::format("generated: {} / {} / {} tracks (train / validation / test), {} tags, in {}",
+                    with_commas(sizes[0]), with_commas(sizes[1]), with_commas(sizes[2]),
+                    set.tags.size(), (args.out / "splits").string());
   }
 
   SynthFeatureOptions options;
@@ -84,7 +86,8 @@ int run_synth(const SynthArgs& args) {
   options.threads = args.threads;
   ProgressLine progress("synth: writing feature files", "files");
   options.progress = progress.callback();
-  const SynthFeatureSummary written = write_synthetic_features(args.out / "features", tracks, options);
+  const SynthFeatureSummary written =
+      write_synthetic_features(args.out / "features", tracks, options);
   progress.finish();
   write_file_atomic(args.out / "SYNTHETIC.md", synth_model_markdown(args.seed, summary));
 
@@ -94,7 +97,9 @@ int run_synth(const SynthArgs& args) {
       "are not features of real audio: {} describes the planted signal and how to use the real "
       "MTG-Jamendo download instead.\n",
       with_commas(written.files), static_cast<double>(written.bytes) / 1e6,
-      written.files > 0 ? static_cast<double>(written.bytes) / 1024.0 / static_cast<double>(written.files) : 0.0,
+      written.files > 0
+          ? static_cast<double>(written.bytes) / 1024.0 / static_cast<double>(written.files)
+          : 0.0,
       (args.out / "features").string(), written.seconds, written.threads, args.seed,
       kSynthModelVersion, summary, (args.out / "SYNTHETIC.md").string());
   return kExitOk;
@@ -112,8 +117,9 @@ const RegisterCommand kSynth{
                       "(existing files are replaced)")
            ->required();
        add_split_options(sub, args->splits)
-           ->description("Split set to synthesise features for (default: generate one shaped like "
-                         "MTG-Jamendo split-0)");
+           ->description(
+               "Split set to synthesise features for (default: generate one shaped like "
+               "MTG-Jamendo split-0)");
        sub.add_option("--seed", args->seed, "Seed of every random draw (same seed, same bytes)")
            ->capture_default_str();
        sub.add_option("--tracks", args->tracks,

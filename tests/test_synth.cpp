@@ -57,7 +57,8 @@ std::size_t scaled_positives(std::size_t real, std::size_t split_tracks, std::si
 
 // The shape of a JSON value, path by path: "object", "array N", "string" or "number" (bools
 // count as numbers: Essentia writes 0/1 where the AcousticBrainz API writes true/false).
-void shapes(const rapidjson::Value& v, const std::string& path, std::map<std::string, std::string>& out) {
+void shapes(const rapidjson::Value& v, const std::string& path,
+            std::map<std::string, std::string>& out) {
   if (v.IsObject()) {
     out[path] = "object";
     if (path == "/metadata/tags") return;  // free-form in real files
@@ -132,7 +133,8 @@ double welch_t(const std::vector<double>& a, const std::vector<double>& b) {
 // Facts
 
 TEST_CASE("jamendo facts: the compiled-in tables are the data/ files", "[synth]") {
-  const auto tag_rows = read_tsv_rows(test::source_dir() / "data" / "jamendo_moodtheme_split0_tags.tsv");
+  const auto tag_rows =
+      read_tsv_rows(test::source_dir() / "data" / "jamendo_moodtheme_split0_tags.tsv");
   const auto tags = jamendo_split0_tags();
   REQUIRE(tag_rows.size() == tags.size() + 1);
   CHECK(tag_rows[0] == std::vector<std::string>{"tag", "train", "validation", "test"});
@@ -146,7 +148,8 @@ TEST_CASE("jamendo facts: the compiled-in tables are the data/ files", "[synth]"
   CHECK(std::is_sorted(tags.begin(), tags.end(),
                        [](const auto& a, const auto& b) { return a.name < b.name; }));
 
-  const auto split_rows = read_tsv_rows(test::source_dir() / "data" / "jamendo_moodtheme_split0_splits.tsv");
+  const auto split_rows =
+      read_tsv_rows(test::source_dir() / "data" / "jamendo_moodtheme_split0_splits.tsv");
   const auto splits = jamendo_split0_splits();
   REQUIRE(split_rows.size() == 4);
   std::size_t total = 0;
@@ -180,7 +183,8 @@ TEST_CASE("jamendo facts: recounted from the real split-0 files", "[synth][share
   const auto tags = jamendo_split0_tags();
   const auto facts = jamendo_split0_splits();
   for (std::size_t s = 0; s < 3; ++s) {
-    const Split split = read_split(dir / ("autotagging_moodtheme-" + std::string(kSynthSplitNames[s]) + ".tsv"));
+    const Split split =
+        read_split(dir / ("autotagging_moodtheme-" + std::string(kSynthSplitNames[s]) + ".tsv"));
     std::map<std::string, std::size_t> positives;
     std::array<std::size_t, 8> k{};
     std::set<std::string> artists, albums;
@@ -206,8 +210,10 @@ TEST_CASE("jamendo facts: recounted from the real split-0 files", "[synth][share
 // ---------------------------------------------------------------------------------------------
 // Split sets
 
-TEST_CASE("synth splits: small scale files parse, are shaped like the real ones, follow the scaled counts",
-          "[synth]") {
+TEST_CASE(
+    "synth splits: small scale files parse, are shaped like the real ones, follow the scaled "
+    "counts",
+    "[synth]") {
   TempDir tmp;
   SynthSplitOptions options;
   options.tracks = kSmall;
@@ -252,7 +258,8 @@ TEST_CASE("synth splits: small scale files parse, are shaped like the real ones,
       CHECK(t.album_id.size() == 12);
       CHECK(t.album_id.starts_with("album_9"));
       const long nn = id % 100;
-      CHECK(t.path == (nn < 10 ? "0" : "") + std::to_string(nn) + "/" + std::to_string(id) + ".mp3");
+      CHECK(t.path ==
+            (nn < 10 ? "0" : "") + std::to_string(nn) + "/" + std::to_string(id) + ".mp3");
       CHECK(t.duration_s >= 30.0);
       CHECK(t.duration_s <= 1800.0);
       CHECK(std::abs(t.duration_s * 10 - std::round(t.duration_s * 10)) < 1e-6);
@@ -285,7 +292,8 @@ TEST_CASE("synth splits: small scale files parse, are shaped like the real ones,
   CHECK(tag_list.find('\r') == std::string::npos);
 }
 
-TEST_CASE("synth splits: at the real scale, exactly the real split sizes and per-tag counts", "[synth]") {
+TEST_CASE("synth splits: at the real scale, exactly the real split sizes and per-tag counts",
+          "[synth]") {
   // Split rows only, in memory (milliseconds); no feature file is written at this scale.
   const SynthSplitSet set = generate_synthetic_splits({});
   const auto facts = jamendo_split0_splits();
@@ -331,8 +339,9 @@ TEST_CASE("synth splits: too few tracks or more than the real set are refused", 
   options.tracks = minimum;
   CHECK_NOTHROW(generate_synthetic_splits(options));
   options.tracks = minimum - 1;
-  CHECK_THROWS_WITH(generate_synthetic_splits(options),
-                    Catch::Contains("too few") && Catch::Contains("use at least " + std::to_string(minimum)));
+  CHECK_THROWS_WITH(
+      generate_synthetic_splits(options),
+      Catch::Contains("too few") && Catch::Contains("use at least " + std::to_string(minimum)));
   options.tracks = kJamendoSplit0Tracks + 1;
   CHECK_THROWS_AS(generate_synthetic_splits(options), InvalidArgument);
 }
@@ -340,7 +349,8 @@ TEST_CASE("synth splits: too few tracks or more than the real set are refused", 
 // ---------------------------------------------------------------------------------------------
 // Feature files
 
-TEST_CASE("synth features: byte-identical with 1 and 2 threads, different with another seed", "[synth]") {
+TEST_CASE("synth features: byte-identical with 1 and 2 threads, different with another seed",
+          "[synth]") {
   SynthSplitOptions split_options;
   split_options.tracks = 240;
   const auto tracks = all_tracks(generate_synthetic_splits(split_options));
@@ -371,7 +381,8 @@ TEST_CASE("synth features: byte-identical with 1 and 2 threads, different with a
   CHECK(synthetic_feature_json(tracks[7], kDefaultSynthSeed) == a.at(feature_relpath(tracks[7])));
 }
 
-TEST_CASE("synth features: exactly the key paths and list lengths of a real music-1.0 file", "[synth][shared]") {
+TEST_CASE("synth features: exactly the key paths and list lengths of a real music-1.0 file",
+          "[synth][shared]") {
   const fs::path real_file = test::samples_dir() / "ab-server_0dad432b_lowlevel_2.1-beta2.json";
   if (!test::require_shared(real_file)) return;
   std::map<std::string, std::string> expected;
@@ -396,7 +407,8 @@ TEST_CASE("synth features: 2647 numbers, 4 strings and plausible values in every
   SynthSplitOptions split_options;
   split_options.tracks = kSmall;
   const auto tracks = all_tracks(generate_synthetic_splits(split_options));
-  const std::set<std::string> keys = {"A", "A#", "B", "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#"};
+  const std::set<std::string> keys = {"A",  "A#", "B", "C",  "C#", "D",
+                                      "D#", "E",  "F", "F#", "G",  "G#"};
   const std::set<std::string> scales = {"major", "minor"};
   std::size_t sizes = 0;
   for (const auto& track : tracks) {
@@ -407,13 +419,15 @@ TEST_CASE("synth features: 2647 numbers, 4 strings and plausible values in every
     doc.Parse(text.data(), text.size());
     REQUIRE_FALSE(doc.HasParseError());
     std::size_t numbers = 0, strings = 0;
-    for (const char* section : {"lowlevel", "rhythm", "tonal"}) count_leaves(doc[section], numbers, strings);
+    for (const char* section : {"lowlevel", "rhythm", "tonal"})
+      count_leaves(doc[section], numbers, strings);
     CHECK(numbers == 2647);
     CHECK(strings == 4);
 
     const auto& rhythm = doc["rhythm"];
     CHECK(rhythm["beats_count"].IsInt());
-    CHECK(rhythm["beats_position"].Size() == static_cast<rapidjson::SizeType>(rhythm["beats_count"].GetInt()));
+    CHECK(rhythm["beats_position"].Size() ==
+          static_cast<rapidjson::SizeType>(rhythm["beats_count"].GetInt()));
     CHECK(rhythm["beats_position"].Size() > 10);
     const auto& tonal = doc["tonal"];
     CHECK(keys.count(tonal["key_key"].GetString()) == 1);
@@ -424,7 +438,8 @@ TEST_CASE("synth features: 2647 numbers, 4 strings and plausible values in every
     double histogram = 0.0;
     for (const auto& v : tonal["chords_histogram"].GetArray()) histogram += v.GetDouble();
     CHECK(histogram == Approx(100.0).epsilon(1e-5));
-    CHECK_THAT(std::string(doc["metadata"]["tags"]["comment"][0].GetString()), Catch::Contains("SYNTHETIC"));
+    CHECK_THAT(std::string(doc["metadata"]["tags"]["comment"][0].GetString()),
+               Catch::Contains("SYNTHETIC"));
     CHECK(doc["metadata"]["version"]["extractor"].GetString() == std::string("music 1.0"));
 
     // Stats dicts: min <= median, mean <= max; var >= 0; degenerate bpm histogram peaks.
@@ -454,7 +469,8 @@ TEST_CASE("synth features: 2647 numbers, 4 strings and plausible values in every
       for (rapidjson::SizeType j = 0; j < 13; ++j) {
         CHECK(cov[i][j].GetDouble() == cov[j][i].GetDouble());
         double product = 0.0;
-        for (rapidjson::SizeType k = 0; k < 13; ++k) product += cov[i][k].GetDouble() * icov[k][j].GetDouble();
+        for (rapidjson::SizeType k = 0; k < 13; ++k)
+          product += cov[i][k].GetDouble() * icov[k][j].GetDouble();
         CHECK(product == Approx(i == j ? 1.0 : 0.0).margin(1e-3));
       }
     }
@@ -471,7 +487,8 @@ TEST_CASE("synth features: Python's json module reads every file", "[synth][pyth
   SynthSplitOptions split_options;
   split_options.tracks = 240;
   TempDir tmp;
-  const auto summary = write_synthetic_features(tmp.path(), all_tracks(generate_synthetic_splits(split_options)), {});
+  const auto summary = write_synthetic_features(
+      tmp.path(), all_tracks(generate_synthetic_splits(split_options)), {});
   const std::string script =
       "import json, pathlib, sys\n"
       "n = 0\n"
@@ -487,7 +504,8 @@ TEST_CASE("synth features: Python's json module reads every file", "[synth][pyth
   CHECK(std::stoul(run.out) == summary.files);
 }
 
-TEST_CASE("synth features: the planted signal shows in simple statistics at small scale", "[synth]") {
+TEST_CASE("synth features: the planted signal shows in simple statistics at small scale",
+          "[synth]") {
   // Tags loading +1 on a mood factor versus tags loading -1 (SYNTHETIC.md's loading table): bpm
   // moves with the energy factor, the spectral centroid with brightness.
   struct Contrast {
@@ -495,8 +513,13 @@ TEST_CASE("synth features: the planted signal shows in simple statistics at smal
     std::set<std::string> up, down;
   };
   const Contrast contrasts[] = {
-      {"bpm", {"action", "energetic", "fast", "heavy", "party", "powerful", "sport"}, {"calm", "meditative", "relaxing", "slow"}},
-      {"spectral_centroid", {"advertising", "commercial", "children", "christmas", "corporate", "funny", "positive", "summer"}, {"dark", "deep", "retro", "cool", "soft", "space"}},
+      {"bpm",
+       {"action", "energetic", "fast", "heavy", "party", "powerful", "sport"},
+       {"calm", "meditative", "relaxing", "slow"}},
+      {"spectral_centroid",
+       {"advertising", "commercial", "children", "christmas", "corporate", "funny", "positive",
+        "summer"},
+       {"dark", "deep", "retro", "cool", "soft", "space"}},
   };
   const auto has_any = [](const Track& t, const std::set<std::string>& names) {
     return std::any_of(t.tags.begin(), t.tags.end(), [&](const std::string& tag) {
@@ -521,7 +544,8 @@ TEST_CASE("synth features: the planted signal shows in simple statistics at smal
       if (is_up && !is_down) up.push_back(std::log(v));
       if (is_down && !is_up) down.push_back(std::log(v));
     }
-    INFO(c.descriptor << ": " << up.size() << " vs " << down.size() << " tracks, t = " << welch_t(up, down));
+    INFO(c.descriptor << ": " << up.size() << " vs " << down.size()
+                      << " tracks, t = " << welch_t(up, down));
     REQUIRE(up.size() >= 30);
     REQUIRE(down.size() >= 30);
     CHECK(welch_t(up, down) > 3.5);  // p < 0.001
@@ -540,27 +564,33 @@ TEST_CASE("synth marker: written with the files, read back; absent means real da
   split_options.tracks = 240;
   SynthFeatureOptions options;
   options.seed = 77;
-  write_synthetic_features(tmp.path(), all_tracks(generate_synthetic_splits(split_options)), options);
+  write_synthetic_features(tmp.path(), all_tracks(generate_synthetic_splits(split_options)),
+                           options);
   const auto marker = read_synth_marker(tmp.path());
   REQUIRE(marker.has_value());
   CHECK(marker->seed == 77);
   CHECK(marker->model == kSynthModelVersion);
   CHECK(marker->files == 240);
-  CHECK(test::read_text(tmp / std::string(kSynthMarkerFile)).find("SYNTHETIC DATA") != std::string::npos);
+  CHECK(test::read_text(tmp / std::string(kSynthMarkerFile)).find("SYNTHETIC DATA") !=
+        std::string::npos);
 
   test::write_text(tmp / std::string(kSynthMarkerFile), "{\"synthetic\": true, \"seed\": \"x\"}");
-  CHECK_THROWS_WITH(read_synth_marker(tmp.path()), Catch::Contains("moodboost-synthetic.json: /seed: expected an unsigned integer"));
+  CHECK_THROWS_WITH(
+      read_synth_marker(tmp.path()),
+      Catch::Contains("moodboost-synthetic.json: /seed: expected an unsigned integer"));
   test::write_text(tmp / std::string(kSynthMarkerFile), "{\"synthetic\": tru");
   CHECK_THROWS_AS(read_synth_marker(tmp.path()), ParseError);
 }
 
-TEST_CASE("synth markdown: says the data are synthetic and documents every tag's loadings", "[synth]") {
+TEST_CASE("synth markdown: says the data are synthetic and documents every tag's loadings",
+          "[synth]") {
   const std::string md = synth_model_markdown(42, "a test split set");
   CHECK(md.starts_with("# SYNTHETIC DATA"));
   CHECK(md.find("seed 42") != std::string::npos);
   CHECK(md.find("a test split set") != std::string::npos);
   CHECK(md.find("Using the real data instead") != std::string::npos);
-  CHECK(md.find("download.py --dataset autotagging_moodtheme --type acousticbrainz") != std::string::npos);
+  CHECK(md.find("download.py --dataset autotagging_moodtheme --type acousticbrainz") !=
+        std::string::npos);
   for (const auto& tag : jamendo_split0_tags()) {
     CHECK(md.find("| " + std::string(tag.name) + " |") != std::string::npos);
   }
@@ -570,10 +600,12 @@ TEST_CASE("synth markdown: says the data are synthetic and documents every tag's
 // ---------------------------------------------------------------------------------------------
 // The command
 
-TEST_CASE("synth CLI: writes the dataset layout; --splits of its own splits gives the same files", "[synth][cli]") {
+TEST_CASE("synth CLI: writes the dataset layout; --splits of its own splits gives the same files",
+          "[synth][cli]") {
   TempDir tmp;
   const fs::path out = tmp / "synth", again = tmp / "again";
-  const auto run = test::run_cli({"synth", "--out", out.string(), "--tracks", "240", "--threads", "2"});
+  const auto run =
+      test::run_cli({"synth", "--out", out.string(), "--tracks", "240", "--threads", "2"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   CHECK(run.out.find("wrote 240 SYNTHETIC feature files") != std::string::npos);
@@ -586,8 +618,9 @@ TEST_CASE("synth CLI: writes the dataset layout; --splits of its own splits give
   REQUIRE(read_synth_marker(out / "features").has_value());
 
   // The split-set options find the generated files (one *-train/-validation/-test.tsv each).
-  const auto rerun = test::run_cli({"synth", "--out", again.string(), "--splits", (out / "splits").string(),
-                                    "--tags", (out / "tags.txt").string(), "--threads", "1"});
+  const auto rerun =
+      test::run_cli({"synth", "--out", again.string(), "--splits", (out / "splits").string(),
+                     "--tags", (out / "tags.txt").string(), "--threads", "1"});
   INFO(rerun.err);
   REQUIRE(rerun.exit_code == 0);
   CHECK(read_tree(again / "features") == read_tree(out / "features"));
@@ -601,18 +634,24 @@ TEST_CASE("synth CLI: misuse exits 2 with a message", "[synth][cli]") {
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("too few") != std::string::npos);
   test::write_text(tmp / "tags.txt", "mood/theme---calm\n");
-  run = test::run_cli({"synth", "--out", (tmp / "b").string(), "--tags", (tmp / "tags.txt").string()});
+  run = test::run_cli(
+      {"synth", "--out", (tmp / "b").string(), "--tags", (tmp / "tags.txt").string()});
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("--tags applies to a given split set") != std::string::npos);
-  test::write_text(tmp / "s" / "x-train.tsv", "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\r\n"
-                                              "track_0000001\tartist_000001\talbum_000001\t01/1.mp3\t30.0\tmood/theme---calm\r\n");
-  run = test::run_cli({"synth", "--out", (tmp / "c").string(), "--splits", (tmp / "s").string(), "--tracks", "300"});
+  test::write_text(
+      tmp / "s" / "x-train.tsv",
+      "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\r\n"
+      "track_0000001\tartist_000001\talbum_000001\t01/1.mp3\t30.0\tmood/theme---calm\r\n");
+  run = test::run_cli({"synth", "--out", (tmp / "c").string(), "--splits", (tmp / "s").string(),
+                       "--tracks", "300"});
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("--tracks applies only") != std::string::npos);
 }
 
-TEST_CASE("synth CLI: features for rows of the real split files, at their PATH", "[synth][cli][shared]") {
-  const fs::path real = test::jamendo_dir() / "splits" / "split-0" / "autotagging_moodtheme-validation.tsv";
+TEST_CASE("synth CLI: features for rows of the real split files, at their PATH",
+          "[synth][cli][shared]") {
+  const fs::path real =
+      test::jamendo_dir() / "splits" / "split-0" / "autotagging_moodtheme-validation.tsv";
   if (!test::require_shared(real)) return;
   // The first 40 real rows (read at test time, never stored in the project).
   TempDir tmp;

@@ -57,7 +57,8 @@ SynthFeatureSummary write_synthetic_features(const std::filesystem::path& featur
                                              std::span<const Track> tracks,
                                              const SynthFeatureOptions& options) {
   if (options.threads < 0) {
-    throw InvalidArgument(fmt::format("threads must be 0 (all cores) or more, got {}", options.threads));
+    throw InvalidArgument(
+        fmt::format("threads must be 0 (all cores) or more, got {}", options.threads));
   }
   const int threads = resolve_threads(options.threads);
   const auto start = std::chrono::steady_clock::now();

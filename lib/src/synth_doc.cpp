@@ -13,8 +13,9 @@ namespace {
 
 std::string coefficient(double c) { return fmt::format("{:+.2g}", c); }
 
-std::string effects_table(std::span<const std::string_view> factors,
-                          const std::function<std::vector<detail::FactorEffect>(std::size_t)>& effects) {
+std::string effects_table(
+    std::span<const std::string_view> factors,
+    const std::function<std::vector<detail::FactorEffect>(std::size_t)>& effects) {
   std::string out = "| factor | descriptor families it shifts (coefficient) |\n|---|---|\n";
   for (std::size_t k = 0; k < factors.size(); ++k) {
     std::string row;
@@ -102,7 +103,8 @@ std::string synth_model_markdown(std::uint64_t seed, std::string_view split_summ
       "co-occurrence is random, unlike the real data. Tracks are grouped into artists (log-normal "
       "weights, sigma 1.7, no artist above 8% of a split, the real number of artists per split) "
       "and albums (the real number per split); an artist never appears in two splits. Durations: "
-      "log-normal with median 200 s and sigma 0.5, 5% uniform in 30-90 s, clamped to 30-1800 s.\n\n";
+      "log-normal with median 200 s and sigma 0.5, 5% uniform in 30-90 s, clamped to 30-1800 "
+      "s.\n\n";
 
   md += fmt::format(
       "## The signal model\n\n"

@@ -80,7 +80,8 @@ std::vector<SplitPlan> plan_splits(std::size_t total_tracks, std::size_t min_pos
     plan.tracks = sizes[s];
     const double scale = static_cast<double>(sizes[s]) / static_cast<double>(facts[s].tracks);
     const auto scaled = [&](std::size_t real, std::size_t minimum) {
-      return std::max(minimum, static_cast<std::size_t>(std::llround(static_cast<double>(real) * scale)));
+      return std::max(minimum,
+                      static_cast<std::size_t>(std::llround(static_cast<double>(real) * scale)));
     };
     plan.artists = std::min(plan.tracks, scaled(facts[s].artists, 1));
     plan.albums = std::clamp(scaled(facts[s].albums, 1), plan.artists, plan.tracks);
@@ -96,7 +97,8 @@ std::vector<SplitPlan> plan_splits(std::size_t total_tracks, std::size_t min_pos
 bool plan_fits(const std::vector<SplitPlan>& plans) {
   for (const auto& plan : plans) {
     if (plan.tracks == 0) return false;
-    if (static_cast<double>(plan.labels) > kMaxMeanTagsPerTrack * static_cast<double>(plan.tracks)) {
+    if (static_cast<double>(plan.labels) >
+        kMaxMeanTagsPerTrack * static_cast<double>(plan.tracks)) {
       return false;
     }
     if (plan.labels < plan.tracks) return false;
@@ -242,7 +244,8 @@ std::vector<Album> group_tracks(const std::vector<SplitPlan>& plans, Rng& rng) {
     for (std::size_t extra = plan.albums - plan.artists; extra > 0;) {
       const std::size_t a = rng.below(plan.artists);
       const std::size_t spare = artist_tracks[a].size() - album_count[a];
-      if (spare > 0 && rng.uniform() * 32.0 < static_cast<double>(std::min<std::size_t>(spare, 32))) {
+      if (spare > 0 &&
+          rng.uniform() * 32.0 < static_cast<double>(std::min<std::size_t>(spare, 32))) {
         ++album_count[a];
         --extra;
       }
@@ -345,7 +348,8 @@ SynthSplitSet generate_synthetic_splits(const SynthSplitOptions& options) {
     cursor += 1 + static_cast<std::uint32_t>(id_rng.below(40));
   }
   for (std::size_t s = 0; s < rows.size(); ++s) {
-    std::sort(rows[s].begin(), rows[s].end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+    std::sort(rows[s].begin(), rows[s].end(),
+              [](const Row& a, const Row& b) { return a.id < b.id; });
     for (auto& row : rows[s]) set.splits[s].push_back(std::move(row.track));
   }
   return set;

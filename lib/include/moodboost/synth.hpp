@@ -39,11 +39,11 @@ struct JamendoTagFacts {
 
 /// One split of split-0: sizes and the distribution of tags per track.
 struct JamendoSplitFacts {
-  std::string_view split;                        ///< "train", "validation" or "test"
-  std::size_t tracks = 0;                        ///< rows of the split file
-  std::size_t artists = 0;                       ///< distinct ARTIST_ID
-  std::size_t albums = 0;                        ///< distinct ALBUM_ID
-  std::size_t labels = 0;                        ///< (track, tag) pairs
+  std::string_view split;                         ///< "train", "validation" or "test"
+  std::size_t tracks = 0;                         ///< rows of the split file
+  std::size_t artists = 0;                        ///< distinct ARTIST_ID
+  std::size_t albums = 0;                         ///< distinct ALBUM_ID
+  std::size_t labels = 0;                         ///< (track, tag) pairs
   std::array<std::size_t, 8> tracks_with_k_tags;  ///< [k-1] = tracks with exactly k tags
 };
 
@@ -117,10 +117,10 @@ struct SynthFeatureOptions {
 
 /// What write_synthetic_features() wrote.
 struct SynthFeatureSummary {
-  std::size_t files = 0;      ///< feature files (the marker file not counted)
-  std::uintmax_t bytes = 0;   ///< their total size
-  double seconds = 0.0;       ///< wall time
-  int threads = 1;            ///< threads used
+  std::size_t files = 0;     ///< feature files (the marker file not counted)
+  std::uintmax_t bytes = 0;  ///< their total size
+  double seconds = 0.0;      ///< wall time
+  int threads = 1;           ///< threads used
 };
 
 /// The AcousticBrainz/Essentia "music 1.0" JSON text of one synthetic track: the key set and

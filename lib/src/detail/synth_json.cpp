@@ -19,7 +19,8 @@ namespace {
 void append_number(std::string& out, double value) {
   char buf[40];
   const auto as_float = static_cast<double>(static_cast<float>(value));
-  const auto result = std::to_chars(buf, buf + sizeof buf, as_float, std::chars_format::general, 12);
+  const auto result =
+      std::to_chars(buf, buf + sizeof buf, as_float, std::chars_format::general, 12);
   out.append(buf, result.ptr);
 }
 
@@ -49,11 +50,14 @@ int group_of(Descriptor::Kind kind) {
   switch (kind) {
     case Descriptor::Kind::kReal:
     case Descriptor::Kind::kInteger:
-    case Descriptor::Kind::kStats: return 0;
+    case Descriptor::Kind::kStats:
+      return 0;
     case Descriptor::Kind::kVectorStats:
     case Descriptor::Kind::kList:
-    case Descriptor::Kind::kCepstrum: return 1;
-    case Descriptor::Kind::kString: return 2;
+    case Descriptor::Kind::kCepstrum:
+      return 1;
+    case Descriptor::Kind::kString:
+      return 2;
   }
   return 0;
 }
@@ -61,8 +65,12 @@ int group_of(Descriptor::Kind kind) {
 void append_descriptor(std::string& out, const Descriptor& d) {
   append_key(out, 4, d.name);
   switch (d.kind) {
-    case Descriptor::Kind::kReal: append_number(out, d.real); break;
-    case Descriptor::Kind::kInteger: append_integer(out, d.real); break;
+    case Descriptor::Kind::kReal:
+      append_number(out, d.real);
+      break;
+    case Descriptor::Kind::kInteger:
+      append_integer(out, d.real);
+      break;
     case Descriptor::Kind::kStats:
       out += "{\n";
       for (std::size_t s = 0; s < kStatNames.size(); ++s) {
@@ -84,7 +92,9 @@ void append_descriptor(std::string& out, const Descriptor& d) {
       out += "    }";
       break;
     }
-    case Descriptor::Kind::kList: append_list(out, d.list.data(), d.list.size()); break;
+    case Descriptor::Kind::kList:
+      append_list(out, d.list.data(), d.list.size());
+      break;
     case Descriptor::Kind::kCepstrum: {
       // Essentia writes mean, cov, icov in this order; matrices as lists of rows.
       out += "{\n";

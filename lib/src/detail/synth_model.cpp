@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "detail/synth_random.hpp"
 
@@ -44,23 +45,69 @@ constexpr LatentScales kScales{
 // location (scaled by the descriptor's own between-track spread).
 constexpr std::string_view kFamilies[] = {
     // frame-level descriptors with a stats dict (one family each, same name)
-    "barkbands_crest", "barkbands_flatness_db", "barkbands_kurtosis", "barkbands_skewness",
-    "barkbands_spread", "dissonance", "erbbands_crest", "erbbands_flatness_db", "erbbands_kurtosis",
-    "erbbands_skewness", "erbbands_spread", "hfc", "melbands_crest", "melbands_flatness_db",
-    "melbands_kurtosis", "melbands_skewness", "melbands_spread", "pitch_salience",
-    "spectral_centroid", "spectral_complexity", "spectral_decrease", "spectral_energy",
-    "spectral_energyband_high", "spectral_energyband_low", "spectral_energyband_middle_high",
-    "spectral_energyband_middle_low", "spectral_entropy", "spectral_flux", "spectral_kurtosis",
-    "spectral_rms", "spectral_rolloff", "spectral_skewness", "spectral_spread",
-    "spectral_strongpeak", "zerocrossingrate", "beats_loudness", "chords_strength",
+    "barkbands_crest",
+    "barkbands_flatness_db",
+    "barkbands_kurtosis",
+    "barkbands_skewness",
+    "barkbands_spread",
+    "dissonance",
+    "erbbands_crest",
+    "erbbands_flatness_db",
+    "erbbands_kurtosis",
+    "erbbands_skewness",
+    "erbbands_spread",
+    "hfc",
+    "melbands_crest",
+    "melbands_flatness_db",
+    "melbands_kurtosis",
+    "melbands_skewness",
+    "melbands_spread",
+    "pitch_salience",
+    "spectral_centroid",
+    "spectral_complexity",
+    "spectral_decrease",
+    "spectral_energy",
+    "spectral_energyband_high",
+    "spectral_energyband_low",
+    "spectral_energyband_middle_high",
+    "spectral_energyband_middle_low",
+    "spectral_entropy",
+    "spectral_flux",
+    "spectral_kurtosis",
+    "spectral_rms",
+    "spectral_rolloff",
+    "spectral_skewness",
+    "spectral_spread",
+    "spectral_strongpeak",
+    "zerocrossingrate",
+    "beats_loudness",
+    "chords_strength",
     "hpcp_entropy",
     // the rest
-    "silence_rate", "average_loudness", "dynamic_complexity", "spectrum_level", "spectrum_tilt",
-    "mfcc_level", "mfcc_tilt", "gfcc_level", "gfcc_tilt", "spectral_contrast_coeffs",
-    "spectral_contrast_valleys", "beats_loudness_band_ratio", "bpm", "bpm_peak_weight",
-    "danceability", "onset_rate", "key_mode", "key_strength", "chords_changes_rate",
-    "chords_number_rate", "tuning_diatonic_strength", "tuning_equal_tempered_deviation",
-    "tuning_frequency", "tuning_nontempered_energy_ratio",
+    "silence_rate",
+    "average_loudness",
+    "dynamic_complexity",
+    "spectrum_level",
+    "spectrum_tilt",
+    "mfcc_level",
+    "mfcc_tilt",
+    "gfcc_level",
+    "gfcc_tilt",
+    "spectral_contrast_coeffs",
+    "spectral_contrast_valleys",
+    "beats_loudness_band_ratio",
+    "bpm",
+    "bpm_peak_weight",
+    "danceability",
+    "onset_rate",
+    "key_mode",
+    "key_strength",
+    "chords_changes_rate",
+    "chords_number_rate",
+    "tuning_diatonic_strength",
+    "tuning_equal_tempered_deviation",
+    "tuning_frequency",
+    "tuning_nontempered_energy_ratio",
 };
 constexpr std::size_t kFamilyCount = std::size(kFamilies);
 
@@ -193,62 +240,34 @@ struct TagLoadings {
   std::array<double, 8> loadings;
 };
 constexpr TagLoadings kTagLoadings[] = {
-    {"action", {1, 0, 0, 0.5, 0, 0, 0.5, 0}},
-    {"adventure", {0.5, 0.5, 0, 0, 0, 0, 1, 0}},
-    {"advertising", {0, 0.5, 1, 0, 0, 0.5, 0, 0}},
-    {"background", {-0.5, 0, 0, -0.5, 0.5, 0, 0, 0}},
-    {"ballad", {-0.5, -0.5, 0, 0, 0, 0, 0, 1}},
-    {"calm", {-1, 0, 0, -0.5, 0.5, 0, 0, 0}},
-    {"children", {0, 1, 0.5, 0, 0, 0, 0, 0.5}},
-    {"christmas", {0, 0.5, 0.5, 0, 0, 0, 0, 1}},
-    {"commercial", {0, 0.5, 1, 0, 0, 0.5, 0, 0}},
-    {"cool", {0, 0, -0.5, 0, 0, 1, 0, -0.5}},
-    {"corporate", {0, 1, 0.5, -0.5, 0, 0, 0, 0}},
-    {"dark", {0, -1, -1, 0.5, 0, 0, 0, 0}},
-    {"deep", {0, 0, -1, 0, 0.5, 0.5, 0, 0}},
-    {"documentary", {0, 0, 0, -0.5, 0.5, 0, 0.5, 0}},
-    {"drama", {0, -0.5, 0, 1, 0, 0, 0.5, 0}},
-    {"dramatic", {0, 0, 0, 1, 0, 0, 1, 0}},
-    {"dream", {-0.5, 0, 0, 0, 1, 0, 0, 0.5}},
-    {"emotional", {0, -0.5, 0, 0, 0, 0, 0.5, 0.5}},
-    {"energetic", {1, 0, 0, 0, 0, 0.5, 0, 0}},
-    {"epic", {0.5, 0, 0, 0.5, 0, 0, 1, 0}},
-    {"fast", {1, 0, 0.5, 0.5, 0, 0, 0, 0}},
-    {"film", {0, 0, 0, 0.5, 0, 0, 1, 0}},
-    {"fun", {0.5, 1, 0, 0, 0, 0.5, 0, 0}},
-    {"funny", {0, 1, 0.5, -0.5, 0, 0, 0, 0}},
-    {"game", {0.5, 0, 0.5, 0, 0, 0, 0, -1}},
-    {"groovy", {0, 0, 0, 0, 0, 1, 0, 0.5}},
-    {"happy", {0.5, 1, 0, 0, 0, 0, 0, 0}},
-    {"heavy", {1, 0, -0.5, 1, 0, 0, 0, 0}},
-    {"holiday", {0, 1, 0, 0, 0, 0.5, 0, 0.5}},
-    {"hopeful", {0, 0.5, 0, 0, 0, 0, 0.5, 0.5}},
-    {"inspiring", {0, 0.5, 0, 0, 0, 0, 1, 0}},
-    {"love", {0, 0.5, 0, 0, 0, 0, 0, 1}},
-    {"meditative", {-1, 0, 0, 0, 1, 0, 0, 0}},
-    {"melancholic", {-0.5, -1, 0, 0, 0, 0, 0, 0.5}},
-    {"melodic", {0, 0, 0.5, -0.5, 0, 0, 0, 0.5}},
-    {"motivational", {0.5, 0.5, 0, 0, 0, 0, 0.5, 0}},
-    {"movie", {0, 0, 0, 0, 0.5, 0, 1, 0}},
-    {"nature", {-0.5, 0, 0, 0, 1, 0, 0, 0.5}},
-    {"party", {1, 0, 0, 0, 0, 1, 0, 0}},
-    {"positive", {0, 1, 0.5, 0, 0, 0, 0, 0}},
-    {"powerful", {1, 0, 0, 0, 0, 0, 1, 0}},
-    {"relaxing", {-1, 0, 0, -1, 0, 0, 0, 0}},
-    {"retro", {0, 0, -1, 0, 0, 0.5, 0, 0.5}},
-    {"romantic", {-0.5, 0.5, 0, 0, 0, 0, 0, 1}},
-    {"sad", {-0.5, -1, 0, 0, 0, 0, 0, 0}},
-    {"sexy", {-0.5, 0, 0, 0, 0, 1, 0, 0.5}},
-    {"slow", {-1, 0, 0, 0, 0, -0.5, 0, 0}},
-    {"soft", {-0.5, 0, -0.5, 0, 0, 0, 0, 0.5}},
-    {"soundscape", {0, 0, 0, 0, 1, -1, 0, 0}},
-    {"space", {0, 0, -0.5, 0, 1, 0, 0, -0.5}},
-    {"sport", {1, 0.5, 0, 0, 0, 0.5, 0, 0}},
-    {"summer", {0, 1, 0.5, 0, 0, 0.5, 0, 0}},
-    {"trailer", {0.5, 0, 0, 1, 0, 0, 1, 0}},
-    {"travel", {0, 0.5, 0, 0, 0.5, 0.5, 0, 0}},
-    {"upbeat", {0.5, 0.5, 0, 0, 0, 1, 0, 0}},
-    {"uplifting", {0, 1, 0, 0, 0, 0, 0.5, 0}},
+    {"action", {1, 0, 0, 0.5, 0, 0, 0.5, 0}},      {"adventure", {0.5, 0.5, 0, 0, 0, 0, 1, 0}},
+    {"advertising", {0, 0.5, 1, 0, 0, 0.5, 0, 0}}, {"background", {-0.5, 0, 0, -0.5, 0.5, 0, 0, 0}},
+    {"ballad", {-0.5, -0.5, 0, 0, 0, 0, 0, 1}},    {"calm", {-1, 0, 0, -0.5, 0.5, 0, 0, 0}},
+    {"children", {0, 1, 0.5, 0, 0, 0, 0, 0.5}},    {"christmas", {0, 0.5, 0.5, 0, 0, 0, 0, 1}},
+    {"commercial", {0, 0.5, 1, 0, 0, 0.5, 0, 0}},  {"cool", {0, 0, -0.5, 0, 0, 1, 0, -0.5}},
+    {"corporate", {0, 1, 0.5, -0.5, 0, 0, 0, 0}},  {"dark", {0, -1, -1, 0.5, 0, 0, 0, 0}},
+    {"deep", {0, 0, -1, 0, 0.5, 0.5, 0, 0}},       {"documentary", {0, 0, 0, -0.5, 0.5, 0, 0.5, 0}},
+    {"drama", {0, -0.5, 0, 1, 0, 0, 0.5, 0}},      {"dramatic", {0, 0, 0, 1, 0, 0, 1, 0}},
+    {"dream", {-0.5, 0, 0, 0, 1, 0, 0, 0.5}},      {"emotional", {0, -0.5, 0, 0, 0, 0, 0.5, 0.5}},
+    {"energetic", {1, 0, 0, 0, 0, 0.5, 0, 0}},     {"epic", {0.5, 0, 0, 0.5, 0, 0, 1, 0}},
+    {"fast", {1, 0, 0.5, 0.5, 0, 0, 0, 0}},        {"film", {0, 0, 0, 0.5, 0, 0, 1, 0}},
+    {"fun", {0.5, 1, 0, 0, 0, 0.5, 0, 0}},         {"funny", {0, 1, 0.5, -0.5, 0, 0, 0, 0}},
+    {"game", {0.5, 0, 0.5, 0, 0, 0, 0, -1}},       {"groovy", {0, 0, 0, 0, 0, 1, 0, 0.5}},
+    {"happy", {0.5, 1, 0, 0, 0, 0, 0, 0}},         {"heavy", {1, 0, -0.5, 1, 0, 0, 0, 0}},
+    {"holiday", {0, 1, 0, 0, 0, 0.5, 0, 0.5}},     {"hopeful", {0, 0.5, 0, 0, 0, 0, 0.5, 0.5}},
+    {"inspiring", {0, 0.5, 0, 0, 0, 0, 1, 0}},     {"love", {0, 0.5, 0, 0, 0, 0, 0, 1}},
+    {"meditative", {-1, 0, 0, 0, 1, 0, 0, 0}},     {"melancholic", {-0.5, -1, 0, 0, 0, 0, 0, 0.5}},
+    {"melodic", {0, 0, 0.5, -0.5, 0, 0, 0, 0.5}},  {"motivational", {0.5, 0.5, 0, 0, 0, 0, 0.5, 0}},
+    {"movie", {0, 0, 0, 0, 0.5, 0, 1, 0}},         {"nature", {-0.5, 0, 0, 0, 1, 0, 0, 0.5}},
+    {"party", {1, 0, 0, 0, 0, 1, 0, 0}},           {"positive", {0, 1, 0.5, 0, 0, 0, 0, 0}},
+    {"powerful", {1, 0, 0, 0, 0, 0, 1, 0}},        {"relaxing", {-1, 0, 0, -1, 0, 0, 0, 0}},
+    {"retro", {0, 0, -1, 0, 0, 0.5, 0, 0.5}},      {"romantic", {-0.5, 0.5, 0, 0, 0, 0, 0, 1}},
+    {"sad", {-0.5, -1, 0, 0, 0, 0, 0, 0}},         {"sexy", {-0.5, 0, 0, 0, 0, 1, 0, 0.5}},
+    {"slow", {-1, 0, 0, 0, 0, -0.5, 0, 0}},        {"soft", {-0.5, 0, -0.5, 0, 0, 0, 0, 0.5}},
+    {"soundscape", {0, 0, 0, 0, 1, -1, 0, 0}},     {"space", {0, 0, -0.5, 0, 1, 0, 0, -0.5}},
+    {"sport", {1, 0.5, 0, 0, 0, 0.5, 0, 0}},       {"summer", {0, 1, 0.5, 0, 0, 0.5, 0, 0}},
+    {"trailer", {0.5, 0, 0, 1, 0, 0, 1, 0}},       {"travel", {0, 0.5, 0, 0, 0.5, 0.5, 0, 0}},
+    {"upbeat", {0.5, 0.5, 0, 0, 0, 1, 0, 0}},      {"uplifting", {0, 1, 0, 0, 0, 0, 0.5, 0}},
 };
 
 std::string_view short_tag(std::string_view tag) {
@@ -258,8 +277,9 @@ std::string_view short_tag(std::string_view tag) {
 
 const TagLoadings* find_loadings(std::string_view tag) {
   tag = short_tag(tag);
-  const auto it = std::lower_bound(std::begin(kTagLoadings), std::end(kTagLoadings), tag,
-                                   [](const TagLoadings& t, std::string_view n) { return t.tag < n; });
+  const auto it =
+      std::lower_bound(std::begin(kTagLoadings), std::end(kTagLoadings), tag,
+                       [](const TagLoadings& t, std::string_view n) { return t.tag < n; });
   return it != std::end(kTagLoadings) && it->tag == tag ? &*it : nullptr;
 }
 
@@ -304,7 +324,7 @@ enum class MinRule {
 
 struct Curve {
   Shape shape = Shape::kLog;
-  double offset = 0.0;  // kLog
+  double offset = 0.0;                                   // kLog
   double lo = -std::numeric_limits<double>::infinity();  // clamp (kLogit: lower bound)
   double hi = std::numeric_limits<double>::infinity();   // clamp (kLogit: upper bound)
   double quantum = 0.0;  // frames are multiples of this (spectral_rolloff: FFT bin width)
@@ -312,11 +332,20 @@ struct Curve {
   [[nodiscard]] double apply(double a) const {
     double v = 0.0;
     switch (shape) {
-      case Shape::kLog: v = offset + std::exp(a); break;
-      case Shape::kNegLog: v = -std::exp(a); break;
-      case Shape::kLinear: v = a; break;
-      case Shape::kLogit: return lo + (hi - lo) / (1.0 + std::exp(-a));
-      case Shape::kCount: v = std::floor(std::exp(a)); break;
+      case Shape::kLog:
+        v = offset + std::exp(a);
+        break;
+      case Shape::kNegLog:
+        v = -std::exp(a);
+        break;
+      case Shape::kLinear:
+        v = a;
+        break;
+      case Shape::kLogit:
+        return lo + (hi - lo) / (1.0 + std::exp(-a));
+      case Shape::kCount:
+        v = std::floor(std::exp(a));
+        break;
     }
     if (quantum > 0.0) v = std::round(v / quantum) * quantum;
     return std::clamp(v, lo, hi);
@@ -325,14 +354,18 @@ struct Curve {
   // Latent of a frame with value `median` (for kLogit, `median` is in (lo, hi)).
   [[nodiscard]] double base(double median) const {
     switch (shape) {
-      case Shape::kLog: return std::log(median - offset);
-      case Shape::kNegLog: return std::log(-median);
-      case Shape::kLinear: return median;
+      case Shape::kLog:
+        return std::log(median - offset);
+      case Shape::kNegLog:
+        return std::log(-median);
+      case Shape::kLinear:
+        return median;
       case Shape::kLogit: {
         const double p = (median - lo) / (hi - lo);
         return std::log(p / (1.0 - p));
       }
-      case Shape::kCount: return std::log(median);
+      case Shape::kCount:
+        return std::log(median);
     }
     return 0.0;
   }
@@ -406,6 +439,15 @@ const std::vector<FrameSpec>& frame_specs() {
       {"chords_strength", 2, logit_curve(0, 1), 0.5, 0.2, 0.55, 0.7, MinRule::kSentinel, 0.58},
       {"hpcp_entropy", 2, linear_curve(0.0, 5.17), 1.8, 0.35, 0.7, 0.7, MinRule::kZero, 0.95},
   };
+  // Spec i is family i (synthesize_track() indexes the locations by position).
+  static const bool aligned = [] {
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].name != kFamilies[i])
+        throw std::logic_error("synth: frame spec out of family order");
+    }
+    return true;
+  }();
+  (void)aligned;
   return specs;
 }
 
@@ -455,12 +497,14 @@ Stats9 stats_of(std::span<const double> values, std::vector<double>& scratch) {
   s.min() = *lo;
   s.max() = *hi;
   scratch.assign(values.begin(), values.end());
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n / 2), scratch.end());
+  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   scratch.end());
   s.median() = scratch[n / 2];
   // |first derivative| in scratch[0, n-1), |second derivative| in scratch[n-1, 2n-3).
   scratch.resize(2 * n - 3);
   for (std::size_t i = 0; i + 1 < n; ++i) scratch[i] = values[i + 1] - values[i];
-  for (std::size_t i = 0; i + 2 < n; ++i) scratch[n - 1 + i] = std::abs(scratch[i + 1] - scratch[i]);
+  for (std::size_t i = 0; i + 2 < n; ++i)
+    scratch[n - 1 + i] = std::abs(scratch[i + 1] - scratch[i]);
   for (std::size_t i = 0; i + 1 < n; ++i) scratch[i] = std::abs(scratch[i]);
   const std::span<const double> first(scratch.data(), n - 1), second(scratch.data() + n - 1, n - 2);
   s.dmean() = mean_of(first);
@@ -486,7 +530,8 @@ Stats9 curve_stats(const Curve& curve, double location, double frame_sd, std::sp
 
 void apply_min_rule(const FrameSpec& spec, Stats9& s, Rng& rng) {
   switch (spec.min_rule) {
-    case MinRule::kNone: break;
+    case MinRule::kNone:
+      break;
     case MinRule::kFloor:
       if (rng.chance(kSilenceShare)) s.min() = std::pow(10.0, rng.uniform(spec.min_a, spec.min_b));
       break;
@@ -503,10 +548,10 @@ void apply_min_rule(const FrameSpec& spec, Stats9& s, Rng& rng) {
 // The latent state of a track
 
 struct TrackLatent {
-  std::array<double, kFamilyCount> loc{};             // family locations
-  std::array<double, kSignatureTargets> fine{};        // private signature shift + element noise
-  std::array<double, 8> mood{};                        // h
-  std::array<double, 3> production{};                  // q
+  std::array<double, kFamilyCount> loc{};        // family locations
+  std::array<double, kSignatureTargets> fine{};  // private signature shift + element noise
+  std::array<double, 8> mood{};                  // h
+  std::array<double, 3> production{};            // q
 };
 
 std::array<double, 8> hashed_loadings(std::string_view tag) {
@@ -524,7 +569,8 @@ TrackLatent latent_of(const Track& track, std::uint64_t seed, Rng& rng) {
   TrackLatent lat;
   // m = sum of the tags' loadings / sqrt(number of tags)
   std::array<double, 8> m{};
-  const double norm = track.tags.empty() ? 0.0 : 1.0 / std::sqrt(static_cast<double>(track.tags.size()));
+  const double norm =
+      track.tags.empty() ? 0.0 : 1.0 / std::sqrt(static_cast<double>(track.tags.size()));
   for (const auto& tag : track.tags) {
     const auto w = tag_loadings(tag);
     for (std::size_t k = 0; k < 8; ++k) m[k] += norm * w[k];
@@ -545,7 +591,8 @@ TrackLatent latent_of(const Track& track, std::uint64_t seed, Rng& rng) {
   }
   for (auto& l : lat.loc) l = kScales.family_noise_sd * rng.normal();
   for (const auto& e : kMoodEffects) lat.loc[e.family] += e.coefficient * lat.mood[e.factor];
-  for (const auto& e : kProductionEffects) lat.loc[e.family] += e.coefficient * lat.production[e.factor];
+  for (const auto& e : kProductionEffects)
+    lat.loc[e.family] += e.coefficient * lat.production[e.factor];
   for (auto& f : lat.fine) f += rng.normal();
   return lat;
 }
@@ -636,7 +683,8 @@ void add_band_descriptors(const TrackLatent& lat, Rng& rng, std::vector<Descript
   for (std::size_t j = 0; j < kSpectrumPoints; ++j) {
     ar_series(rng, 0.7, std::span(noise).subspan(j * kSynthFrames, kSynthFrames));
   }
-  const double frame_sd = std::sqrt(kGainSd * kGainSd + kBandSd * kBandSd + kFamilyBandSd * kFamilyBandSd);
+  const double frame_sd =
+      std::sqrt(kGainSd * kGainSd + kBandSd * kBandSd + kFamilyBandSd * kFamilyBandSd);
   std::vector<double> x(kSynthFrames);
   const Curve curve = log_curve();
   const bool silence = rng.chance(kSilenceShare);
@@ -649,14 +697,14 @@ void add_band_descriptors(const TrackLatent& lat, Rng& rng, std::vector<Descript
       const auto j = static_cast<std::size_t>(std::lround(pos * (kSpectrumPoints - 1)));
       ar_series(rng, 0.5, own);
       for (std::size_t f = 0; f < kSynthFrames; ++f) {
-        x[f] = (kGainSd * gain[f] + kBandSd * noise[j * kSynthFrames + f] + kFamilyBandSd * own[f]) /
-               frame_sd;
+        x[f] =
+            (kGainSd * gain[f] + kBandSd * noise[j * kSynthFrames + f] + kFamilyBandSd * own[f]) /
+            frame_sd;
       }
       // The template is of the mean; the median of a log-normal is below it by sd^2 / 2.
-      const double log10_mean = knots(family.shape, pos) +
-                                  kLevelSd * lat.loc[fam("spectrum_level")] +
-                                  kTiltSd * lat.loc[fam("spectrum_tilt")] * 2.0 * (pos - 0.3) +
-                                  kFineSd * lat.fine[j];
+      const double log10_mean =
+          knots(family.shape, pos) + kLevelSd * lat.loc[fam("spectrum_level")] +
+          kTiltSd * lat.loc[fam("spectrum_tilt")] * 2.0 * (pos - 0.3) + kFineSd * lat.fine[j];
       const double location = log10_mean * kLn10 - 0.5 * frame_sd * frame_sd;
       Stats9 s = curve_stats(curve, location, frame_sd, x, values, scratch);
       if (silence) s.min() = std::pow(10.0, rng.uniform(family.floor_lo, family.floor_hi));
@@ -687,17 +735,18 @@ void add_six_band(const SixBandSpec& spec, const TrackLatent& lat, Rng& rng,
   std::vector<double> x(kSynthFrames);
   for (std::size_t e = 0; e < 6; ++e) {
     ar_series(rng, spec.rho, x);
-    const double location = spec.curve.base(spec.median[e]) +
-                            spec.track_sd * (0.7 * lat.loc[spec.family] + 0.7 * lat.fine[spec.first_target + e]);
+    const double location =
+        spec.curve.base(spec.median[e]) +
+        spec.track_sd * (0.7 * lat.loc[spec.family] + 0.7 * lat.fine[spec.first_target + e]);
     d.stats.push_back(curve_stats(spec.curve, location, spec.frame_sd, x, values, scratch));
   }
   out.push_back(std::move(d));
 }
 
 // Krumhansl-Kessler key profiles, from the tonic up, rescaled to [0, 1].
-constexpr std::array<double, 12> kMajorProfile = {1.0, 0.05, 0.34, 0.08, 0.55, 0.48,
+constexpr std::array<double, 12> kMajorProfile = {1.0,  0.05, 0.34, 0.08, 0.55, 0.48,
                                                   0.12, 0.73, 0.09, 0.38, 0.07, 0.2};
-constexpr std::array<double, 12> kMinorProfile = {1.0, 0.16, 0.35, 0.78, 0.14, 0.35,
+constexpr std::array<double, 12> kMinorProfile = {1.0,  0.16, 0.35, 0.78, 0.14, 0.35,
                                                   0.13, 0.63, 0.45, 0.16, 0.31, 0.27};
 // Pitch classes as Essentia names them (sharps only); hpcp bin 0 is A.
 constexpr std::array<std::string_view, 12> kKeyNames = {"A",  "A#", "B", "C",  "C#", "D",
@@ -710,8 +759,8 @@ struct Tonality {
 
 // hpcp (36 bins, 3 per semitone from A): per frame, the key profile times log-normal noise,
 // normalised by the frame's maximum as Essentia does; min 0 and max 1 on tracks with silence.
-Descriptor hpcp_descriptor(const Tonality& t, double strength_loc, Rng& rng, std::vector<double>& mean_out,
-                           std::vector<double>& scratch) {
+Descriptor hpcp_descriptor(const Tonality& t, double strength_loc, Rng& rng,
+                           std::vector<double>& mean_out, std::vector<double>& scratch) {
   const auto& profile = t.minor ? kMinorProfile : kMajorProfile;
   std::array<double, 36> level{};
   const double sharpness = std::exp(0.3 * strength_loc);
@@ -726,7 +775,8 @@ Descriptor hpcp_descriptor(const Tonality& t, double strength_loc, Rng& rng, std
   std::vector<double> frames(36 * kSynthFrames), x(kSynthFrames);
   for (std::size_t b = 0; b < 36; ++b) {
     ar_series(rng, 0.8, x);
-    for (std::size_t f = 0; f < kSynthFrames; ++f) frames[b * kSynthFrames + f] = level[b] * std::exp(1.1 * x[f]);
+    for (std::size_t f = 0; f < kSynthFrames; ++f)
+      frames[b * kSynthFrames + f] = level[b] * std::exp(1.1 * x[f]);
   }
   for (std::size_t f = 0; f < kSynthFrames; ++f) {
     double top = 0.0;
@@ -764,11 +814,15 @@ std::vector<double> chords_histogram(const Tonality& t, Rng& rng) {
     w[index] += weight * std::exp(0.7 * rng.normal());
   };
   if (!t.minor) {
-    add(major_index(tonic), 1.0), add(major_index(tonic + 5), 0.6), add(major_index(tonic + 7), 0.7);
-    add(minor_index(tonic + 2), 0.3), add(minor_index(tonic + 4), 0.2), add(minor_index(tonic + 9), 0.4);
+    add(major_index(tonic), 1.0), add(major_index(tonic + 5), 0.6),
+        add(major_index(tonic + 7), 0.7);
+    add(minor_index(tonic + 2), 0.3), add(minor_index(tonic + 4), 0.2),
+        add(minor_index(tonic + 9), 0.4);
   } else {
-    add(minor_index(tonic), 1.0), add(minor_index(tonic + 5), 0.5), add(minor_index(tonic + 7), 0.4);
-    add(major_index(tonic + 3), 0.5), add(major_index(tonic + 8), 0.5), add(major_index(tonic + 10), 0.5);
+    add(minor_index(tonic), 1.0), add(minor_index(tonic + 5), 0.5),
+        add(minor_index(tonic + 7), 0.4);
+    add(major_index(tonic + 3), 0.5), add(major_index(tonic + 8), 0.5),
+        add(major_index(tonic + 10), 0.5);
   }
   const double sum = std::accumulate(w.begin(), w.end(), 0.0);
   for (auto& v : w) v = 100.0 * v / sum;
@@ -803,7 +857,8 @@ Descriptor cepstrum(const CepstrumSpec& spec, const TrackLatent& lat, Rng& rng) 
   c.diagonal().array() += 0.6;
   Eigen::Matrix<double, 13, 1> sd;
   for (Eigen::Index i = 0; i < 13; ++i) {
-    sd(i) = std::sqrt(spec.variance[static_cast<std::size_t>(i)] * std::exp(0.35 * rng.normal()) / c(i, i));
+    sd(i) = std::sqrt(spec.variance[static_cast<std::size_t>(i)] * std::exp(0.35 * rng.normal()) /
+                      c(i, i));
   }
   c = sd.asDiagonal() * c * sd.asDiagonal();
   // Both matrices are printed as float32: round first, so that the file's icov is the inverse of
@@ -880,17 +935,22 @@ const LatentScales& latent_scales() { return kScales; }
 std::vector<std::string> signature_target_names() {
   std::vector<std::string> names;
   for (std::size_t j = 0; j < kSpectrumPoints; ++j) {
-    names.push_back("log-spectrum point " + std::to_string(j) + " of 40 (bark/erb/mel bands there)");
+    names.push_back("log-spectrum point " + std::to_string(j) +
+                    " of 40 (bark/erb/mel bands there)");
   }
   for (std::size_t i = 2; i <= 12; ++i) names.push_back("lowlevel.mfcc.mean." + std::to_string(i));
   for (std::size_t i = 2; i <= 12; ++i) names.push_back("lowlevel.gfcc.mean." + std::to_string(i));
-  for (std::size_t i = 0; i < 6; ++i) names.push_back("lowlevel.spectral_contrast_coeffs." + std::to_string(i));
-  for (std::size_t i = 0; i < 6; ++i) names.push_back("lowlevel.spectral_contrast_valleys." + std::to_string(i));
-  for (std::size_t i = 0; i < 6; ++i) names.push_back("rhythm.beats_loudness_band_ratio." + std::to_string(i));
+  for (std::size_t i = 0; i < 6; ++i)
+    names.push_back("lowlevel.spectral_contrast_coeffs." + std::to_string(i));
+  for (std::size_t i = 0; i < 6; ++i)
+    names.push_back("lowlevel.spectral_contrast_valleys." + std::to_string(i));
+  for (std::size_t i = 0; i < 6; ++i)
+    names.push_back("rhythm.beats_loudness_band_ratio." + std::to_string(i));
   return names;
 }
 
-std::vector<std::pair<std::size_t, double>> tag_signature(std::string_view tag, std::uint64_t seed) {
+std::vector<std::pair<std::size_t, double>> tag_signature(std::string_view tag,
+                                                          std::uint64_t seed) {
   Rng rng(mix64(mix64(seed, kStreamSignature), hash_text(short_tag(tag))));
   std::vector<std::pair<std::size_t, double>> out;
   while (out.size() < kScales.signature_targets) {
@@ -927,7 +987,8 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
     ar_series(rng, 0.95, x);
     const double l = loc[fam("silence_rate")];
     const std::array<std::pair<std::string_view, double>, 3> thresholds = {
-        {{"silence_rate_20dB", 2.9 + 0.3 * l}, {"silence_rate_30dB", 2.2 + 0.3 * l},
+        {{"silence_rate_20dB", 2.9 + 0.3 * l},
+         {"silence_rate_30dB", 2.2 + 0.3 * l},
          {"silence_rate_60dB", -1.0 + 0.5 * l}}};
     for (const auto& [name, z] : thresholds) {
       values.resize(kSynthFrames);
@@ -936,20 +997,43 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
     }
   }
 
-  out.lowlevel.push_back(real("average_loudness", track_value(logit_curve(0, 1), 0.85, 1.0, loc[fam("average_loudness")])));
-  out.lowlevel.push_back(real("dynamic_complexity", track_value(log_curve(), 4.5, 0.45, loc[fam("dynamic_complexity")])));
+  out.lowlevel.push_back(real(
+      "average_loudness", track_value(logit_curve(0, 1), 0.85, 1.0, loc[fam("average_loudness")])));
+  out.lowlevel.push_back(real("dynamic_complexity",
+                              track_value(log_curve(), 4.5, 0.45, loc[fam("dynamic_complexity")])));
   add_band_descriptors(lat, rng, out.lowlevel, values, scratch);
   const SixBandSpec six[] = {
-      {"spectral_contrast_coeffs", 0, {Shape::kLogit, 0.0, -1.0, 0.0, 0.0},
-       {-0.62, -0.70, -0.74, -0.78, -0.80, -0.78}, 0.35, 0.45, 0.8,
-       fam("spectral_contrast_coeffs"), kSigContrast},
-      {"spectral_contrast_valleys", 0, linear_curve(-kInf, kInf),
-       {-7.6, -7.4, -8.1, -8.7, -9.1, -11.9}, 1.0, 2.2, 0.8, fam("spectral_contrast_valleys"),
+      {"spectral_contrast_coeffs",
+       0,
+       {Shape::kLogit, 0.0, -1.0, 0.0, 0.0},
+       {-0.62, -0.70, -0.74, -0.78, -0.80, -0.78},
+       0.35,
+       0.45,
+       0.8,
+       fam("spectral_contrast_coeffs"),
+       kSigContrast},
+      {"spectral_contrast_valleys",
+       0,
+       linear_curve(-kInf, kInf),
+       {-7.6, -7.4, -8.1, -8.7, -9.1, -11.9},
+       1.0,
+       2.2,
+       0.8,
+       fam("spectral_contrast_valleys"),
        kSigValleys},
-      {"beats_loudness_band_ratio", 1, logit_curve(0, 1), {0.3, 0.15, 0.1, 0.05, 0.02, 0.02}, 0.6,
-       1.2, 0.6, fam("beats_loudness_band_ratio"), kSigBandRatio},
+      {"beats_loudness_band_ratio",
+       1,
+       logit_curve(0, 1),
+       {0.3, 0.15, 0.1, 0.05, 0.02, 0.02},
+       0.6,
+       1.2,
+       0.6,
+       fam("beats_loudness_band_ratio"),
+       kSigBandRatio},
   };
-  for (const auto& spec : six) add_six_band(spec, lat, rng, *sections[static_cast<std::size_t>(spec.section)], values, scratch);
+  for (const auto& spec : six)
+    add_six_band(spec, lat, rng, *sections[static_cast<std::size_t>(spec.section)], values,
+                 scratch);
   // contrast valleys bottom out at the log floor of silent bands; band ratios are 0 on silence.
   for (auto& s : out.lowlevel.back().stats) s.min() = rng.normal(-27.6, 0.4);
   if (rng.chance(0.7)) {
@@ -959,20 +1043,25 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
   out.lowlevel.push_back(cepstrum(kGfcc, lat, rng));
 
   // Rhythm.
-  const double bpm = std::clamp(track_value(log_curve(), 118.0, 0.18, loc[fam("bpm")]), 60.0, 200.0);
+  const double bpm =
+      std::clamp(track_value(log_curve(), 118.0, 0.18, loc[fam("bpm")]), 60.0, 200.0);
   out.rhythm.push_back(real("bpm", bpm));
-  out.rhythm.push_back(real("danceability", track_value(log_curve(), 1.1, 0.2, loc[fam("danceability")])));
-  out.rhythm.push_back(real("onset_rate", track_value(log_curve(), 2.8, 0.45, loc[fam("onset_rate")])));
+  out.rhythm.push_back(
+      real("danceability", track_value(log_curve(), 1.1, 0.2, loc[fam("danceability")])));
+  out.rhythm.push_back(
+      real("onset_rate", track_value(log_curve(), 2.8, 0.45, loc[fam("onset_rate")])));
   {
     const double first_bpm = std::round(bpm) + static_cast<double>(rng.below(3)) - 1.0;
-    const double first_weight = track_value(logit_curve(0, 1), 0.5, 0.8, loc[fam("bpm_peak_weight")]);
+    const double first_weight =
+        track_value(logit_curve(0, 1), 0.5, 0.8, loc[fam("bpm_peak_weight")]);
     out.rhythm.push_back(constant_stats("bpm_histogram_first_peak_bpm", first_bpm));
     out.rhythm.push_back(constant_stats("bpm_histogram_first_peak_spread", rng.uniform(0.1, 0.6)));
     out.rhythm.push_back(constant_stats("bpm_histogram_first_peak_weight", first_weight));
     double second_bpm = 0.0, second_spread = 0.0, second_weight = 0.0;
     if (rng.chance(0.8)) {
       constexpr double kRatios[] = {0.5, 2.0 / 3.0, 1.5, 2.0, 0.95, 1.05};
-      second_bpm = std::clamp(std::round(bpm * kRatios[rng.below(std::size(kRatios))]), 40.0, 250.0);
+      second_bpm =
+          std::clamp(std::round(bpm * kRatios[rng.below(std::size(kRatios))]), 40.0, 250.0);
       second_spread = rng.uniform(0.1, 0.5);
       second_weight = first_weight * rng.uniform(0.02, 0.5);
     }
@@ -980,7 +1069,8 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
     out.rhythm.push_back(constant_stats("bpm_histogram_second_peak_spread", second_spread));
     out.rhythm.push_back(constant_stats("bpm_histogram_second_peak_weight", second_weight));
   }
-  out.length = track.duration_s > 0 ? track.duration_s + rng.uniform(-0.05, 0.05) : rng.uniform(30.0, 400.0);
+  out.length =
+      track.duration_s > 0 ? track.duration_s + rng.uniform(-0.05, 0.05) : rng.uniform(30.0, 400.0);
   {
     Descriptor beats;
     beats.name = "beats_position";
@@ -1001,11 +1091,13 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
   out.tonal.push_back(hpcp_descriptor(tonality, loc[fam("key_strength")], rng, hpcp_mean, scratch));
   {
     // thpcp: the mean hpcp rotated so that its maximum comes first, divided by that maximum.
-    const auto top = static_cast<std::size_t>(std::max_element(hpcp_mean.begin(), hpcp_mean.end()) - hpcp_mean.begin());
+    const auto top = static_cast<std::size_t>(std::max_element(hpcp_mean.begin(), hpcp_mean.end()) -
+                                              hpcp_mean.begin());
     Descriptor thpcp;
     thpcp.name = "thpcp";
     thpcp.kind = Descriptor::Kind::kList;
-    for (std::size_t b = 0; b < 36; ++b) thpcp.list.push_back(hpcp_mean[(top + b) % 36] / hpcp_mean[top]);
+    for (std::size_t b = 0; b < 36; ++b)
+      thpcp.list.push_back(hpcp_mean[(top + b) % 36] / hpcp_mean[top]);
     thpcp.list[0] = 1.0;
     out.tonal.push_back(std::move(thpcp));
   }
@@ -1029,13 +1121,23 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
     out.tonal.push_back(text("chords_key", std::string(kKeyNames[chords.key])));
     out.tonal.push_back(text("chords_scale", chords.minor ? "minor" : "major"));
   }
-  out.tonal.push_back(real("key_strength", track_value(logit_curve(0, 1), 0.62, 0.35, loc[fam("key_strength")])));
-  out.tonal.push_back(real("chords_changes_rate", track_value(log_curve(), 0.07, 0.5, loc[fam("chords_changes_rate")])));
-  out.tonal.push_back(real("chords_number_rate", track_value(log_curve(), 0.003, 0.8, loc[fam("chords_number_rate")])));
-  out.tonal.push_back(real("tuning_diatonic_strength", track_value(logit_curve(0, 1), 0.52, 0.3, loc[fam("tuning_diatonic_strength")])));
-  out.tonal.push_back(real("tuning_equal_tempered_deviation", track_value(log_curve(), 0.12, 0.6, loc[fam("tuning_equal_tempered_deviation")])));
-  out.tonal.push_back(real("tuning_nontempered_energy_ratio", track_value(logit_curve(0, 1), 0.8, 0.5, loc[fam("tuning_nontempered_energy_ratio")])));
-  out.tonal.push_back(real("tuning_frequency", 440.0 * std::exp2((-5.0 + 9.0 * loc[fam("tuning_frequency")]) / 1200.0)));
+  out.tonal.push_back(
+      real("key_strength", track_value(logit_curve(0, 1), 0.62, 0.35, loc[fam("key_strength")])));
+  out.tonal.push_back(real("chords_changes_rate",
+                           track_value(log_curve(), 0.07, 0.5, loc[fam("chords_changes_rate")])));
+  out.tonal.push_back(real("chords_number_rate",
+                           track_value(log_curve(), 0.003, 0.8, loc[fam("chords_number_rate")])));
+  out.tonal.push_back(
+      real("tuning_diatonic_strength",
+           track_value(logit_curve(0, 1), 0.52, 0.3, loc[fam("tuning_diatonic_strength")])));
+  out.tonal.push_back(
+      real("tuning_equal_tempered_deviation",
+           track_value(log_curve(), 0.12, 0.6, loc[fam("tuning_equal_tempered_deviation")])));
+  out.tonal.push_back(
+      real("tuning_nontempered_energy_ratio",
+           track_value(logit_curve(0, 1), 0.8, 0.5, loc[fam("tuning_nontempered_energy_ratio")])));
+  out.tonal.push_back(real(
+      "tuning_frequency", 440.0 * std::exp2((-5.0 + 9.0 * loc[fam("tuning_frequency")]) / 1200.0)));
 
   // Metadata.
   out.replay_gain = -9.0 - 2.0 * loc[fam("spectrum_level")] + rng.normal(0.0, 0.5);

@@ -42,10 +42,10 @@ struct Descriptor {
   enum class Kind { kReal, kInteger, kStats, kVectorStats, kList, kCepstrum, kString };
   std::string_view name;
   Kind kind = Kind::kReal;
-  double real = 0.0;                 // kReal, kInteger
-  std::vector<Stats9> stats;         // kStats: one; kVectorStats: one per element
-  std::vector<double> list;          // kList; kCepstrum: 13 means, 169 cov, 169 icov
-  std::string text;                  // kString
+  double real = 0.0;          // kReal, kInteger
+  std::vector<Stats9> stats;  // kStats: one; kVectorStats: one per element
+  std::vector<double> list;   // kList; kCepstrum: 13 means, 169 cov, 169 icov
+  std::string text;           // kString
 };
 
 /// Every section of one synthetic file. Sections hold their descriptors in any order; the
@@ -85,15 +85,15 @@ bool tag_has_semantic_loadings(std::string_view tag);
 
 /// Noise levels and gains of the latent model (documented in SYNTHETIC.md).
 struct LatentScales {
-  double tag_gain;          // g: mood = g * m(tags) + ...
-  double artist_mood_sd;    // artist-level mood nuisance
-  double album_mood_sd;     // album-level mood nuisance
-  double track_mood_sd;     // track-level mood noise
-  double artist_prod_sd;    // production factors per artist
-  double album_prod_sd;     // ... per album
-  double track_prod_sd;     // ... per track
-  double family_noise_sd;   // independent noise of each descriptor family's location
-  double signature_shift;   // private tag signature shift (in element noise units)
+  double tag_gain;                // g: mood = g * m(tags) + ...
+  double artist_mood_sd;          // artist-level mood nuisance
+  double album_mood_sd;           // album-level mood nuisance
+  double track_mood_sd;           // track-level mood noise
+  double artist_prod_sd;          // production factors per artist
+  double album_prod_sd;           // ... per album
+  double track_prod_sd;           // ... per track
+  double family_noise_sd;         // independent noise of each descriptor family's location
+  double signature_shift;         // private tag signature shift (in element noise units)
   std::size_t signature_targets;  // elements each tag's private signature shifts
 };
 const LatentScales& latent_scales();

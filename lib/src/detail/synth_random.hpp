@@ -89,8 +89,8 @@ class Rng {
   /// draw, rescaled to variance 1 (bounded by +-3.46). Used for frame-to-frame noise only.
   double frame_noise() noexcept {
     const std::uint64_t r = next();
-    const auto sum = static_cast<double>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) +
-                                         ((r >> 32) & 0xFFFF) + (r >> 48));
+    const auto sum =
+        static_cast<double>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48));
     // Each uniform is (k + 0.5) / 65536, mean 1/2, variance 1/12: the sum has mean 2, variance 1/3.
     return ((sum + 2.0) / 65536.0 - 2.0) * 1.7320508075688772;
   }
