@@ -210,10 +210,7 @@ TEST_CASE("jamendo facts: recounted from the real split-0 files", "[synth][share
 // ---------------------------------------------------------------------------------------------
 // Split sets
 
-TEST_CASE(
-    "synth splits: small scale files parse, are shaped like the real ones, follow the scaled "
-    "counts",
-    "[synth]") {
+TEST_CASE("synth splits: small-scale files parse and are shaped like the real ones", "[synth]") {
   TempDir tmp;
   SynthSplitOptions options;
   options.tracks = kSmall;
@@ -292,7 +289,7 @@ TEST_CASE(
   CHECK(tag_list.find('\r') == std::string::npos);
 }
 
-TEST_CASE("synth splits: at the real scale, exactly the real split sizes and per-tag counts",
+TEST_CASE("synth splits: at the real scale the split sizes and per-tag counts are the real ones",
           "[synth]") {
   // Split rows only, in memory (milliseconds); no feature file is written at this scale.
   const SynthSplitSet set = generate_synthetic_splits({});
@@ -349,7 +346,7 @@ TEST_CASE("synth splits: too few tracks or more than the real set are refused", 
 // ---------------------------------------------------------------------------------------------
 // Feature files
 
-TEST_CASE("synth features: byte-identical with 1 and 2 threads, different with another seed",
+TEST_CASE("synth features: byte-identical with 1 and 2 threads and different with another seed",
           "[synth]") {
   SynthSplitOptions split_options;
   split_options.tracks = 240;
@@ -403,7 +400,8 @@ TEST_CASE("synth features: exactly the key paths and list lengths of a real musi
   }
 }
 
-TEST_CASE("synth features: 2647 numbers, 4 strings and plausible values in every file", "[synth]") {
+TEST_CASE("synth features: every file has 2647 numbers and 4 strings with plausible values",
+          "[synth]") {
   SynthSplitOptions split_options;
   split_options.tracks = kSmall;
   const auto tracks = all_tracks(generate_synthetic_splits(split_options));
@@ -557,7 +555,8 @@ TEST_CASE("synth features: the planted signal shows in simple statistics at smal
 // ---------------------------------------------------------------------------------------------
 // Marker and SYNTHETIC.md
 
-TEST_CASE("synth marker: written with the files, read back; absent means real data", "[synth]") {
+TEST_CASE("synth marker: written with the files and read back while absent means real data",
+          "[synth]") {
   TempDir tmp;
   CHECK_FALSE(read_synth_marker(tmp.path()).has_value());
   SynthSplitOptions split_options;
@@ -600,8 +599,9 @@ TEST_CASE("synth markdown: says the data are synthetic and documents every tag's
 // ---------------------------------------------------------------------------------------------
 // The command
 
-TEST_CASE("synth CLI: writes the dataset layout; --splits of its own splits gives the same files",
-          "[synth][cli]") {
+TEST_CASE(
+    "synth CLI: writes the dataset layout and --splits of its own splits gives the same files",
+    "[synth][cli]") {
   TempDir tmp;
   const fs::path out = tmp / "synth", again = tmp / "again";
   const auto run =
@@ -648,7 +648,7 @@ TEST_CASE("synth CLI: misuse exits 2 with a message", "[synth][cli]") {
   CHECK(run.err.find("--tracks applies only") != std::string::npos);
 }
 
-TEST_CASE("synth CLI: features for rows of the real split files, at their PATH",
+TEST_CASE("synth CLI: features for rows of the real split files land at their PATH",
           "[synth][cli][shared]") {
   const fs::path real =
       test::jamendo_dir() / "splits" / "split-0" / "autotagging_moodtheme-validation.tsv";
