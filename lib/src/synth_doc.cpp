@@ -165,7 +165,28 @@ std::string synth_model_markdown(std::uint64_t seed, std::string_view split_summ
       fmt::arg("nt", detail::signature_target_names().size()), fmt::arg("ss", s.signature_shift),
       fmt::arg("fr", detail::kSynthFrames));
 
-  md += "### Mood factor effects E\n\n";
+  md +=
+      "### Frame-level descriptors\n\n"
+      "latent = base(median) + track_sd * loc + frame_sd * x[f]; value = curve(latent).\n\n"
+      "| descriptor | curve | median | track_sd | frame_sd | rho | min |\n"
+      "|---|---|---:|---:|---:|---:|---|\n";
+  for (const auto& d : detail::frame_descriptor_docs()) {
+    md += fmt::format("| {} | {} | {:g} | {:g} | {:g} | {:g} | {} |\n", d.name, d.curve, d.median,
+                      d.track_sd, d.frame_sd, d.rho, d.min_rule);
+  }
+  md +=
+      "\n### Per-track numbers\n\n"
+      "value = curve(base(median) + track_sd * loc). Also: tuning_frequency = 440 * "
+      "2^((-5 + 9 loc) / 1200); bpm_histogram_first_peak_bpm = round(bpm) + {-1, 0, 1}; its "
+      "weight = logistic curve (median 0.5, track_sd 0.8) of loc_bpm_peak_weight; second peak "
+      "(on 80% of tracks, else all 0) at bpm times one of 1/2, 2/3, 3/2, 2, 0.95, 1.05; "
+      "replay_gain = -9 - 2 loc_spectrum_level + N(0, 0.5^2).\n\n"
+      "| descriptor | curve | median | track_sd |\n|---|---|---:|---:|\n";
+  for (const auto& d : detail::track_scalar_docs()) {
+    md += fmt::format("| {} | {} | {:g} | {:g} |\n", d.name, d.curve, d.median, d.track_sd);
+  }
+  md += "\n### Vector descriptors\n\n" + detail::vector_descriptor_notes();
+  md += "\n### Mood factor effects E\n\n";
   md += effects_table(detail::mood_factor_names(), detail::mood_factor_effects);
   md += "\n### Production factor effects P\n\n";
   md += effects_table(detail::production_factor_names(), detail::production_factor_effects);

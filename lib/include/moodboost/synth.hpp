@@ -85,7 +85,8 @@ struct SynthSplitOptions {
 /// never shared between splits, albums within artists, ids `track_9NNNNNN` (synthetic ids all
 /// start with 9, so they never collide with real ones), durations drawn from a log-normal fitted
 /// to the real ones. Deterministic given the options. Throws InvalidArgument when options.tracks
-/// is too small to fit the tags (the message says the minimum) or a tag is unknown.
+/// is too small for the 56 tags (the message says the minimum, min_synthetic_tracks()) or above
+/// 17,982, or when min_positives is 0.
 SynthSplitSet generate_synthetic_splits(const SynthSplitOptions& options);
 
 /// The smallest `tracks` for which generate_synthetic_splits() succeeds with \p options.

@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -19,6 +20,12 @@ namespace moodboost::detail {
 namespace {
 
 constexpr double kLn10 = 2.302585092994046;
+
+std::string format_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Latent structure
@@ -666,22 +673,28 @@ struct BandFamily {
   double floor_lo, floor_hi;  // log10 range of the silence floor of min
 };
 
+// Frame sds (natural log) of the shared gain, the band noise and each family's own noise, and
+// their autocorrelations; log10 shifts per unit of loc_spectrum_level, of loc_spectrum_tilt
+// (times 2 (x - 0.3)) and of a spectrum point's signature element.
+constexpr double kGainSd = 1.0, kBandSd = 1.0, kFamilyBandSd = 0.35;
+constexpr double kGainRho = 0.95, kBandRho = 0.7, kFamilyBandRho = 0.5;
+constexpr double kLevelSd = 0.45, kTiltSd = 0.5, kFineSd = 0.25;
+
+const BandFamily kBandFamilies[] = {
+    {"barkbands", 27, kBarkTemplate, -24.5, -20.7},
+    {"erbbands", 40, kErbTemplate, -22.0, -16.6},
+    {"melbands", 40, kMelTemplate, -24.2, -22.8},
+};
+
 // Shared frame model of the three band families: log E_b[f] = template(x_b) + level + tilt +
 // fine(x_b) + gain[f] + band noise at x_b[f] + family noise; band noise at a frequency is shared,
 // so barkbands, erbbands and melbands are three views of one spectrum.
 void add_band_descriptors(const TrackLatent& lat, Rng& rng, std::vector<Descriptor>& out,
                           std::vector<double>& values, std::vector<double>& scratch) {
-  static const BandFamily kBandFamilies[] = {
-      {"barkbands", 27, kBarkTemplate, -24.5, -20.7},
-      {"erbbands", 40, kErbTemplate, -22.0, -16.6},
-      {"melbands", 40, kMelTemplate, -24.2, -22.8},
-  };
-  constexpr double kGainSd = 1.0, kBandSd = 1.0, kFamilyBandSd = 0.35;
-  constexpr double kLevelSd = 0.45, kTiltSd = 0.5, kFineSd = 0.25;  // log10 units per unit loc
   std::vector<double> gain(kSynthFrames), noise(kSpectrumPoints * kSynthFrames), own(kSynthFrames);
-  ar_series(rng, 0.95, gain);
+  ar_series(rng, kGainRho, gain);
   for (std::size_t j = 0; j < kSpectrumPoints; ++j) {
-    ar_series(rng, 0.7, std::span(noise).subspan(j * kSynthFrames, kSynthFrames));
+    ar_series(rng, kBandRho, std::span(noise).subspan(j * kSynthFrames, kSynthFrames));
   }
   const double frame_sd =
       std::sqrt(kGainSd * kGainSd + kBandSd * kBandSd + kFamilyBandSd * kFamilyBandSd);
@@ -695,7 +708,7 @@ void add_band_descriptors(const TrackLatent& lat, Rng& rng, std::vector<Descript
     for (std::size_t b = 0; b < family.bands; ++b) {
       const double pos = static_cast<double>(b) / static_cast<double>(family.bands - 1);
       const auto j = static_cast<std::size_t>(std::lround(pos * (kSpectrumPoints - 1)));
-      ar_series(rng, 0.5, own);
+      ar_series(rng, kFamilyBandRho, own);
       for (std::size_t f = 0; f < kSynthFrames; ++f) {
         x[f] =
             (kGainSd * gain[f] + kBandSd * noise[j * kSynthFrames + f] + kFamilyBandSd * own[f]) /
@@ -742,6 +755,36 @@ void add_six_band(const SixBandSpec& spec, const TrackLatent& lat, Rng& rng,
   }
   out.push_back(std::move(d));
 }
+
+const SixBandSpec kSixBandSpecs[] = {
+    {"spectral_contrast_coeffs",
+     0,
+     {Shape::kLogit, 0.0, -1.0, 0.0, 0.0},
+     {-0.62, -0.70, -0.74, -0.78, -0.80, -0.78},
+     0.35,
+     0.45,
+     0.8,
+     fam("spectral_contrast_coeffs"),
+     kSigContrast},
+    {"spectral_contrast_valleys",
+     0,
+     linear_curve(-kInf, kInf),
+     {-7.6, -7.4, -8.1, -8.7, -9.1, -11.9},
+     1.0,
+     2.2,
+     0.8,
+     fam("spectral_contrast_valleys"),
+     kSigValleys},
+    {"beats_loudness_band_ratio",
+     1,
+     logit_curve(0, 1),
+     {0.3, 0.15, 0.1, 0.05, 0.02, 0.02},
+     0.6,
+     1.2,
+     0.6,
+     fam("beats_loudness_band_ratio"),
+     kSigBandRatio},
+};
 
 // Krumhansl-Kessler key profiles, from the tonic up, rescaled to [0, 1].
 constexpr std::array<double, 12> kMajorProfile = {1.0,  0.05, 0.34, 0.08, 0.55, 0.48,
@@ -900,6 +943,63 @@ double track_value(const Curve& curve, double median, double track_sd, double lo
   return curve.apply(curve.base(median) + track_sd * loc);
 }
 
+std::size_t family_index(std::string_view name) {
+  for (std::size_t i = 0; i < kFamilyCount; ++i) {
+    if (kFamilies[i] == name) return i;
+  }
+  throw std::logic_error("synth: no descriptor family " + std::string(name));
+}
+
+// Plain per-track numbers: value = curve(base(median) + track_sd * loc of the family of the
+// same name).
+struct TrackScalarSpec {
+  std::string_view name;
+  int section;  // 0 lowlevel, 1 rhythm, 2 tonal
+  Curve curve;
+  double median;
+  double track_sd;
+};
+
+const std::vector<TrackScalarSpec>& track_scalar_specs() {
+  static const std::vector<TrackScalarSpec> specs = {
+      {"average_loudness", 0, logit_curve(0, 1), 0.85, 1.0},
+      {"dynamic_complexity", 0, log_curve(), 4.5, 0.45},
+      {"bpm", 1, {Shape::kLog, 0.0, 60.0, 200.0, 0.0}, 118.0, 0.18},
+      {"danceability", 1, log_curve(), 1.1, 0.2},
+      {"onset_rate", 1, log_curve(), 2.8, 0.45},
+      {"key_strength", 2, logit_curve(0, 1), 0.62, 0.35},
+      {"chords_changes_rate", 2, log_curve(), 0.07, 0.5},
+      {"chords_number_rate", 2, log_curve(), 0.003, 0.8},
+      {"tuning_diatonic_strength", 2, logit_curve(0, 1), 0.52, 0.3},
+      {"tuning_equal_tempered_deviation", 2, log_curve(), 0.12, 0.6},
+      {"tuning_nontempered_energy_ratio", 2, logit_curve(0, 1), 0.8, 0.5},
+  };
+  return specs;
+}
+
+std::string curve_name(const Curve& c) {
+  const auto bounds = [&] {
+    std::string b;
+    if (std::isfinite(c.lo)) b += " >= " + format_g(c.lo);
+    if (std::isfinite(c.hi)) b += (b.empty() ? " <= " : ", <= ") + format_g(c.hi);
+    if (c.quantum > 0) b += ", multiple of " + format_g(c.quantum);
+    return b;
+  };
+  switch (c.shape) {
+    case Shape::kLog:
+      return (c.offset != 0 ? format_g(c.offset) + " + exp" : std::string("exp")) + bounds();
+    case Shape::kNegLog:
+      return "-exp";
+    case Shape::kLinear:
+      return "linear" + bounds();
+    case Shape::kLogit:
+      return "logistic in (" + format_g(c.lo) + ", " + format_g(c.hi) + ")";
+    case Shape::kCount:
+      return "floor(exp)";
+  }
+  return "";
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -931,6 +1031,114 @@ std::array<double, 8> tag_loadings(std::string_view tag) {
 bool tag_has_semantic_loadings(std::string_view tag) { return find_loadings(tag) != nullptr; }
 
 const LatentScales& latent_scales() { return kScales; }
+
+namespace {
+constexpr std::array<std::string_view, 3> kSectionNames = {"lowlevel", "rhythm", "tonal"};
+}  // namespace
+
+std::vector<DescriptorDoc> frame_descriptor_docs() {
+  std::vector<DescriptorDoc> out;
+  for (const auto& spec : frame_specs()) {
+    DescriptorDoc d;
+    d.name = std::string(kSectionNames[static_cast<std::size_t>(spec.section)]) + "." +
+             std::string(spec.name);
+    d.curve = curve_name(spec.curve);
+    d.median = spec.median;
+    d.track_sd = spec.track_sd;
+    d.frame_sd = spec.frame_sd;
+    d.rho = spec.rho;
+    switch (spec.min_rule) {
+      case MinRule::kNone:
+        break;
+      case MinRule::kFloor:
+        d.min_rule = "10^U(" + format_g(spec.min_a) + ", " + format_g(spec.min_b) + ") on " +
+                     format_g(100 * kSilenceShare) + "% of tracks";
+        break;
+      case MinRule::kZero:
+        d.min_rule = "0 on " + format_g(100 * spec.min_a) + "% of tracks";
+        break;
+      case MinRule::kSentinel:
+        d.min_rule = "-1 on " + format_g(100 * spec.min_a) + "% of tracks";
+        break;
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::string vector_descriptor_notes() {
+  const auto list = [](auto first, auto last) {
+    std::string out;
+    for (auto it = first; it != last; ++it) out += (out.empty() ? "" : ", ") + format_g(*it);
+    return out;
+  };
+  std::string md =
+      "**Band energies.** Per frame f and point x in [0, 1] of the frequency axis, log E = "
+      "ln10 * (template(x) + " +
+      format_g(kLevelSd) + " loc_spectrum_level + " + format_g(kTiltSd) +
+      " loc_spectrum_tilt * 2 (x - 0.3) + " + format_g(kFineSd) +
+      " s_j) - sd^2 / 2 + sd * z[f], with s_j the signature element of the nearest of 40 spectrum "
+      "points and z the standardised sum of a shared gain series (sd " +
+      format_g(kGainSd) + ", rho " + format_g(kGainRho) + "), the point's band noise (sd " +
+      format_g(kBandSd) + ", rho " + format_g(kBandRho) + ") and the family's own noise (sd " +
+      format_g(kFamilyBandSd) + ", rho " + format_g(kFamilyBandRho) +
+      "). Templates (log10 of the mean, piecewise linear in x), and min on " +
+      format_g(100 * kSilenceShare) + "% of tracks:\n";
+  for (const auto& f : kBandFamilies) {
+    std::string knots_text;
+    for (const auto& k : f.shape)
+      knots_text +=
+          (knots_text.empty() ? "" : " ") + ("(" + format_g(k[0]) + ", " + format_g(k[1]) + ")");
+    md += "- " + std::string(f.name) + " (" + std::to_string(f.bands) + " bands): " + knots_text +
+          "; min 10^U(" + format_g(f.floor_lo) + ", " + format_g(f.floor_hi) + ")\n";
+  }
+  md +=
+      "\n**Six-band descriptors.** Element e: latent = base(median_e) + track_sd * (0.7 loc + "
+      "0.7 s_e) + frame_sd * x[f] (s_e: signature element + N(0, 1)).\n";
+  for (const auto& spec : kSixBandSpecs) {
+    md += "- " + std::string(kSectionNames[static_cast<std::size_t>(spec.section)]) + "." +
+          std::string(spec.name) + ": " + curve_name(spec.curve) + ", medians " +
+          list(spec.median.begin(), spec.median.end()) + ", track_sd " + format_g(spec.track_sd) +
+          ", frame_sd " + format_g(spec.frame_sd) + ", rho " + format_g(spec.rho) + "\n";
+  }
+  md +=
+      "- spectral_contrast_valleys.min ~ N(-27.6, 0.4^2); beats_loudness_band_ratio.min = 0 on "
+      "70% of tracks.\n";
+  md +=
+      "\n**hpcp** (36 bins, 3 per semitone from A): level of the key's semitone s = 0.03 + "
+      "profile_s^exp(0.3 loc_key_strength) (Krumhansl-Kessler major or minor profile rescaled "
+      "to [0, 1]) on the centre bin, plus U(0.1, 0.5) of it on each side bin, times "
+      "exp(0.3 N(0, 1)) per bin; frames = level * exp(1.1 x[f]) (rho 0.8), divided by the "
+      "frame's maximum. **chords_histogram**: every chord 0 with probability 1/2, else "
+      "exp(N(-2.5, 1)); the key's diatonic chords add weight 1 (tonic) to 0.2 times "
+      "exp(0.7 N(0, 1)); normalised to 100.\n";
+  md +=
+      "\n**Cepstra.** mean_i = template_i + sd_i * z_i with z_0 = loc_<name>_level, z_1 = "
+      "-loc_<name>_tilt, z_i (i >= 2) = signature element + N(0, 1); cov = D R D with R the "
+      "correlation of A A' + 0.6 I (A: 13 x 3, entries N(0, 0.7^2)) and D^2 = variance_i * "
+      "exp(0.35 N(0, 1)); icov = cov^-1.\n";
+  for (const auto* spec : {&kMfcc, &kGfcc}) {
+    md += "- " + std::string(spec->name) + ": template " +
+          list(spec->mean.begin(), spec->mean.end()) + "; sd " +
+          list(spec->mean_sd.begin(), spec->mean_sd.end()) + "; variance " +
+          list(spec->variance.begin(), spec->variance.end()) + "\n";
+  }
+  return md;
+}
+
+std::vector<DescriptorDoc> track_scalar_docs() {
+  std::vector<DescriptorDoc> out;
+  for (const auto& spec : track_scalar_specs()) {
+    DescriptorDoc d;
+    d.name = std::string(kSectionNames[static_cast<std::size_t>(spec.section)]) + "." +
+             std::string(spec.name);
+    d.curve = curve_name(spec.curve);
+    d.median = spec.median;
+    d.track_sd = spec.track_sd;
+    out.push_back(d);
+  }
+  return out;
+}
 
 std::vector<std::string> signature_target_names() {
   std::vector<std::string> names;
@@ -997,41 +1205,16 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
     }
   }
 
-  out.lowlevel.push_back(real(
-      "average_loudness", track_value(logit_curve(0, 1), 0.85, 1.0, loc[fam("average_loudness")])));
-  out.lowlevel.push_back(real("dynamic_complexity",
-                              track_value(log_curve(), 4.5, 0.45, loc[fam("dynamic_complexity")])));
+  // Plain per-track numbers (bpm among them; the rhythm below needs it).
+  double bpm = 0.0;
+  for (const auto& spec : track_scalar_specs()) {
+    const double v =
+        track_value(spec.curve, spec.median, spec.track_sd, loc[family_index(spec.name)]);
+    sections[static_cast<std::size_t>(spec.section)]->push_back(real(spec.name, v));
+    if (spec.name == "bpm") bpm = v;
+  }
   add_band_descriptors(lat, rng, out.lowlevel, values, scratch);
-  const SixBandSpec six[] = {
-      {"spectral_contrast_coeffs",
-       0,
-       {Shape::kLogit, 0.0, -1.0, 0.0, 0.0},
-       {-0.62, -0.70, -0.74, -0.78, -0.80, -0.78},
-       0.35,
-       0.45,
-       0.8,
-       fam("spectral_contrast_coeffs"),
-       kSigContrast},
-      {"spectral_contrast_valleys",
-       0,
-       linear_curve(-kInf, kInf),
-       {-7.6, -7.4, -8.1, -8.7, -9.1, -11.9},
-       1.0,
-       2.2,
-       0.8,
-       fam("spectral_contrast_valleys"),
-       kSigValleys},
-      {"beats_loudness_band_ratio",
-       1,
-       logit_curve(0, 1),
-       {0.3, 0.15, 0.1, 0.05, 0.02, 0.02},
-       0.6,
-       1.2,
-       0.6,
-       fam("beats_loudness_band_ratio"),
-       kSigBandRatio},
-  };
-  for (const auto& spec : six)
+  for (const auto& spec : kSixBandSpecs)
     add_six_band(spec, lat, rng, *sections[static_cast<std::size_t>(spec.section)], values,
                  scratch);
   // contrast valleys bottom out at the log floor of silent bands; band ratios are 0 on silence.
@@ -1043,13 +1226,6 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
   out.lowlevel.push_back(cepstrum(kGfcc, lat, rng));
 
   // Rhythm.
-  const double bpm =
-      std::clamp(track_value(log_curve(), 118.0, 0.18, loc[fam("bpm")]), 60.0, 200.0);
-  out.rhythm.push_back(real("bpm", bpm));
-  out.rhythm.push_back(
-      real("danceability", track_value(log_curve(), 1.1, 0.2, loc[fam("danceability")])));
-  out.rhythm.push_back(
-      real("onset_rate", track_value(log_curve(), 2.8, 0.45, loc[fam("onset_rate")])));
   {
     const double first_bpm = std::round(bpm) + static_cast<double>(rng.below(3)) - 1.0;
     const double first_weight =
@@ -1121,21 +1297,6 @@ TrackDescriptors synthesize_track(const Track& track, std::uint64_t seed) {
     out.tonal.push_back(text("chords_key", std::string(kKeyNames[chords.key])));
     out.tonal.push_back(text("chords_scale", chords.minor ? "minor" : "major"));
   }
-  out.tonal.push_back(
-      real("key_strength", track_value(logit_curve(0, 1), 0.62, 0.35, loc[fam("key_strength")])));
-  out.tonal.push_back(real("chords_changes_rate",
-                           track_value(log_curve(), 0.07, 0.5, loc[fam("chords_changes_rate")])));
-  out.tonal.push_back(real("chords_number_rate",
-                           track_value(log_curve(), 0.003, 0.8, loc[fam("chords_number_rate")])));
-  out.tonal.push_back(
-      real("tuning_diatonic_strength",
-           track_value(logit_curve(0, 1), 0.52, 0.3, loc[fam("tuning_diatonic_strength")])));
-  out.tonal.push_back(
-      real("tuning_equal_tempered_deviation",
-           track_value(log_curve(), 0.12, 0.6, loc[fam("tuning_equal_tempered_deviation")])));
-  out.tonal.push_back(
-      real("tuning_nontempered_energy_ratio",
-           track_value(logit_curve(0, 1), 0.8, 0.5, loc[fam("tuning_nontempered_energy_ratio")])));
   out.tonal.push_back(real(
       "tuning_frequency", 440.0 * std::exp2((-5.0 + 9.0 * loc[fam("tuning_frequency")]) / 1200.0)));
 

@@ -83,6 +83,24 @@ std::array<double, 8> tag_loadings(std::string_view tag);
 /// Whether the loadings of \p tag come from the hand-written table.
 bool tag_has_semantic_loadings(std::string_view tag);
 
+/// One descriptor's generation parameters, for documentation.
+struct DescriptorDoc {
+  std::string name;       // e.g. "lowlevel.spectral_centroid"
+  std::string curve;      // e.g. "exp, <= 22050"
+  double median = 0.0;    // value at loc = 0 (frame median for frame-level descriptors)
+  double track_sd = 0.0;  // latent sd per unit of the family location
+  double frame_sd = 0.0;  // latent sd over frames (0 for per-track numbers)
+  double rho = 0.0;       // frame autocorrelation (0 for per-track numbers)
+  std::string min_rule;   // how min departs from the simulated frames, or empty
+};
+/// The frame-level descriptors with a stats dict (silence rates and vectors not included).
+std::vector<DescriptorDoc> frame_descriptor_docs();
+/// Markdown paragraphs with the parameters of the band energies, six-band descriptors and
+/// cepstra.
+std::string vector_descriptor_notes();
+/// The plain per-track numbers computed from one family location.
+std::vector<DescriptorDoc> track_scalar_docs();
+
 /// Noise levels and gains of the latent model (documented in SYNTHETIC.md).
 struct LatentScales {
   double tag_gain;                // g: mood = g * m(tags) + ...
