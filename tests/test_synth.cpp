@@ -353,6 +353,7 @@ TEST_CASE("synth features: byte-identical with 1 and 2 threads and different wit
   const auto tracks = all_tracks(generate_synthetic_splits(split_options));
   TempDir one, two, other;
   SynthFeatureOptions options;
+  options.sync = false;  // a whole-file-system flush would time other processes' writes too
   options.threads = 1;
   const auto summary = write_synthetic_features(one.path(), tracks, options);
   options.threads = 2;
@@ -485,8 +486,10 @@ TEST_CASE("synth features: Python's json module reads every file", "[synth][pyth
   SynthSplitOptions split_options;
   split_options.tracks = 240;
   TempDir tmp;
+  SynthFeatureOptions options;
+  options.sync = false;
   const auto summary = write_synthetic_features(
-      tmp.path(), all_tracks(generate_synthetic_splits(split_options)), {});
+      tmp.path(), all_tracks(generate_synthetic_splits(split_options)), options);
   const std::string script =
       "import json, pathlib, sys\n"
       "n = 0\n"

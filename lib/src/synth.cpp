@@ -116,8 +116,10 @@ SynthFeatureSummary write_synthetic_features(const std::filesystem::path& featur
   marker.files = tracks.size();
   // One flush for all feature files, then the marker, durably: a marker on disk means that the
   // files it describes are on disk too.
-  sync_file_system(features_dir);
-  write_file_atomic(features_dir / kSynthMarkerFile, format_synth_marker(marker));
+  if (options.sync) sync_file_system(features_dir);
+  write_file_atomic(
+      features_dir / kSynthMarkerFile, format_synth_marker(marker),
+      options.sync ? AtomicFile::Durability::kFsync : AtomicFile::Durability::kDeferred);
 
   SynthFeatureSummary summary;
   summary.files = tracks.size();

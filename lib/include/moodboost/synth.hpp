@@ -114,6 +114,10 @@ struct SynthFeatureOptions {
   std::uint64_t seed = kDefaultSynthSeed;
   int threads = 0;      ///< OpenMP threads, 0 = all cores; the output does not depend on it
   ProgressFn progress;  ///< called with (files written, total); may be empty
+  /// Flush the file system once (syncfs) after the feature files and before the marker, so that
+  /// a marker on disk means its files are on disk. Files are written atomically (temporary file
+  /// + rename) either way; without the flush a power cut may lose recent files.
+  bool sync = true;
 };
 
 /// What write_synthetic_features() wrote.
