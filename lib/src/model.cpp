@@ -26,6 +26,7 @@ constexpr const char* kRunFile = "run.json";
 constexpr const char* kTuningFile = "tuning.json";
 constexpr const char* kTrialsFile = "trials.tsv";
 constexpr const char* kThresholdsFile = "thresholds.tsv";
+constexpr const char* kSchemaFile = "schema.json";
 
 // ---- small helpers -----------------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ std::map<std::string, std::string> data_fingerprint(const TrainingData& data) {
   fnv_update(features, data.train_x.data(), static_cast<std::size_t>(data.train_x.size()));
   fnv_update(features, data.validation_x.data(), static_cast<std::size_t>(data.validation_x.size()));
   fnv_update(features, data.features_json.data(), data.features_json.size());
+  fnv_update(features, data.schema_json.data(), data.schema_json.size());
   std::uint64_t labels = 0xcbf29ce484222325ull;
   fnv_update(labels, data.train_y.data(), static_cast<std::size_t>(data.train_y.size()));
   fnv_update(labels, data.validation_y.data(), static_cast<std::size_t>(data.validation_y.size()));
@@ -334,7 +336,7 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
                               "choose another --out directory");
       }
       if (hooks.message) hooks.message("restart: discarding the earlier run in " + dir.string());
-      for (const char* name : {kManifest, kTuningFile, kTrialsFile, kThresholdsFile}) {
+      for (const char* name : {kManifest, kTuningFile, kTrialsFile, kThresholdsFile, kSchemaFile}) {
         fs::remove(dir / name, ec);
       }
       fs::remove_all(dir / "records", ec);
@@ -492,8 +494,9 @@ std::optional<TuneResult> read_tuning(const fs::path& file, const std::string& f
 // ---- metrics of a finished tag -----------------------------------------------------------------
 
 void score_on_validation(TagRecord& r, const LabelMatrix& validation_y, const TagFit& fit) {
-  const auto labels = validation_y.col(static_cast<Eigen::Index>(fit.column));
-  r.validation_positives = static_cast<std::size_t>(labels.cast<Eigen::Index>().sum());
+  const std::vector<std::uint8_t> labels = label_column(validation_y, fit.column);
+  r.validation_positives =
+      static_cast<std::size_t>(std::count(labels.begin(), labels.end(), std::uint8_t{1}));
   const bool both = r.validation_positives > 0 &&
                     r.validation_positives < static_cast<std::size_t>(labels.size());
   if (!both) {
@@ -502,9 +505,10 @@ void score_on_validation(TagRecord& r, const LabelMatrix& validation_y, const Ta
     r.threshold = 0.5;
     return;
   }
-  r.validation_roc_auc = roc_auc(labels, fit.validation_scores);
-  r.validation_pr_auc = average_precision(labels, fit.validation_scores);
-  r.threshold = best_f1_threshold(labels, fit.validation_scores);
+  r.validation_roc_auc = roc_auc(fit.validation_scores, labels);
+  r.validation_pr_auc = average_precision(fit.validation_scores, labels);
+  // The reference decision script's rule (metrics module): F1-optimal, decisions score > t.
+  r.threshold = best_f1_threshold(fit.validation_scores, labels);
 }
 
 LabelMatrix stack(const LabelMatrix& a, const LabelMatrix& b) {
@@ -553,6 +557,10 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.Bool(data.synthetic);
   w.Key("features");
   w.RawValue(data.features_json.c_str(), data.features_json.size(), rapidjson::kObjectType);
+  w.Key("schema_file");
+  w.String(kSchemaFile);
+  w.Key("schema_fnv1a64");
+  w.String(fnv1a_hex(data.schema_json).c_str());
   w.Key("splits");
   w.StartArray();
   for (const auto& split : data.splits) {
@@ -876,6 +884,7 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
     thresholds += r.tag + "\t" + value + "\n";
   }
   write_file_atomic(dir / kThresholdsFile, thresholds);
+  write_file_atomic(dir / kSchemaFile, data.schema_json);
   write_manifest(dir, data, settings, entries, fingerprint, tuning, result, trainer.strategy(),
                  trainer.threads());
   return result;
@@ -907,6 +916,11 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     features.Accept(w);
     return std::string(buffer.GetString(), buffer.GetSize());
   }();
+  schema_json_ = read_file(dir / kSchemaFile, std::uintmax_t(1) << 30);
+  if (fnv1a_hex(schema_json_) != detail::get_string(doc, "schema_fnv1a64", file)) {
+    throw DataError((dir / kSchemaFile).string() + ": the file differs from the one recorded in " +
+                    file.string() + " (/schema_fnv1a64): it is damaged or from another run");
+  }
   const bool has_refit = detail::get_string(doc, "default_models", file) == "refit";
   if (choice == ModelChoice::kRefit && !has_refit) {
     throw InvalidArgument(dir.string() + " has no refit models (it was trained with --refit none)");
@@ -948,14 +962,7 @@ LabelMatrix LoadedModel::decide(const ScoreMatrix& scores) const {
     throw InvalidArgument("scores have " + std::to_string(scores.cols()) + " columns, the model " +
                           std::to_string(thresholds_.size()) + " tags");
   }
-  LabelMatrix out(scores.rows(), scores.cols());
-  for (Eigen::Index r = 0; r < scores.rows(); ++r) {
-    for (Eigen::Index c = 0; c < scores.cols(); ++c) {
-      // Strict >, as the reference decision script does.
-      out(r, c) = scores(r, c) > thresholds_[static_cast<std::size_t>(c)] ? 1 : 0;
-    }
-  }
-  return out;
+  return apply_thresholds(scores, thresholds_);
 }
 
 }  // namespace moodboost

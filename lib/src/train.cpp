@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "detail/xgb.hpp"
+#include "moodboost/metrics.hpp"
 #include "moodboost/version.hpp"
 
 namespace moodboost {
@@ -22,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
-std::vector<float> label_column(const LabelMatrix& labels, std::size_t column) {
+std::vector<float> float_labels(const LabelMatrix& labels, std::size_t column) {
   std::vector<float> out(static_cast<std::size_t>(labels.rows()));
   for (Eigen::Index r = 0; r < labels.rows(); ++r) {
     out[static_cast<std::size_t>(r)] = labels(r, static_cast<Eigen::Index>(column)) != 0 ? 1.f : 0.f;
@@ -42,6 +43,14 @@ std::string param_number(double value) {
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> label_column(const LabelMatrix& labels, std::size_t column) {
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(labels.rows()));
+  for (Eigen::Index r = 0; r < labels.rows(); ++r) {
+    out[static_cast<std::size_t>(r)] = labels(r, static_cast<Eigen::Index>(column));
+  }
+  return out;
+}
 
 Device parse_device(std::string_view text) {
   if (text == "cpu") return Device::kCpu;
@@ -236,14 +245,16 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
   fit.tag = job.tag;
   fit.column = job.column;
 
-  const std::vector<float> y_train = label_column(train_labels, job.column);
+  const std::vector<float> y_train = float_labels(train_labels, job.column);
   fit.positives = count_positives(y_train);
   fit.negatives = y_train.size() - fit.positives;
   xgb::set_labels(slot.train.get(), y_train);
 
   bool can_validate = false;
+  std::vector<std::uint8_t> valid_bytes;
   if (slot.validation && validation_labels != nullptr) {
-    const std::vector<float> y_valid = label_column(*validation_labels, job.column);
+    valid_bytes = label_column(*validation_labels, job.column);
+    const std::vector<float> y_valid = float_labels(*validation_labels, job.column);
     const std::size_t valid_positives = count_positives(y_valid);
     xgb::set_labels(slot.validation.get(), y_valid);
     // Ranking metrics are undefined without both classes: such a tag trains without early
@@ -280,7 +291,11 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
     if (xgb_metric) {
       return xgb::parse_eval(booster.eval(round, slot.validation.get(), "validation"), metric_name);
     }
-    throw InvalidArgument("eval metric 'ap' needs the metrics module");
+    // Exact average precision (metrics module) of this round's predictions; XGBoost serves
+    // them from its per-matrix prediction cache, so each round costs one tree's worth.
+    const std::vector<float> predicted = booster.predict(slot.validation.get());
+    const std::vector<double> scores(predicted.begin(), predicted.end());
+    return average_precision(scores, valid_bytes);
   };
 
   int round = 0;

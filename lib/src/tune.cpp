@@ -94,7 +94,7 @@ double pr_auc_macro(const LabelMatrix& labels, const std::vector<TagFit>& fits) 
   if (fits.empty()) return std::numeric_limits<double>::quiet_NaN();
   double sum = 0.0;
   for (const TagFit& fit : fits) {
-    sum += average_precision(labels.col(static_cast<Eigen::Index>(fit.column)), fit.validation_scores);
+    sum += average_precision(fit.validation_scores, label_column(labels, fit.column));
   }
   return sum / static_cast<double>(fits.size());
 }
@@ -146,8 +146,8 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
         trainer.fit(train_labels, &validation_labels, jobs, options_for_trial, hooks.fit);
     double rounds = 0.0;
     for (const TagFit& fit : fits) {
-      trial.tag_scores.push_back(average_precision(
-          validation_labels.col(static_cast<Eigen::Index>(fit.column)), fit.validation_scores));
+      trial.tag_scores.push_back(
+          average_precision(fit.validation_scores, label_column(validation_labels, fit.column)));
       rounds += fit.best_iteration + 1;
     }
     trial.mean_rounds = rounds / static_cast<double>(fits.size());

@@ -6,6 +6,7 @@
 /// Layout of MODEL_DIR (every file written atomically):
 ///   manifest.json            versions, XGBoost build info, device, features, options, final
 ///                            parameters, splits (rows + hash), tags, per-tag results
+///   schema.json              the feature schema (columns in order): prediction uses exactly it
 ///   run.json                 the run's arguments and data fingerprint (resume check)
 ///   tuning.json              the chosen configuration(s), once the search is over
 ///   trials.tsv               one line per tuning trial
@@ -51,6 +52,9 @@ struct TrainingData {
   /// The feature schema and loader options as a JSON value (object) text; stored verbatim in
   /// the manifest under "features" and given back to prediction.
   std::string features_json = "{}";
+  /// The feature schema as its own JSON text (FeatureSchema::to_json()); saved as schema.json
+  /// and given back to prediction, so that the columns can never shift.
+  std::string schema_json = "{}";
   bool synthetic = false;              ///< the features are moodboost's synthetic set
 };
 
@@ -153,6 +157,8 @@ class LoadedModel {
   [[nodiscard]] const std::vector<double>& thresholds() const noexcept { return thresholds_; }
   /// The manifest's "features" value as JSON text (schema and loader options).
   [[nodiscard]] const std::string& features_json() const noexcept { return features_json_; }
+  /// schema.json's text (the feature schema the boosters were trained on).
+  [[nodiscard]] const std::string& schema_json() const noexcept { return schema_json_; }
   /// True when predictions come from the refit (train + validation) models.
   [[nodiscard]] bool uses_refit() const noexcept { return uses_refit_; }
   /// Scores: rows = feature rows, columns = tags.
@@ -164,6 +170,7 @@ class LoadedModel {
   std::vector<std::string> tags_;
   std::vector<double> thresholds_;
   std::string features_json_;
+  std::string schema_json_;
   bool uses_refit_ = false;
   int threads_ = 0;
   std::vector<TagBooster> boosters_;

@@ -177,6 +177,9 @@ class Trainer {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Column \p column of \p labels as contiguous bytes (the metrics module's label spans).
+std::vector<std::uint8_t> label_column(const LabelMatrix& labels, std::size_t column);
+
 /// The strategy kAuto resolves to on the CPU (chosen by measurement; see the README).
 ThreadStrategy default_thread_strategy();
 

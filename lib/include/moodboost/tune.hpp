@@ -99,7 +99,9 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
                 const BoostOptions& base, const TuneConfig& base_config,
                 const TuneOptions& options, const TuneHooks& hooks = {});
 
-/// Validation PR-AUC-macro: the mean over \p columns of average_precision(labels, scores).
+/// Validation PR-AUC-macro of \p fits: the mean over the fits of the metrics module's
+/// average_precision(fit.validation_scores, the fit's column of \p labels). Throws DataError when
+/// a column has no positive.
 double pr_auc_macro(const LabelMatrix& labels, const std::vector<TagFit>& fits);
 
 }  // namespace moodboost
