@@ -12,6 +12,7 @@
 #include "detail/json_util.hpp"
 #include "moodboost/io.hpp"
 #include "moodboost/metrics.hpp"
+#include "moodboost/metrics_format.hpp"
 #include "moodboost/version.hpp"
 
 namespace moodboost {
@@ -877,13 +878,9 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   }
 
   // 4. Thresholds and the manifest, last: a manifest means a complete model directory.
-  std::string thresholds;
-  for (const TagRecord& r : result) {
-    char value[40];
-    std::snprintf(value, sizeof(value), "%.17g", r.threshold);
-    thresholds += r.tag + "\t" + value + "\n";
-  }
-  write_file_atomic(dir / kThresholdsFile, thresholds);
+  std::vector<double> thresholds;
+  for (const TagRecord& r : result) thresholds.push_back(r.threshold);
+  write_file_atomic(dir / kThresholdsFile, format_thresholds_file(data.tags, thresholds));
   write_file_atomic(dir / kSchemaFile, data.schema_json);
   write_manifest(dir, data, settings, entries, fingerprint, tuning, result, trainer.strategy(),
                  trainer.threads());

@@ -163,6 +163,18 @@ std::string to_string(ThreadStrategy strategy) {
   return "auto";
 }
 
+BoostOptions default_boost_options() {
+  BoostOptions options;
+  options.params = {{"max_depth", "4"},        {"eta", "0.1"},       {"max_bin", "64"},
+                    {"colsample_bytree", "0.5"}, {"subsample", "0.8"}, {"min_child_weight", "1"},
+                    {"reg_lambda", "1"}};
+  options.max_rounds = 300;
+  options.early_stopping = 20;
+  options.eval_metric = "aucpr";
+  options.scale_pos_weight = ScalePosWeight::kNone;
+  return options;
+}
+
 bool metric_maximize(std::string_view eval_metric) {
   // As XGBoost's own early stopping decides (python-package callback.py): these grow better.
   for (std::string_view prefix : {"auc", "aucpr", "ap", "map", "ndcg", "pre"}) {
