@@ -14,7 +14,7 @@ struct PredictOptions {
   std::filesystem::path split;
   std::filesystem::path out_dir;
   std::string models = "default";
-  int threads = 0;
+  FeatureCliOptions loader;
   bool no_evaluate = false;
 };
 
@@ -33,11 +33,11 @@ const RegisterCommand kPredict{{
                      "default (the refit models when the run made them), train or refit")
           ->check(CLI::IsMember({"default", "train", "refit"}))
           ->capture_default_str();
-      sub.add_option("--threads", o->threads, "CPU threads (default: every core)");
+      add_feature_options(sub, o->loader, /*column_selection=*/false, /*with_execution=*/true);
       sub.add_flag("--no-evaluate", o->no_evaluate, "Do not write results.tsv/results.json");
       return [o] {
         return run_predict(o->model, o->features, o->split, o->out_dir,
-                           parse_model_choice(o->models), o->threads, !o->no_evaluate);
+                           parse_model_choice(o->models), o->loader, !o->no_evaluate);
       };
     }}};
 

@@ -35,7 +35,7 @@ const RegisterCommand kRun{{
         if (code != kExitOk) return code;
         std::fprintf(stderr, "predicting the test split %s\n", files.test.string().c_str());
         return run_predict(train.out, options->features, files.test, out / "test",
-                           ModelChoice::kDefault, options->threads, true);
+                           ModelChoice::kDefault, options->loader, true);
       };
     }}};
 

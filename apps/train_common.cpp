@@ -74,13 +74,17 @@ std::string json_list(const std::vector<std::string>& items) {
 
 std::string features_json(const FeatureCliOptions& cli, const fs::path& dir, std::size_t columns,
                           bool synthetic) {
+  const char* covariance = cli.covariance == CovarianceColumns::kFull            ? "full"
+                           : cli.covariance == CovarianceColumns::kUpperTriangle ? "upper"
+                                                                                 : "none";
   return fmt::format(
-      R"({{"features_dir":{},"columns":{},"synthetic":{},"loader_options":{{"cov":{},)"
-      R"("preset":{},"include":{},"exclude":{},"drop_constant":{},"beats":{},"lenient":{},)"
-      R"("missing":{}}}}})",
-      json_string(dir.string()), columns, synthetic, json_string(cli.covariance),
-      json_string(cli.preset), json_list(cli.include), json_list(cli.exclude), cli.drop_constant,
-      cli.summarize_beats, cli.lenient, json_string(cli.missing));
+      R"({{"features_dir":{},"columns":{},"synthetic":{},"loader_options":{{"covariance":"{}",)"
+      R"("basic":{},"include":{},"exclude":{},"drop_constant":{},"beats_summary":{},)"
+      R"("non_finite":"{}","lenient":{},"missing":"{}"}}}})",
+      json_string(dir.string()), columns, synthetic, covariance, cli.basic, json_list(cli.include),
+      json_list(cli.exclude), cli.drop_constant, cli.beats_summary,
+      cli.non_finite == NonFinitePolicy::kAccept ? "accept" : "reject", cli.lenient,
+      cli.missing == MissingFilePolicy::kSkip ? "skip" : "error");
 }
 
 std::vector<std::string> relpaths_of(const Split& split) {
@@ -130,7 +134,7 @@ TrainingData load_training_data(const TrainCliOptions& options, const SplitFiles
 
   TrainingData data;
   data.tags = set.tags;
-  FeatureOptions loader = feature_options(options.loader, options.threads);
+  FeatureOptions loader = to_feature_options(options.loader);
   ProgressLine progress("loading features", "files");
   loader.progress = progress.callback();
   const LoadedFeatures train =
@@ -205,7 +209,7 @@ RunSettings run_settings(const TrainCliOptions& options, Device device,
   s.tune.seed = options.seed;
   s.refit = parse_refit(options.refit);
   s.engine.device = device;
-  s.engine.threads = options.threads;
+  s.engine.threads = options.loader.threads;
   s.engine.strategy = parse_thread_strategy(options.thread_strategy);
   s.command_line = command_line;
   s.restart = options.restart;
@@ -245,50 +249,6 @@ void print_summary(const std::vector<TagRecord>& records, bool refit) {
 }
 
 }  // namespace
-
-void add_feature_options(CLI::App& app, FeatureCliOptions& o) {
-  auto* group = app.add_option_group("Features", "How the JSON features become columns");
-  group->add_option("--cov", o.covariance,
-                    "Columns of the symmetric cov/icov matrices: full, upper (the duplicate lower "
-                    "triangle dropped), none")
-      ->check(CLI::IsMember({"full", "upper", "none"}))
-      ->capture_default_str();
-  group->add_option("--preset", o.preset,
-                    "full (every lowlevel/rhythm/tonal descriptor) or basic (AcousticBrainz's "
-                    "basic preprocessing)")
-      ->check(CLI::IsMember({"full", "basic"}))
-      ->capture_default_str();
-  group->add_option("--include", o.include, "Keep only the columns matching these globs");
-  group->add_option("--exclude", o.exclude, "Drop the columns matching these globs");
-  group->add_flag("!--keep-constant", o.drop_constant,
-                  "Keep the columns that are constant on the training rows (dropped by default)");
-  group->add_flag("--beats", o.summarize_beats,
-                  "Add count, mean and spread of the inter-beat intervals");
-  group->add_flag("--lenient", o.lenient, "A field of the wrong shape becomes NaN instead of an error");
-  group->add_option("--missing", o.missing,
-                    "A missing feature file: error, or skip its track (training only)")
-      ->check(CLI::IsMember({"error", "skip"}))
-      ->capture_default_str();
-  group->add_option("--cache", o.cache_dir, "Binary feature cache directory (reused when the inputs "
-                                            "are unchanged)");
-}
-
-FeatureOptions feature_options(const FeatureCliOptions& cli, int threads) {
-  FeatureOptions o;
-  o.covariance = cli.covariance == "full"    ? CovarianceColumns::kFull
-                 : cli.covariance == "upper" ? CovarianceColumns::kUpperTriangle
-                                             : CovarianceColumns::kNone;
-  o.basic_preset = cli.preset == "basic";
-  o.include = cli.include;
-  o.exclude = cli.exclude;
-  o.drop_constant = cli.drop_constant;
-  o.summarize_beats = cli.summarize_beats;
-  o.shape_mismatch = cli.lenient ? ShapePolicy::kMissing : ShapePolicy::kError;
-  o.missing_files = cli.missing == "skip" ? MissingFilePolicy::kSkip : MissingFilePolicy::kError;
-  o.threads = threads;
-  o.cache_dir = cli.cache_dir;
-  return o;
-}
 
 void add_train_options(CLI::App& app, TrainCliOptions& o) {
   const BoostOptions defaults = default_boost_options();
@@ -340,7 +300,6 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
                      "cpu, cuda (GPU hist; needs an XGBoost built with CUDA) or auto")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
-  engine->add_option("--threads", o.threads, "CPU threads (default: every core)");
   engine->add_option("--thread-strategy", o.thread_strategy,
                      "auto, per-tag (one tag at a time, all threads) or tags-in-parallel (one tag "
                      "per thread)")
@@ -348,7 +307,7 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
       ->capture_default_str();
   app.add_flag("--restart", o.restart,
                "Discard an earlier run with other arguments in --out instead of refusing");
-  add_feature_options(app, o.loader);
+  add_feature_options(app, o.loader, /*column_selection=*/true, /*with_execution=*/true);
 }
 
 std::vector<std::string> command_line_of(const std::string& command, const CLI::App& app) {
@@ -412,14 +371,16 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
 }
 
 int run_predict(const fs::path& model_dir, const fs::path& features, const fs::path& split_file,
-                const fs::path& out_dir, ModelChoice choice, int threads, bool evaluate_split) {
-  const LoadedModel model(model_dir, choice, threads);
+                const fs::path& out_dir, ModelChoice choice, const FeatureCliOptions& loader_cli,
+                bool evaluate_split) {
+  const LoadedModel model(model_dir, choice, loader_cli.threads);
   const FeatureSchema schema =
       FeatureSchema::from_json(model.schema_json(), model_dir / "schema.json");
   const Split split = read_split(split_file);
 
-  FeatureOptions loader;
-  loader.threads = threads;
+  FeatureOptions loader = to_feature_options(loader_cli);
+  // Prediction needs a score for every row of the split (the submission format).
+  loader.missing_files = MissingFilePolicy::kError;
   ProgressLine progress("loading features", "files");
   loader.progress = progress.callback();
   const LoadedFeatures loaded =

@@ -8,24 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "feature_options.hpp"
 #include "moodboost/features.hpp"
 #include "moodboost/model.hpp"
 #include "split_options.hpp"
 
 namespace moodboost::app {
-
-/// The feature-loader options a command line can set (--cov, --preset, ...).
-struct FeatureCliOptions {
-  std::string covariance = "upper";  ///< --cov full|upper|none
-  std::string preset = "full";       ///< --preset full|basic
-  std::vector<std::string> include;  ///< --include GLOB
-  std::vector<std::string> exclude;  ///< --exclude GLOB
-  bool drop_constant = true;         ///< --keep-constant turns it off
-  bool summarize_beats = false;      ///< --beats
-  bool lenient = false;              ///< --lenient: wrong shapes become NaN
-  std::string missing = "error";     ///< --missing error|skip
-  std::filesystem::path cache_dir;   ///< --cache DIR
-};
 
 /// The options of `train` (and the training half of `run`).
 struct TrainCliOptions {
@@ -42,19 +30,21 @@ struct TrainCliOptions {
   std::string refit = "none";          ///< --refit none|train+validation
   std::string device = "cpu";          ///< --device cpu|cuda|auto
   std::string thread_strategy = "auto";  ///< --thread-strategy
-  int threads = 0;                     ///< --threads N
   std::uint64_t seed = 0;              ///< --seed S
   bool restart = false;                ///< --restart
-  FeatureCliOptions loader;
+  /// The loader's options (feature_options.hpp), --threads and --cache included. Training
+  /// defaults: --covariance upper (the duplicate lower triangle carries nothing new) and
+  /// --drop-constant (a constant column cannot split).
+  FeatureCliOptions loader = [] {
+    FeatureCliOptions o;
+    o.covariance = CovarianceColumns::kUpperTriangle;
+    o.drop_constant = true;
+    return o;
+  }();
 };
 
-/// Declares the feature-loader options on \p app.
-void add_feature_options(CLI::App& app, FeatureCliOptions& options);
-/// Declares the training options (not the split set) on \p app.
+/// Declares the training options (not the split set), the feature options included, on \p app.
 void add_train_options(CLI::App& app, TrainCliOptions& options);
-
-/// The loader options for \p cli, threads and progress included.
-FeatureOptions feature_options(const FeatureCliOptions& cli, int threads);
 
 /// Trains into options.out: resolves the device first (an impossible --device fails before any
 /// work), reads the train and validation split files only, loads their features, trains with
@@ -68,9 +58,10 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits,
 /// Predicts \p split with the model in \p model_dir into \p out_dir: predictions.npy (float64),
 /// decisions.npy (bool), rows in split order and columns in tag order; when \p evaluate, also
 /// results.tsv (the official format) and results.json. Returns the exit code.
+/// \p loader gives the parsing and execution options (the saved schema fixes the columns).
 int run_predict(const std::filesystem::path& model_dir, const std::filesystem::path& features,
                 const std::filesystem::path& split, const std::filesystem::path& out_dir,
-                ModelChoice choice, int threads, bool evaluate);
+                ModelChoice choice, const FeatureCliOptions& loader, bool evaluate);
 
 /// The whole command line as given (for the manifest).
 std::vector<std::string> command_line_of(const std::string& command, const CLI::App& app);

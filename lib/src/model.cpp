@@ -313,6 +313,21 @@ bool load_refit_record(const fs::path& dir, TagRecord& r, const std::string& fin
 
 // ---- run.json: the resume check ----------------------------------------------------------------
 
+// Temporary files of AtomicFile writes that a killed run left behind (".<name>.tmp-<random>");
+// they were never renamed into place, so nothing refers to them.
+void remove_stale_temporaries(const fs::path& dir) {
+  for (const fs::path& sub : {dir, dir / "models", dir / "records"}) {
+    std::error_code ec;
+    if (!fs::is_directory(sub, ec)) continue;
+    for (const auto& entry : fs::directory_iterator(sub, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) {
+        fs::remove(entry.path(), ec);
+      }
+    }
+  }
+}
+
 void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::string>& entries,
                         bool restart, const RunHooks& hooks) {
   const fs::path file = dir / kRunFile;
@@ -748,6 +763,7 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   entries.merge(data_fingerprint(data));
   const std::string fingerprint = fingerprint_of(entries);
   check_or_claim_dir(dir, entries, settings.restart, hooks);
+  remove_stale_temporaries(dir);
 
   Trainer trainer(data.train_x, &data.validation_x, settings.engine);
 
