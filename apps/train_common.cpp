@@ -162,8 +162,9 @@ TrainingData load_training_data(const TrainCliOptions& options, const SplitFiles
                          static_cast<std::size_t>(data.validation_x.rows()),
                          fnv1a_hex(read_file(splits.validation))});
   if (data.synthetic) {
-    note("note: these features are moodboost's synthetic data set (moodboost synth), not real "
-         "AcousticBrainz features");
+    note(
+        "note: these features are moodboost's synthetic data set (moodboost synth), not real "
+        "AcousticBrainz features");
   }
   return data;
 }
@@ -184,7 +185,8 @@ RunSettings run_settings(const TrainCliOptions& options, Device device,
     }
     const std::string key = canonical_param(pair.substr(0, eq));
     if (key == "nthread" || key == "objective") {
-      throw InvalidArgument("--param " + key + ": set by moodboost (use --threads; every booster "
+      throw InvalidArgument("--param " + key +
+                            ": set by moodboost (use --threads; every booster "
                             "is binary:logistic)");
     }
     s.boost.params[key] = pair.substr(eq + 1);
@@ -229,10 +231,9 @@ void print_summary(const std::vector<TagRecord>& records, bool refit) {
   double pr = 0, roc = 0, seconds = 0;
   std::size_t scored = 0;
   for (const auto& r : records) {
-    fmt::print("{:<{}}  {:>9}  {:>6}  {:>10}  {:>11}  {:>9}  {:>7.1f}{}\n",
-               tag_display_name(r.tag), width, r.best_iteration, r.rounds_trained,
-               cell(r.validation_pr_auc), cell(r.validation_roc_auc), cell(r.threshold),
-               r.seconds + r.refit_seconds,
+    fmt::print("{:<{}}  {:>9}  {:>6}  {:>10}  {:>11}  {:>9}  {:>7.1f}{}\n", tag_display_name(r.tag),
+               width, r.best_iteration, r.rounds_trained, cell(r.validation_pr_auc),
+               cell(r.validation_roc_auc), cell(r.threshold), r.seconds + r.refit_seconds,
                refit ? fmt::format("  {:>12}", r.refit_rounds) : std::string());
     if (!std::isnan(r.validation_pr_auc)) {
       pr += r.validation_pr_auc;
@@ -256,9 +257,11 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
       ->required();
   app.add_option("--out", o.out, "Model directory to write (resumed when it holds the same run)")
       ->required();
-  auto* boost = app.add_option_group("Boosting", "XGBoost settings (fixed values are not searched)");
-  boost->add_option("--param", o.params,
-                    "KEY=VALUE: any XGBoost parameter, fixed (repeatable), e.g. max_depth=6")
+  auto* boost =
+      app.add_option_group("Boosting", "XGBoost settings (fixed values are not searched)");
+  boost
+      ->add_option("--param", o.params,
+                   "KEY=VALUE: any XGBoost parameter, fixed (repeatable), e.g. max_depth=6")
       ->allow_extra_args(false);
   boost->add_option("--rounds", o.rounds,
                     fmt::format("Most boosting rounds per tag (default {})", defaults.max_rounds));
@@ -270,14 +273,16 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
                     fmt::format("Validation metric for early stopping: any XGBoost eval_metric, "
                                 "or ap for the exact average precision (default {})",
                                 defaults.eval_metric));
-  boost->add_option("--scale-pos-weight", o.scale_pos_weight,
-                    fmt::format("Positive weight per tag: none, sqrt (sqrt(neg/pos)) or ratio "
-                                "(neg/pos); fixes it in the search (default {})",
-                                to_string(defaults.scale_pos_weight)))
+  boost
+      ->add_option("--scale-pos-weight", o.scale_pos_weight,
+                   fmt::format("Positive weight per tag: none, sqrt (sqrt(neg/pos)) or ratio "
+                               "(neg/pos); fixes it in the search (default {})",
+                               to_string(defaults.scale_pos_weight)))
       ->check(CLI::IsMember({"none", "sqrt", "ratio"}));
   boost->add_option("--seed", o.seed, "Seed of XGBoost's sampling and of the search")
       ->capture_default_str();
-  auto* tuning = app.add_option_group("Search", "Tuning on the validation split (never the test split)");
+  auto* tuning =
+      app.add_option_group("Search", "Tuning on the validation split (never the test split)");
   auto* trials = tuning->add_option(
       "--trials", o.trials,
       "Configurations in the first successive-halving stage; 0 = no search (default)");
@@ -296,13 +301,15 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
       ->check(CLI::IsMember({"none", "train+validation"}))
       ->capture_default_str();
   auto* engine = app.add_option_group("Engine", "Where and how fast (never changes a model)");
-  engine->add_option("--device", o.device,
-                     "cpu, cuda (GPU hist; needs an XGBoost built with CUDA) or auto")
+  engine
+      ->add_option("--device", o.device,
+                   "cpu, cuda (GPU hist; needs an XGBoost built with CUDA) or auto")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
-  engine->add_option("--thread-strategy", o.thread_strategy,
-                     "auto, per-tag (one tag at a time, all threads) or tags-in-parallel (one tag "
-                     "per thread)")
+  engine
+      ->add_option("--thread-strategy", o.thread_strategy,
+                   "auto, per-tag (one tag at a time, all threads) or tags-in-parallel (one tag "
+                   "per thread)")
       ->check(CLI::IsMember({"auto", "per-tag", "tags-in-parallel"}))
       ->capture_default_str();
   app.add_flag("--restart", o.restart,
@@ -359,9 +366,10 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
     records = train_model_dir(data, settings, options.out, hooks);
   } catch (const TrainingInterrupted&) {
     progress.finish();
-    note(fmt::format("moodboost train: interrupted; finished tags are kept in {}: run the same "
-                     "command again to resume",
-                     options.out.string()));
+    note(
+        fmt::format("moodboost train: interrupted; finished tags are kept in {}: run the same "
+                    "command again to resume",
+                    options.out.string()));
     return kExitInterrupted;
   }
   progress.finish();
@@ -392,9 +400,9 @@ int run_predict(const fs::path& model_dir, const fs::path& features, const fs::p
   const LabelMatrix decisions = model.decide(scores);
   write_score_matrix(out_dir / "predictions.npy", scores);
   write_label_matrix(out_dir / "decisions.npy", decisions);
-  note(fmt::format("predictions.npy and decisions.npy ({} tracks x {} tags, {} models) written to {}",
-                   scores.rows(), scores.cols(), model.uses_refit() ? "refit" : "train-only",
-                   out_dir.string()));
+  note(fmt::format(
+      "predictions.npy and decisions.npy ({} tracks x {} tags, {} models) written to {}",
+      scores.rows(), scores.cols(), model.uses_refit() ? "refit" : "train-only", out_dir.string()));
   if (!evaluate_split) return kExitOk;
 
   const LabelMatrix truth = label_matrix(split, model.tags(), UnknownTagPolicy::Error);

@@ -17,21 +17,21 @@ namespace moodboost::app {
 
 /// The options of `train` (and the training half of `run`).
 struct TrainCliOptions {
-  std::filesystem::path features;      ///< --features DIR
-  std::filesystem::path out;           ///< --out MODEL_DIR
-  std::vector<std::string> params;     ///< --param KEY=VALUE (repeatable)
-  int rounds = 0;                      ///< --rounds N (0 = default)
-  int early_stopping = -1;             ///< --early-stopping N (-1 = default)
-  std::string eval_metric;             ///< --eval-metric M
-  int trials = -1;                     ///< --trials N (-1: not given)
-  double budget_minutes = 0;           ///< --budget-minutes M
-  bool tune_per_tag = false;           ///< --tune-per-tag
-  std::string scale_pos_weight;        ///< --scale-pos-weight (empty: default, searched)
-  std::string refit = "none";          ///< --refit none|train+validation
-  std::string device = "cpu";          ///< --device cpu|cuda|auto
+  std::filesystem::path features;        ///< --features DIR
+  std::filesystem::path out;             ///< --out MODEL_DIR
+  std::vector<std::string> params;       ///< --param KEY=VALUE (repeatable)
+  int rounds = 0;                        ///< --rounds N (0 = default)
+  int early_stopping = -1;               ///< --early-stopping N (-1 = default)
+  std::string eval_metric;               ///< --eval-metric M
+  int trials = -1;                       ///< --trials N (-1: not given)
+  double budget_minutes = 0;             ///< --budget-minutes M
+  bool tune_per_tag = false;             ///< --tune-per-tag
+  std::string scale_pos_weight;          ///< --scale-pos-weight (empty: default, searched)
+  std::string refit = "none";            ///< --refit none|train+validation
+  std::string device = "cpu";            ///< --device cpu|cuda|auto
   std::string thread_strategy = "auto";  ///< --thread-strategy
-  std::uint64_t seed = 0;              ///< --seed S
-  bool restart = false;                ///< --restart
+  std::uint64_t seed = 0;                ///< --seed S
+  bool restart = false;                  ///< --restart
   /// The loader's options (feature_options.hpp), --threads and --cache included. Training
   /// defaults: --covariance upper (the duplicate lower triangle carries nothing new) and
   /// --drop-constant (a constant column cannot split).

@@ -16,9 +16,9 @@ struct PlantedSplit {
   LabelMatrix y;
 };
 
-/// \p rows rows, \p cols Gaussian columns (every 7th value of the first noise column missing), \p tags tags:
-/// tag t is positive when x[t] + 0.7 x[t + tags] + noise > 1.3 (about 15% positives). The same
-/// seed always gives the same data.
+/// \p rows rows, \p cols Gaussian columns (every 7th value of the first noise column missing), \p
+/// tags tags: tag t is positive when x[t] + 0.7 x[t + tags] + noise > 1.3 (about 15% positives).
+/// The same seed always gives the same data.
 inline PlantedSplit planted_split(int rows, int cols, int tags, std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
@@ -57,8 +57,8 @@ struct PlantedDataset {
 };
 
 inline PlantedDataset write_planted_dataset(const std::filesystem::path& dir, int train_rows,
-                                            int validation_rows, int test_rows, int cols,
-                                            int tags, std::uint32_t seed) {
+                                            int validation_rows, int test_rows, int cols, int tags,
+                                            std::uint32_t seed) {
   PlantedDataset out{dir / "features", dir / "splits", dir / "tags.txt", {}};
   for (int t = 0; t < tags; ++t) out.tag_names.push_back("mood/theme---tag" + std::to_string(t));
   out.tag_names.push_back("mood/theme---other");

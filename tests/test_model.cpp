@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <map>
 #include <string>
@@ -74,12 +73,26 @@ TEST_CASE("model dir: manifest, thresholds and predictions of a finished run", "
   REQUIRE(records.size() == kTags);
 
   const std::string manifest = read_text(tmp / "manifest.json");
-  for (const char* key :
-       {"\"moodboost_version\"", "\"xgboost_version\"", "\"xgboost_build_info\"", "\"device\": \"cpu\"",
-        "\"features\"", "\"schema_file\"", "\"synthetic_features\": true", "\"splits\"",
-        "\"rows\": 300", "\"final_params\"", "\"best_iteration\"", "\"validation_roc_auc\"",
-        "\"validation_pr_auc\"", "\"threshold\"", "\"positives\"", "\"seconds\"", "\"fnv1a64\"",
-        "\"default_models\": \"train\"", "\"--test-only\"", "mood/theme---tag2"}) {
+  for (const char* key : {"\"moodboost_version\"",
+                          "\"xgboost_version\"",
+                          "\"xgboost_build_info\"",
+                          "\"device\": \"cpu\"",
+                          "\"features\"",
+                          "\"schema_file\"",
+                          "\"synthetic_features\": true",
+                          "\"splits\"",
+                          "\"rows\": 300",
+                          "\"final_params\"",
+                          "\"best_iteration\"",
+                          "\"validation_roc_auc\"",
+                          "\"validation_pr_auc\"",
+                          "\"threshold\"",
+                          "\"positives\"",
+                          "\"seconds\"",
+                          "\"fnv1a64\"",
+                          "\"default_models\": \"train\"",
+                          "\"--test-only\"",
+                          "mood/theme---tag2"}) {
     INFO(key);
     CHECK(manifest.find(key) != std::string::npos);
   }
@@ -116,7 +129,9 @@ TEST_CASE("model dir: an interrupted run resumes to exactly the uninterrupted re
 
   RunHooks hooks;
   int finished = 0;
-  hooks.tag_done = [&](const std::string&, std::size_t, std::size_t, const TagRecord&) { ++finished; };
+  hooks.tag_done = [&](const std::string&, std::size_t, std::size_t, const TagRecord&) {
+    ++finished;
+  };
   hooks.fit.stop_requested = [&] { return finished >= 1; };
   RunSettings settings = small_settings();
   settings.engine.strategy = ThreadStrategy::kPerTag;  // one tag at a time: a clean cut
@@ -169,9 +184,9 @@ TEST_CASE("model dir: other arguments are refused unless --restart", "[model]") 
   (void)train_model_dir(data, small_settings(), dir.path());
   RunSettings other = small_settings();
   other.boost.max_rounds = 10;
-  CHECK_THROWS_WITH(train_model_dir(data, other, dir.path()),
-                    Catch::Contains("other arguments") && Catch::Contains("rounds") &&
-                        Catch::Contains("--restart"));
+  CHECK_THROWS_WITH(train_model_dir(data, other, dir.path()), Catch::Contains("other arguments") &&
+                                                                  Catch::Contains("rounds") &&
+                                                                  Catch::Contains("--restart"));
   other.restart = true;
   const auto records = train_model_dir(data, other, dir.path());
   for (const auto& r : records) CHECK(r.rounds_trained <= 10);
@@ -202,7 +217,8 @@ TEST_CASE("model dir: refit on train + validation beside the train-only models",
   CHECK_FALSE(train_only.uses_refit());
   CHECK(refit.thresholds() == train_only.thresholds());  // thresholds from the train-only fit
   CHECK(refit.predict(data.validation_x) != train_only.predict(data.validation_x));
-  CHECK(read_text(dir / "manifest.json").find("\"default_models\": \"refit\"") != std::string::npos);
+  CHECK(read_text(dir / "manifest.json").find("\"default_models\": \"refit\"") !=
+        std::string::npos);
 
   TempDir no_refit;
   (void)train_model_dir(data, small_settings(), no_refit.path());
@@ -224,4 +240,42 @@ TEST_CASE("model dir: a search logs every trial and is reproducible", "[model][t
   CHECK(trials.find("halving-1") != std::string::npos);
   CHECK(model_files(a.path()) == model_files(b.path()));
   CHECK(read_text(a / "tuning.json") == read_text(b / "tuning.json"));
+}
+
+TEST_CASE("model dir: a per-tag search gives every tag one of the finalists", "[model][tune]") {
+  const TrainingData data = planted_data();
+  TempDir dir;
+  RunSettings settings = small_settings();
+  settings.tune.trials = 3;
+  settings.tune.first_stage_tags = 2;
+  settings.tune.per_tag = true;
+  settings.tune.fixed_params = {"max_bin"};
+  const auto records = train_model_dir(data, settings, dir.path());
+  const std::string trials = read_text(dir / "trials.tsv");
+  CHECK(trials.find("per-tag") != std::string::npos);
+  for (const auto& r : records) {
+    CHECK(r.params.at("max_bin") == "32");  // fixed: never searched
+    CHECK(trials.find(r.params.at("eta")) != std::string::npos);
+  }
+  const std::string tuning = read_text(dir / "tuning.json");
+  CHECK(std::count(tuning.begin(), tuning.end(), '{') >= 2 * kTags);
+}
+
+TEST_CASE("tune: configurations are seeded, fixed parameters stay, id 0 is the base", "[tune]") {
+  TuneConfig base;
+  base.params = {{"max_depth", "4"}, {"eta", "0.1"}};
+  TuneOptions options;
+  options.seed = 3;
+  options.fixed_params = {"eta"};
+  CHECK(draw_config(base, options, 0).key() == base.key());
+  const TuneConfig a = draw_config(base, options, 5);
+  CHECK(a.key() == draw_config(base, options, 5).key());
+  CHECK(a.key() != draw_config(base, options, 6).key());
+  CHECK(a.params.at("eta") == "0.1");
+  for (const char* key : {"max_depth", "min_child_weight", "subsample", "colsample_bytree",
+                          "reg_lambda", "max_bin"}) {
+    CHECK(a.params.contains(key));
+  }
+  options.seed = 4;
+  CHECK(a.key() != draw_config(base, options, 5).key());
 }

@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "moodboost/error.hpp"
+#include "moodboost/metrics.hpp"
 #include "moodboost/train.hpp"
 #include "moodboost/version.hpp"
 #include "planted.hpp"
@@ -155,8 +155,7 @@ TEST_CASE("train: XgbError carries the failed call and XGBoost's message", "[tra
   }
 }
 
-TEST_CASE("train: a stop request abandons the current tag and keeps the finished ones",
-          "[train]") {
+TEST_CASE("train: a stop request abandons the current tag and keeps the finished ones", "[train]") {
   const auto train = planted_split(200, 10, kTags, 9);
   Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kPerTag});
   std::vector<std::string> done;
@@ -178,4 +177,24 @@ TEST_CASE("train: a tag without training positives is a clear DataError", "[trai
   Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kAuto});
   CHECK_THROWS_WITH(trainer.fit(train.y, nullptr, all_jobs(2), small_options()),
                     Catch::Contains("tag1") && Catch::Contains("no positive"));
+}
+
+TEST_CASE("train: eval metric ap early-stops on the exact average precision", "[train]") {
+  const auto train = planted_split(300, 12, 2, 12);
+  const auto valid = planted_split(200, 12, 2, 13);
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  BoostOptions options = small_options();
+  options.eval_metric = "ap";
+  const auto fits = trainer.fit(train.y, &valid.y, all_jobs(2), options);
+  for (const TagFit& fit : fits) {
+    // The best round's score is the metrics module's AP of the kept model's predictions.
+    CHECK(fit.best_score ==
+          average_precision(fit.validation_scores, label_column(valid.y, fit.column)));
+    CHECK(fit.best_score > 0.5);
+  }
+  CHECK(metric_maximize("ap"));
+  CHECK(metric_maximize("aucpr"));
+  CHECK(metric_maximize("ndcg@5"));
+  CHECK_FALSE(metric_maximize("logloss"));
+  CHECK_FALSE(metric_maximize("error"));
 }

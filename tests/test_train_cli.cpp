@@ -1,11 +1,11 @@
 // End-to-end tests of `moodboost train`, `predict` and `run` on a tiny generated dataset.
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -27,10 +27,25 @@ namespace fs = std::filesystem;
 namespace {
 
 std::vector<std::string> train_args(const PlantedDataset& data, const fs::path& out) {
-  return {"train",    "--features", data.features.string(), "--splits", data.splits.string(),
-          "--tags",   data.tags.string(), "--out", out.string(), "--rounds", "30",
-          "--param",  "max_depth=3", "--param", "max_bin=32", "--param", "eta=0.3",
-          "--threads", "2"};
+  return {"train",
+          "--features",
+          data.features.string(),
+          "--splits",
+          data.splits.string(),
+          "--tags",
+          data.tags.string(),
+          "--out",
+          out.string(),
+          "--rounds",
+          "30",
+          "--param",
+          "max_depth=3",
+          "--param",
+          "max_bin=32",
+          "--param",
+          "eta=0.3",
+          "--threads",
+          "2"};
 }
 
 std::map<std::string, std::string> model_files(const fs::path& dir) {
@@ -85,10 +100,9 @@ TEST_CASE("train cli: run trains, predicts the test split with the stored thresh
   CHECK(fs::exists(tmp / "out/test/results.json"));
 
   // `predict` alone gives the same files.
-  const RunResult predict = run_cli({"predict", "--model", (tmp / "out/model").string(),
-                                     "--features", data.features.string(), "--split",
-                                     (data.splits / "tiny-test.tsv").string(), "--out-dir",
-                                     (tmp / "again").string()});
+  const RunResult predict = run_cli(
+      {"predict", "--model", (tmp / "out/model").string(), "--features", data.features.string(),
+       "--split", (data.splits / "tiny-test.tsv").string(), "--out-dir", (tmp / "again").string()});
   REQUIRE(predict.exit_code == 0);
   CHECK(read_text(tmp / "again/predictions.npy") == read_text(tmp / "out/test/predictions.npy"));
   CHECK(read_text(tmp / "again/decisions.npy") == read_text(tmp / "out/test/decisions.npy"));
@@ -127,8 +141,7 @@ TEST_CASE("train cli: --device cuda on a CPU-only XGBoost fails before any work"
   CHECK_FALSE(fs::exists(tmp / "model"));
 }
 
-TEST_CASE("train cli: other arguments in an existing model directory are refused",
-          "[train][cli]") {
+TEST_CASE("train cli: other arguments in an existing model directory are refused", "[train][cli]") {
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 120, 80, 10, 8, 2, 61);
   REQUIRE(run_cli(train_args(data, tmp / "model")).exit_code == 0);
@@ -188,16 +201,15 @@ TEST_CASE("train cli: Python's xgboost loads a saved model and predicts the same
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 200, 100, 60, 10, 2, 81);
   REQUIRE(run_cli(train_args(data, tmp / "model")).exit_code == 0);
-  const RunResult predict =
-      run_cli({"predict", "--model", (tmp / "model").string(), "--features",
-               data.features.string(), "--split", (data.splits / "tiny-test.tsv").string(),
-               "--out-dir", (tmp / "pred").string()});
+  const RunResult predict = run_cli(
+      {"predict", "--model", (tmp / "model").string(), "--features", data.features.string(),
+       "--split", (data.splits / "tiny-test.tsv").string(), "--out-dir", (tmp / "pred").string()});
   REQUIRE(predict.exit_code == 0);
   // The same rows as a plain matrix (the columns of the saved schema) for Python.
-  const RunResult flat = run_cli({"flatten", "--features", data.features.string(), "--split",
-                                  (data.splits / "tiny-test.tsv").string(), "--schema",
-                                  (tmp / "model/schema.json").string(), "--out",
-                                  (tmp / "x.npy").string(), "--names", (tmp / "names.txt").string()});
+  const RunResult flat = run_cli(
+      {"flatten", "--features", data.features.string(), "--split",
+       (data.splits / "tiny-test.tsv").string(), "--schema", (tmp / "model/schema.json").string(),
+       "--out", (tmp / "x.npy").string(), "--names", (tmp / "names.txt").string()});
   INFO(flat.err);
   REQUIRE(flat.exit_code == 0);
   const std::string script =
@@ -215,9 +227,9 @@ TEST_CASE("train cli: Python's xgboost loads a saved model and predicts the same
                                 (tmp / "pred/predictions.npy").string()};
   for (int t = 0; t < 3; ++t) {
     const std::string name = t < 2 ? "tag" + std::to_string(t) : "other";
-    args.push_back((tmp / "model/models" /
-                    ("00" + std::to_string(t) + "-mood_theme---" + name + ".json"))
-                       .string());
+    args.push_back(
+        (tmp / "model/models" / ("00" + std::to_string(t) + "-mood_theme---" + name + ".json"))
+            .string());
   }
   const RunResult py = run_program(python, args);
   INFO(py.out + py.err);

@@ -115,7 +115,8 @@ std::map<std::string, std::string> run_arguments(const RunSettings& s) {
 std::map<std::string, std::string> data_fingerprint(const TrainingData& data) {
   std::uint64_t features = 0xcbf29ce484222325ull;
   fnv_update(features, data.train_x.data(), static_cast<std::size_t>(data.train_x.size()));
-  fnv_update(features, data.validation_x.data(), static_cast<std::size_t>(data.validation_x.size()));
+  fnv_update(features, data.validation_x.data(),
+             static_cast<std::size_t>(data.validation_x.size()));
   fnv_update(features, data.features_json.data(), data.features_json.size());
   fnv_update(features, data.schema_json.data(), data.schema_json.size());
   std::uint64_t labels = 0xcbf29ce484222325ull;
@@ -347,8 +348,11 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
       if (!restart) {
         std::string list;
         for (const auto& key : differ) list += (list.empty() ? "" : ", ") + key;
-        throw InvalidArgument(dir.string() + " holds a training run with other arguments or data "
-                              "(differs in: " + list + "); give --restart to discard it, or "
+        throw InvalidArgument(dir.string() +
+                              " holds a training run with other arguments or data "
+                              "(differs in: " +
+                              list +
+                              "); give --restart to discard it, or "
                               "choose another --out directory");
       }
       if (hooks.message) hooks.message("restart: discarding the earlier run in " + dir.string());
@@ -360,7 +364,8 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
     }
   } else if (fs::exists(dir / kManifest, ec) || fs::exists(dir / "records", ec)) {
     if (!restart) {
-      throw InvalidArgument(dir.string() + " holds model files but no run.json; give --restart "
+      throw InvalidArgument(dir.string() +
+                            " holds model files but no run.json; give --restart "
                             "to discard them, or choose another --out directory");
     }
   }
@@ -456,10 +461,11 @@ void write_config(JsonWriter& w, const TuneConfig& config) {
   w.EndObject();
 }
 
-TuneConfig read_config(const rapidjson::Value& value, const fs::path& file, const std::string& where) {
+TuneConfig read_config(const rapidjson::Value& value, const fs::path& file,
+                       const std::string& where) {
   TuneConfig config;
-  config.params = read_params(detail::member(value, "params", file, where), file,
-                              (where + "/params").c_str());
+  config.params =
+      read_params(detail::member(value, "params", file, where), file, (where + "/params").c_str());
   config.scale_pos_weight =
       parse_scale_pos_weight(detail::get_string(value, "scale_pos_weight", file, where));
   return config;
@@ -729,9 +735,7 @@ Refit parse_refit(std::string_view text) {
   throw InvalidArgument("refit '" + std::string(text) + "': expected none or train+validation");
 }
 
-std::string to_string(Refit refit) {
-  return refit == Refit::kNone ? "none" : "train+validation";
-}
+std::string to_string(Refit refit) { return refit == Refit::kNone ? "none" : "train+validation"; }
 
 ModelChoice parse_model_choice(std::string_view text) {
   if (text == "default") return ModelChoice::kDefault;
@@ -746,14 +750,13 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   if (data.train_y.cols() != tag_count || data.validation_y.cols() != tag_count ||
       data.train_y.rows() != data.train_x.rows() ||
       data.validation_y.rows() != data.validation_x.rows()) {
-    throw InvalidArgument("training data shapes disagree: train " +
-                          std::to_string(data.train_x.rows()) + "x" +
-                          std::to_string(data.train_x.cols()) + " features, " +
-                          std::to_string(data.train_y.rows()) + "x" +
-                          std::to_string(data.train_y.cols()) + " labels; validation " +
-                          std::to_string(data.validation_x.rows()) + " rows, " +
-                          std::to_string(data.validation_y.rows()) + " label rows; " +
-                          std::to_string(data.tags.size()) + " tags");
+    throw InvalidArgument(
+        "training data shapes disagree: train " + std::to_string(data.train_x.rows()) + "x" +
+        std::to_string(data.train_x.cols()) + " features, " + std::to_string(data.train_y.rows()) +
+        "x" + std::to_string(data.train_y.cols()) + " labels; validation " +
+        std::to_string(data.validation_x.rows()) + " rows, " +
+        std::to_string(data.validation_y.rows()) + " label rows; " +
+        std::to_string(data.tags.size()) + " tags");
   }
   auto say = [&](const std::string& text) {
     if (hooks.message) hooks.message(text);
@@ -913,14 +916,16 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
   const fs::path file = dir / kManifest;
   std::error_code ec;
   if (!fs::exists(file, ec)) {
-    throw IoError(file, "no manifest: not a model directory, or its training has not finished "
-                        "(run `moodboost train` again with the same arguments to resume it)");
+    throw IoError(file,
+                  "no manifest: not a model directory, or its training has not finished "
+                  "(run `moodboost train` again with the same arguments to resume it)");
   }
   const auto doc = detail::parse_json(read_file(file), file);
   const auto format = detail::get_int(doc, "format_version", file);
   if (format != kFormatVersion) {
-    throw ParseError(file, "/format_version",
-                     "expected " + std::to_string(kFormatVersion) + ", found " + std::to_string(format));
+    throw ParseError(
+        file, "/format_version",
+        "expected " + std::to_string(kFormatVersion) + ", found " + std::to_string(format));
   }
   features_json_ = [&] {
     const auto& features = detail::member(doc, "features", file);
@@ -940,7 +945,8 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
   }
   uses_refit_ = choice == ModelChoice::kRefit || (choice == ModelChoice::kDefault && has_refit);
   const auto& tags = detail::member(doc, "tags", file);
-  if (!tags.IsArray() || tags.Empty()) throw ParseError(file, "/tags", "expected a non-empty array");
+  if (!tags.IsArray() || tags.Empty())
+    throw ParseError(file, "/tags", "expected a non-empty array");
   for (rapidjson::SizeType i = 0; i < tags.Size(); ++i) {
     const std::string where = "/tags/" + std::to_string(i);
     const auto& entry = tags[i];
@@ -955,7 +961,8 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     const std::string bytes = read_file(dir / relative, std::uintmax_t(1) << 31);
     if (fnv1a_hex(bytes) != hash) {
       throw DataError((dir / relative).string() + ": the file differs from the one recorded in " +
-                      file.string() + " (" + model_where + "/fnv1a64): it is damaged or from "
+                      file.string() + " (" + model_where +
+                      "/fnv1a64): it is damaged or from "
                       "another run; train again");
     }
     try {

@@ -26,7 +26,8 @@ int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_conc
 std::vector<float> float_labels(const LabelMatrix& labels, std::size_t column) {
   std::vector<float> out(static_cast<std::size_t>(labels.rows()));
   for (Eigen::Index r = 0; r < labels.rows(); ++r) {
-    out[static_cast<std::size_t>(r)] = labels(r, static_cast<Eigen::Index>(column)) != 0 ? 1.f : 0.f;
+    out[static_cast<std::size_t>(r)] =
+        labels(r, static_cast<Eigen::Index>(column)) != 0 ? 1.f : 0.f;
   }
   return out;
 }
@@ -61,9 +62,12 @@ Device parse_device(std::string_view text) {
 
 std::string to_string(Device device) {
   switch (device) {
-    case Device::kCpu: return "cpu";
-    case Device::kCuda: return "cuda";
-    case Device::kAuto: return "auto";
+    case Device::kCpu:
+      return "cpu";
+    case Device::kCuda:
+      return "cuda";
+    case Device::kAuto:
+      return "auto";
   }
   return "cpu";
 }
@@ -133,9 +137,12 @@ ScalePosWeight parse_scale_pos_weight(std::string_view text) {
 
 std::string to_string(ScalePosWeight mode) {
   switch (mode) {
-    case ScalePosWeight::kNone: return "none";
-    case ScalePosWeight::kSqrt: return "sqrt";
-    case ScalePosWeight::kRatio: return "ratio";
+    case ScalePosWeight::kNone:
+      return "none";
+    case ScalePosWeight::kSqrt:
+      return "sqrt";
+    case ScalePosWeight::kRatio:
+      return "ratio";
   }
   return "none";
 }
@@ -156,16 +163,19 @@ ThreadStrategy parse_thread_strategy(std::string_view text) {
 
 std::string to_string(ThreadStrategy strategy) {
   switch (strategy) {
-    case ThreadStrategy::kAuto: return "auto";
-    case ThreadStrategy::kPerTag: return "per-tag";
-    case ThreadStrategy::kTagsInParallel: return "tags-in-parallel";
+    case ThreadStrategy::kAuto:
+      return "auto";
+    case ThreadStrategy::kPerTag:
+      return "per-tag";
+    case ThreadStrategy::kTagsInParallel:
+      return "tags-in-parallel";
   }
   return "auto";
 }
 
 BoostOptions default_boost_options() {
   BoostOptions options;
-  options.params = {{"max_depth", "4"},        {"eta", "0.1"},       {"max_bin", "64"},
+  options.params = {{"max_depth", "4"},          {"eta", "0.1"},       {"max_bin", "64"},
                     {"colsample_bytree", "0.5"}, {"subsample", "0.8"}, {"min_child_weight", "1"},
                     {"reg_lambda", "1"}};
   options.max_rounds = 300;
@@ -212,9 +222,9 @@ struct Trainer::Impl {
       slot.train = xgb::make_dmatrix(train_x->data(), static_cast<std::size_t>(train_x->rows()),
                                      static_cast<std::size_t>(train_x->cols()), threads);
       if (validation_x != nullptr) {
-        slot.validation = xgb::make_dmatrix(validation_x->data(),
-                                            static_cast<std::size_t>(validation_x->rows()),
-                                            static_cast<std::size_t>(validation_x->cols()), threads);
+        slot.validation =
+            xgb::make_dmatrix(validation_x->data(), static_cast<std::size_t>(validation_x->rows()),
+                              static_cast<std::size_t>(validation_x->cols()), threads);
       }
       slots.push_back(std::move(slot));
     }
@@ -367,8 +377,8 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
   impl_->validation_x = validation;
   impl_->device = engine.device;
   impl_->threads = engine.threads > 0 ? engine.threads : all_cores();
-  impl_->strategy = engine.strategy == ThreadStrategy::kAuto ? default_thread_strategy()
-                                                             : engine.strategy;
+  impl_->strategy =
+      engine.strategy == ThreadStrategy::kAuto ? default_thread_strategy() : engine.strategy;
   // One GPU trains one tag at a time with every CPU thread feeding it.
   if (impl_->device == Device::kCuda || impl_->threads == 1) {
     impl_->strategy = ThreadStrategy::kPerTag;
@@ -382,18 +392,17 @@ ThreadStrategy Trainer::strategy() const noexcept { return impl_->strategy; }
 int Trainer::threads() const noexcept { return impl_->threads; }
 
 std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
-                                 const LabelMatrix* validation_labels,
-                                 std::span<const TagJob> jobs, const BoostOptions& options,
-                                 const FitHooks& hooks) {
+                                 const LabelMatrix* validation_labels, std::span<const TagJob> jobs,
+                                 const BoostOptions& options, const FitHooks& hooks) {
   if (train_labels.rows() != impl_->train_x->rows()) {
     throw InvalidArgument("the training labels have " + std::to_string(train_labels.rows()) +
                           " rows, the training matrix " + std::to_string(impl_->train_x->rows()));
   }
   if (validation_labels != nullptr && impl_->validation_x != nullptr &&
       validation_labels->rows() != impl_->validation_x->rows()) {
-    throw InvalidArgument("the validation labels have " +
-                          std::to_string(validation_labels->rows()) + " rows, the validation matrix " +
-                          std::to_string(impl_->validation_x->rows()));
+    throw InvalidArgument(
+        "the validation labels have " + std::to_string(validation_labels->rows()) +
+        " rows, the validation matrix " + std::to_string(impl_->validation_x->rows()));
   }
   if (options.max_rounds < 1) {
     throw InvalidArgument("rounds must be at least 1, got " + std::to_string(options.max_rounds));
@@ -417,10 +426,9 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
 
   std::vector<TagFit> fits(jobs.size());
   if (jobs.empty()) return fits;
-  const std::size_t workers =
-      impl_->strategy == ThreadStrategy::kTagsInParallel
-          ? std::min(jobs.size(), static_cast<std::size_t>(impl_->threads))
-          : 1;
+  const std::size_t workers = impl_->strategy == ThreadStrategy::kTagsInParallel
+                                  ? std::min(jobs.size(), static_cast<std::size_t>(impl_->threads))
+                                  : 1;
   impl_->ensure_slots(workers);
 
   std::atomic<std::size_t> next{0};
@@ -430,8 +438,8 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
   auto work = [&](std::size_t worker) {
     try {
       for (std::size_t i = next++; i < jobs.size() && !abort.load(); i = next++) {
-        TagFit fit = impl_->fit_one(impl_->slots[worker], train_labels, validation_labels,
-                                    jobs[i], options, hooks, abort);
+        TagFit fit = impl_->fit_one(impl_->slots[worker], train_labels, validation_labels, jobs[i],
+                                    options, hooks, abort);
         std::lock_guard lock(done_mutex);
         if (hooks.on_tag_done) hooks.on_tag_done(fit);
         fits[i] = std::move(fit);

@@ -32,7 +32,8 @@ class ConfigRandom {
   }
   template <typename T>
   T choice(std::initializer_list<T> values) {
-    const auto index = std::min(values.size() - 1, static_cast<std::size_t>(uniform() * values.size()));
+    const auto index =
+        std::min(values.size() - 1, static_cast<std::size_t>(uniform() * values.size()));
     return *(values.begin() + index);
   }
 
@@ -101,8 +102,8 @@ double pr_auc_macro(const LabelMatrix& labels, const std::vector<TagFit>& fits) 
 
 TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
                 const LabelMatrix& validation_labels, const std::vector<std::string>& tags,
-                const BoostOptions& base, const TuneConfig& base_config,
-                const TuneOptions& options, const TuneHooks& hooks) {
+                const BoostOptions& base, const TuneConfig& base_config, const TuneOptions& options,
+                const TuneHooks& hooks) {
   TuneResult result;
   result.best = base_config;
   result.best_score = std::numeric_limits<double>::quiet_NaN();
@@ -164,7 +165,8 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     std::size_t count = std::max<std::size_t>(2, options.first_stage_tags);
     for (std::size_t s = 0; s < stage; ++s) count *= eta;
     count = std::min(count, pool.size());
-    return std::vector<std::size_t>(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(count));
+    return std::vector<std::size_t>(pool.begin(),
+                                    pool.begin() + static_cast<std::ptrdiff_t>(count));
   };
 
   // Stage 0: configuration 0 (the base) first; its cost sizes a budgeted search.
@@ -227,8 +229,9 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   while (candidates.size() > 1) {
     const std::size_t keep = (candidates.size() + eta - 1) / eta;
     if (keep == 1) {
-      finalists.assign(candidates.begin(),
-                       candidates.begin() + static_cast<std::ptrdiff_t>(std::min(eta, candidates.size())));
+      finalists.assign(
+          candidates.begin(),
+          candidates.begin() + static_cast<std::ptrdiff_t>(std::min(eta, candidates.size())));
       candidates.resize(1);
       break;
     }

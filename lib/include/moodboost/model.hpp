@@ -34,34 +34,34 @@ namespace moodboost {
 
 /// A split file a run used.
 struct SplitRecord {
-  std::string role;              ///< "train" or "validation"
-  std::filesystem::path file;    ///< as given
-  std::size_t rows = 0;          ///< tracks (matrix rows)
-  std::string hash;              ///< FNV-1a 64 of the file's bytes, 16 hex digits
+  std::string role;            ///< "train" or "validation"
+  std::filesystem::path file;  ///< as given
+  std::size_t rows = 0;        ///< tracks (matrix rows)
+  std::string hash;            ///< FNV-1a 64 of the file's bytes, 16 hex digits
 };
 
 /// Everything a training run learns from. It holds the training and validation splits only:
 /// the test split is never part of it.
 struct TrainingData {
-  FeatureMatrix train_x;               ///< training features
-  LabelMatrix train_y;                 ///< training labels (columns = tags)
-  FeatureMatrix validation_x;          ///< validation features
-  LabelMatrix validation_y;            ///< validation labels
-  std::vector<std::string> tags;       ///< column order of the label matrices
-  std::vector<SplitRecord> splits;     ///< the split files used
+  FeatureMatrix train_x;            ///< training features
+  LabelMatrix train_y;              ///< training labels (columns = tags)
+  FeatureMatrix validation_x;       ///< validation features
+  LabelMatrix validation_y;         ///< validation labels
+  std::vector<std::string> tags;    ///< column order of the label matrices
+  std::vector<SplitRecord> splits;  ///< the split files used
   /// The feature schema and loader options as a JSON value (object) text; stored verbatim in
   /// the manifest under "features" and given back to prediction.
   std::string features_json = "{}";
   /// The feature schema as its own JSON text (FeatureSchema::to_json()); saved as schema.json
   /// and given back to prediction, so that the columns can never shift.
   std::string schema_json = "{}";
-  bool synthetic = false;              ///< the features are moodboost's synthetic set
+  bool synthetic = false;  ///< the features are moodboost's synthetic set
 };
 
 /// Refit policy.
 enum class Refit {
-  kNone,                ///< train-only models
-  kTrainValidation,     ///< also retrain on train + validation (see RunSettings)
+  kNone,             ///< train-only models
+  kTrainValidation,  ///< also retrain on train + validation (see RunSettings)
 };
 /// "none" or "train+validation"; throws InvalidArgument otherwise.
 Refit parse_refit(std::string_view text);
@@ -70,11 +70,11 @@ std::string to_string(Refit refit);
 
 /// The settings of a training run.
 struct RunSettings {
-  BoostOptions boost;        ///< params = defaults + --param; max_rounds; early stopping; ...
-  TuneConfig base_config;    ///< the starting point of the search (default params)
-  TuneOptions tune;          ///< trials / budget / per-tag
+  BoostOptions boost;      ///< params = defaults + --param; max_rounds; early stopping; ...
+  TuneConfig base_config;  ///< the starting point of the search (default params)
+  TuneOptions tune;        ///< trials / budget / per-tag
   Refit refit = Refit::kNone;
-  EngineOptions engine;      ///< device (resolved), threads, strategy
+  EngineOptions engine;  ///< device (resolved), threads, strategy
   /// The command line as given, stored in the manifest (informational).
   std::vector<std::string> command_line;
   /// Discard an existing run with other arguments instead of refusing it.
@@ -83,21 +83,21 @@ struct RunSettings {
 
 /// Per-tag result of a run (one manifest entry).
 struct TagRecord {
-  std::size_t index = 0;          ///< tag column
+  std::size_t index = 0;  ///< tag column
   std::string tag;
-  int best_iteration = 0;         ///< 0-based; the model holds rounds 0..best_iteration
+  int best_iteration = 0;  ///< 0-based; the model holds rounds 0..best_iteration
   int rounds_trained = 0;
-  double best_score = 0.0;        ///< validation eval metric at best_iteration
+  double best_score = 0.0;          ///< validation eval metric at best_iteration
   double validation_roc_auc = 0.0;  ///< of the train-only model (NaN without both classes)
   double validation_pr_auc = 0.0;   ///< average precision, same
-  double threshold = 0.5;         ///< F1-optimal on validation (decisions: score > threshold)
-  std::size_t positives = 0;      ///< training positives
+  double threshold = 0.5;           ///< F1-optimal on validation (decisions: score > threshold)
+  std::size_t positives = 0;        ///< training positives
   std::size_t validation_positives = 0;
   double scale_pos_weight = 1.0;
   double seconds = 0.0;
-  XgbParams params;               ///< this tag's searched parameters (tuned values)
+  XgbParams params;  ///< this tag's searched parameters (tuned values)
   std::string scale_pos_weight_mode;
-  std::string model_file;         ///< models/NNN-<tag>.json (relative to the model dir)
+  std::string model_file;  ///< models/NNN-<tag>.json (relative to the model dir)
   std::string model_hash;
   // Refit (empty model file when none).
   int refit_rounds = 0;

@@ -58,8 +58,8 @@ double scale_pos_weight_value(ScalePosWeight mode, std::size_t positives, std::s
 
 /// How CPU threads are spent.
 enum class ThreadStrategy {
-  kAuto,       ///< the measured faster of the two (see default_thread_strategy())
-  kPerTag,     ///< one tag at a time, XGBoost using all threads on the shared matrices
+  kAuto,            ///< the measured faster of the two (see default_thread_strategy())
+  kPerTag,          ///< one tag at a time, XGBoost using all threads on the shared matrices
   kTagsInParallel,  ///< one tag per thread, nthread=1 each, one matrix copy per thread
 };
 /// "auto", "per-tag" or "tags-in-parallel"; throws InvalidArgument otherwise.
@@ -118,16 +118,16 @@ struct TagJob {
 
 /// A trained tag.
 struct TagFit {
-  std::string tag;             ///< the tag
-  std::size_t column = 0;      ///< its label column
-  int best_iteration = 0;      ///< 0-based round with the best validation metric (last without)
-  int rounds_trained = 0;      ///< rounds boosted, including the early-stopping patience
-  double best_score = 0.0;     ///< the validation metric at best_iteration (NaN without one)
-  std::size_t positives = 0;   ///< positive training rows
-  std::size_t negatives = 0;   ///< negative training rows
+  std::string tag;                ///< the tag
+  std::size_t column = 0;         ///< its label column
+  int best_iteration = 0;         ///< 0-based round with the best validation metric (last without)
+  int rounds_trained = 0;         ///< rounds boosted, including the early-stopping patience
+  double best_score = 0.0;        ///< the validation metric at best_iteration (NaN without one)
+  std::size_t positives = 0;      ///< positive training rows
+  std::size_t negatives = 0;      ///< negative training rows
   double scale_pos_weight = 1.0;  ///< the weight used
-  bool early_stopped = false;  ///< true when early stopping ended training before max_rounds
-  double seconds = 0.0;        ///< wall time of this tag's training
+  bool early_stopped = false;     ///< true when early stopping ended training before max_rounds
+  double seconds = 0.0;           ///< wall time of this tag's training
   /// The model as XGBoost JSON, holding exactly rounds [0, best_iteration] (so XGBoost's
   /// default prediction uses the best iteration).
   std::string model_json;

@@ -27,15 +27,15 @@ struct TuneConfig {
 
 /// One evaluated (configuration, stage) pair.
 struct Trial {
-  int id = 0;                     ///< 0-based configuration number (0 = the base parameters)
-  std::string stage;              ///< "halving-0", "halving-1", ..., or "per-tag"
-  TuneConfig config;              ///< what was tried
-  std::vector<std::string> tags;  ///< the tags it was trained on
-  int max_rounds = 0;             ///< the round cap
-  double mean_rounds = 0.0;       ///< mean best iteration + 1 over those tags
-  double score = 0.0;             ///< validation PR-AUC-macro over those tags
-  std::vector<double> tag_scores; ///< validation average precision per tag (same order as tags)
-  double seconds = 0.0;           ///< wall time
+  int id = 0;                      ///< 0-based configuration number (0 = the base parameters)
+  std::string stage;               ///< "halving-0", "halving-1", ..., or "per-tag"
+  TuneConfig config;               ///< what was tried
+  std::vector<std::string> tags;   ///< the tags it was trained on
+  int max_rounds = 0;              ///< the round cap
+  double mean_rounds = 0.0;        ///< mean best iteration + 1 over those tags
+  double score = 0.0;              ///< validation PR-AUC-macro over those tags
+  std::vector<double> tag_scores;  ///< validation average precision per tag (same order as tags)
+  double seconds = 0.0;            ///< wall time
 };
 
 /// What and how long to search.
@@ -62,10 +62,10 @@ struct TuneOptions {
 
 /// The outcome of a search.
 struct TuneResult {
-  TuneConfig best;                ///< the configuration for every tag (the base when no search)
-  double best_score = 0.0;        ///< its validation PR-AUC-macro in its last stage (NaN: none)
+  TuneConfig best;                  ///< the configuration for every tag (the base when no search)
+  double best_score = 0.0;          ///< its validation PR-AUC-macro in its last stage (NaN: none)
   std::vector<TuneConfig> per_tag;  ///< with TuneOptions::per_tag: one per tag (tag order)
-  std::vector<Trial> trials;      ///< every trial, in the order run (reused ones included)
+  std::vector<Trial> trials;        ///< every trial, in the order run (reused ones included)
 };
 
 /// Callbacks of a search.
@@ -96,8 +96,8 @@ TuneConfig draw_config(const TuneConfig& base, const TuneOptions& options, int i
 /// Throws what Trainer::fit throws.
 TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
                 const LabelMatrix& validation_labels, const std::vector<std::string>& tags,
-                const BoostOptions& base, const TuneConfig& base_config,
-                const TuneOptions& options, const TuneHooks& hooks = {});
+                const BoostOptions& base, const TuneConfig& base_config, const TuneOptions& options,
+                const TuneHooks& hooks = {});
 
 /// Validation PR-AUC-macro of \p fits: the mean over the fits of the metrics module's
 /// average_precision(fit.validation_scores, the fit's column of \p labels). Throws DataError when

@@ -13,10 +13,12 @@ std::string place(std::string_view where, const char* name) {
 
 rapidjson::Document parse_json(std::string_view text, const std::filesystem::path& file) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  doc.Parse<rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
+                                                                                 text.size());
   if (doc.HasParseError()) {
-    throw ParseError(file, "byte " + std::to_string(doc.GetErrorOffset()),
-                     std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+    throw ParseError(
+        file, "byte " + std::to_string(doc.GetErrorOffset()),
+        std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) throw ParseError(file, "/", "expected a JSON object");
   return doc;

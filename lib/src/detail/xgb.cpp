@@ -14,16 +14,15 @@ int major_version() {
 
 DMatrixPtr make_dmatrix(const float* data, std::size_t rows, std::size_t cols, int nthread) {
   DMatrixHandle handle = nullptr;
-  MOODBOOST_XGB_CHECK(XGDMatrixCreateFromMat_omp(data, static_cast<bst_ulong>(rows),
-                                                 static_cast<bst_ulong>(cols),
-                                                 std::numeric_limits<float>::quiet_NaN(),
-                                                 &handle, nthread));
+  MOODBOOST_XGB_CHECK(
+      XGDMatrixCreateFromMat_omp(data, static_cast<bst_ulong>(rows), static_cast<bst_ulong>(cols),
+                                 std::numeric_limits<float>::quiet_NaN(), &handle, nthread));
   return DMatrixPtr(handle);
 }
 
 void set_labels(DMatrixHandle dmat, std::span<const float> labels) {
-  MOODBOOST_XGB_CHECK(XGDMatrixSetFloatInfo(dmat, "label", labels.data(),
-                                            static_cast<bst_ulong>(labels.size())));
+  MOODBOOST_XGB_CHECK(
+      XGDMatrixSetFloatInfo(dmat, "label", labels.data(), static_cast<bst_ulong>(labels.size())));
 }
 
 std::size_t num_rows(DMatrixHandle dmat) {
@@ -71,8 +70,8 @@ std::vector<float> Booster::predict(DMatrixHandle dmat, int iteration_end) {
   const bst_ulong* shape = nullptr;
   bst_ulong dims = 0;
   const float* result = nullptr;
-  MOODBOOST_XGB_CHECK(XGBoosterPredictFromDMatrix(handle_.get(), dmat, config.c_str(), &shape,
-                                                  &dims, &result));
+  MOODBOOST_XGB_CHECK(
+      XGBoosterPredictFromDMatrix(handle_.get(), dmat, config.c_str(), &shape, &dims, &result));
   bst_ulong size = 1;
   for (bst_ulong i = 0; i < dims; ++i) size *= shape[i];
   return std::vector<float>(result, result + size);  // copy: the buffer belongs to XGBoost
@@ -119,8 +118,8 @@ double parse_eval(std::string_view text, std::string_view name_metric) {
     }
     pos = colon;
   }
-  throw XgbError("XGBoosterEvalOneIter",
-                 "no number for '" + std::string(name_metric) + "' in \"" + std::string(text) + "\"");
+  throw XgbError("XGBoosterEvalOneIter", "no number for '" + std::string(name_metric) + "' in \"" +
+                                             std::string(text) + "\"");
 }
 
 }  // namespace moodboost::detail::xgb

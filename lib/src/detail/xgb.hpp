@@ -17,8 +17,8 @@
 
 /// Runs an XGBoost C API call and throws moodboost::XgbError("<call as written>",
 /// XGBGetLastError()) when it returns non-zero.
-#define MOODBOOST_XGB_CHECK(call)                                      \
-  do {                                                                 \
+#define MOODBOOST_XGB_CHECK(call)                                           \
+  do {                                                                      \
     if ((call) != 0) throw ::moodboost::XgbError(#call, XGBGetLastError()); \
   } while (0)
 
