@@ -194,16 +194,16 @@ void part_engineering(const Data& data, const Args& args, int threads) {
   }
   fmt::print("  moodboost ({}): {:.1f} s wall ({:.1f} s/tag), {:.1f} s CPU\n",
              to_string(trainer.strategy()), ours_s, ours_s / jobs.size(), ours_cpu);
-  fmt::print("  ratio moodboost/naive: {:.3f} wall (target <= 0.85), {:.3f} CPU\n", ours_s / naive_s,
-             ours_cpu / naive_cpu);
+  fmt::print("  ratio moodboost/naive: {:.3f} wall (target <= 0.85), {:.3f} CPU\n",
+             ours_s / naive_s, ours_cpu / naive_cpu);
   fmt::print("  validation predictions: max |difference| = {:.3g} ({})\n", max_diff,
              max_diff == 0 ? "identical" : "DIFFERENT");
   fmt::print("  validation PR-AUC-macro: naive {:.4f}, moodboost {:.4f}\n",
              pr_auc_macro_of(data, naive, jobs), pr_auc_macro_of(data, scores_of(fits), jobs));
 }
 
-double run_defaults(const Data& data, const Args& args, Device device, int threads,
-                    double* pr_auc, double* cpu_used = nullptr) {
+double run_defaults(const Data& data, const Args& args, Device device, int threads, double* pr_auc,
+                    double* cpu_used = nullptr) {
   const auto jobs = jobs_for(data, args.tags_limit);
   const auto start = Clock::now();
   const double cpu = cpu_seconds();
@@ -238,15 +238,17 @@ void part_frontier(const Data& full, const Data& ours, const Args& args, int thr
   const double xgb_s = seconds_since(start);
   const double xgb_cpu = cpu_seconds() - cpu;
   const double xgb_pr = pr_auc_macro_of(full, scores_of(fits), jobs);
-  fmt::print("  XGBoost defaults (all columns, 100 rounds): {:.1f} s wall, {:.1f} s CPU, "
-             "validation PR-AUC-macro {:.4f}\n",
-             xgb_s, xgb_cpu, xgb_pr);
+  fmt::print(
+      "  XGBoost defaults (all columns, 100 rounds): {:.1f} s wall, {:.1f} s CPU, "
+      "validation PR-AUC-macro {:.4f}\n",
+      xgb_s, xgb_cpu, xgb_pr);
   double ours_pr = 0, ours_cpu = 0;
   const double ours_s = run_defaults(ours, args, Device::kCpu, threads, &ours_pr, &ours_cpu);
   fmt::print("  moodboost defaults: {:.1f} s CPU\n", ours_cpu);
-  fmt::print("  time ratio: {:.3f} wall (target <= 0.35), {:.3f} CPU; PR-AUC-macro difference: "
-             "{:+.4f} (target >= -0.005)\n",
-             ours_s / xgb_s, ours_cpu / xgb_cpu, ours_pr - xgb_pr);
+  fmt::print(
+      "  time ratio: {:.3f} wall (target <= 0.35), {:.3f} CPU; PR-AUC-macro difference: "
+      "{:+.4f} (target >= -0.005)\n",
+      ours_s / xgb_s, ours_cpu / xgb_cpu, ours_pr - xgb_pr);
 }
 
 // The two CPU thread strategies on the same work (moodboost's default parameters, a fixed
@@ -261,13 +263,14 @@ void part_strategies(const Data& ours, const Args& args, int threads) {
   std::vector<std::string> models[2];
   for (int repeat = 0; repeat < 2; ++repeat) {
     for (int s = 0; s < 2; ++s) {
-      const ThreadStrategy strategy = s == 0 ? ThreadStrategy::kPerTag : ThreadStrategy::kTagsInParallel;
+      const ThreadStrategy strategy =
+          s == 0 ? ThreadStrategy::kPerTag : ThreadStrategy::kTagsInParallel;
       const auto start = Clock::now();
       const double cpu = cpu_seconds();
       Trainer trainer(ours.train_x, &ours.valid_x, {Device::kCpu, threads, strategy});
       const auto fits = trainer.fit(ours.train_y, &ours.valid_y, jobs, options);
-      fmt::print("  {:<17} {:.1f} s wall, {:.1f} s CPU\n", to_string(strategy), seconds_since(start),
-                 cpu_seconds() - cpu);
+      fmt::print("  {:<17} {:.1f} s wall, {:.1f} s CPU\n", to_string(strategy),
+                 seconds_since(start), cpu_seconds() - cpu);
       models[s].clear();
       for (const auto& fit : fits) models[s].push_back(fit.model_json);
     }
