@@ -121,7 +121,10 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   const bool budgeted = options.budget_seconds > 0;
-  auto out_of_time = [&] { return budgeted && elapsed() >= options.budget_seconds; };
+  // The budget covers the search and the final training of every tag: the search may spend
+  // half of it; the other half (and whatever the search left) is for the final training.
+  const double search_budget = options.budget_seconds / 2.0;
+  auto out_of_time = [&] { return budgeted && elapsed() >= search_budget; };
 
   auto run_trial = [&](const TuneConfig& config, int id, const std::string& stage,
                        const std::vector<std::size_t>& columns) -> Trial {
@@ -192,7 +195,7 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
       std::size_t stages = 1;
       for (std::size_t left = candidate_n; left > 1; left = (left + eta - 1) / eta) ++stages;
       if (static_cast<double>(stages - 1) * static_cast<double>(candidate_n) * per_trial >
-          options.budget_seconds) {
+          search_budget) {
         break;
       }
       n = candidate_n;
@@ -247,7 +250,7 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
       for (const Candidate& c : candidates) {
         expected += c.seconds * static_cast<double>(columns.size()) / static_cast<double>(c.tags);
       }
-      if (elapsed() + expected > options.budget_seconds) break;
+      if (elapsed() + expected > search_budget) break;
     }
     std::vector<Candidate> next;
     for (const Candidate& c : candidates) {
@@ -258,8 +261,27 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     rank(candidates);
     ++stage;
   }
-  result.best = candidates.front().config;
-  result.best_score = candidates.front().score;
+  // The best configuration whose final training (its last trial's time scaled to every tag)
+  // fits in what is left of the budget; when none fits, the cheapest.
+  std::size_t chosen = 0;
+  if (budgeted) {
+    auto full_cost = [&](const Candidate& c) {
+      return c.seconds * static_cast<double>(tags.size()) / static_cast<double>(c.tags);
+    };
+    const double left = options.budget_seconds - elapsed();
+    std::size_t cheapest = 0;
+    bool found = false;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (full_cost(candidates[i]) < full_cost(candidates[cheapest])) cheapest = i;
+      if (!found && full_cost(candidates[i]) <= left) {
+        chosen = i;
+        found = true;
+      }
+    }
+    if (!found) chosen = cheapest;
+  }
+  result.best = candidates[chosen].config;
+  result.best_score = candidates[chosen].score;
 
   if (options.per_tag) {
     // The finalists (the last stage's configurations, at most eta) on every usable tag; each
