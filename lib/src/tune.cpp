@@ -262,23 +262,21 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     ++stage;
   }
   // The best configuration whose final training (its last trial's time scaled to every tag)
-  // fits in what is left of the budget; when none fits, the cheapest.
+  // fits in what is left of the budget; the base configuration (moodboost's defaults, whose
+  // cost was chosen for the main job) always qualifies, so an expensive winner of a few tags
+  // cannot push the whole run past its budget, and a cheap loser is never preferred to it.
   std::size_t chosen = 0;
   if (budgeted) {
     auto full_cost = [&](const Candidate& c) {
       return c.seconds * static_cast<double>(tags.size()) / static_cast<double>(c.tags);
     };
     const double left = options.budget_seconds - elapsed();
-    std::size_t cheapest = 0;
-    bool found = false;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-      if (full_cost(candidates[i]) < full_cost(candidates[cheapest])) cheapest = i;
-      if (!found && full_cost(candidates[i]) <= left) {
+      if (candidates[i].id == 0 || full_cost(candidates[i]) <= left) {
         chosen = i;
-        found = true;
+        break;
       }
     }
-    if (!found) chosen = cheapest;
   }
   result.best = candidates[chosen].config;
   result.best_score = candidates[chosen].score;

@@ -46,7 +46,8 @@ struct TuneOptions {
   /// The search spends at most half of it: the number of configurations comes from the cost of
   /// the first trial (trials, when given, caps it) and a later halving stage starts only when its
   /// expected cost fits. The winner is the best configuration whose final training (its last
-  /// trial's time scaled to every tag) fits in what is left; when none does, the cheapest.
+  /// trial's time scaled to every tag) fits in what is left, or the base configuration
+  /// (configuration 0, which always qualifies) if it ranks higher.
   double budget_seconds = 0.0;
   /// Halving factor: each stage keeps the best 1/eta of the configurations and trains them on
   /// eta times more tags.
