@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <map>
 #include <optional>
 #include <string>
 
@@ -29,12 +28,17 @@ CLI::Option_group* add_split_options(CLI::App& app, SplitOptions& options) {
                    "Tag vocabulary, one tag per line, in matrix column order (default: the sorted "
                    "set of tags used in the split files)")
       ->check(CLI::ExistingFile);
-  const std::map<std::string, UnknownTagPolicy> policies{{"error", UnknownTagPolicy::Error},
-                                                         {"ignore", UnknownTagPolicy::Ignore}};
   group
-      ->add_option("--unknown-tags", options.unknown_tags,
-                   "A split tag missing from --tags: error (default) or ignore (drop and count it)")
-      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
+      ->add_option_function<std::string>(
+          "--unknown-tags",
+          [&options](const std::string& mode) {
+            options.unknown_tags =
+                mode == "ignore" ? UnknownTagPolicy::Ignore : UnknownTagPolicy::Error;
+          },
+          "What to do with a split tag missing from --tags: error (default), or ignore (drop the "
+          "label and report how many were dropped)")
+      ->transform(CLI::IsMember({"error", "ignore"}, CLI::ignore_case))
+      ->type_name("error|ignore");
   return group;
 }
 
