@@ -82,6 +82,7 @@ TEST_CASE("reference: the built-in tables are data/ byte for byte", "[reference]
   const PublishedSystem* vggish = table.find("vggish");
   REQUIRE(vggish != nullptr);
   CHECK(vggish->role == "baseline");
+  CHECK(vggish->tracks == 4231);
   CHECK(vggish->tags.size() == 56);
   CHECK(vggish->overall_value("PR-AUC-macro") == 0.107734);
   CHECK_FALSE(vggish->overall_value("ROC-AUC-micro").has_value());
@@ -173,7 +174,7 @@ TEST_CASE("reference: the reference lines equal the shared README and popular re
 
 TEST_CASE("reference: malformed tables name the file and line", "[reference]") {
   const std::string systems =
-      "# comment\nid\trole\tyear\tname\tPR-AUC-macro\nx\tbaseline\t2020\tX\t0.5\n";
+      "# comment\nid\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\t10\tX\t0.5\n";
   const std::string per_tag = "system\ttag\tROC-AUC\tPR-AUC\nx\ta\t0.6\t0.1\n";
   const ReferenceTable ok = parse_reference_table(systems, "s.tsv", per_tag, "p.tsv");
   REQUIRE(ok.systems.size() == 1);
@@ -185,13 +186,15 @@ TEST_CASE("reference: malformed tables name the file and line", "[reference]") {
     CHECK_THROWS_WITH(parse_reference_table(s, "s.tsv", p, "p.tsv"),
                       Catch::Matchers::Contains(needle));
   };
-  fails("id\trole\tyear\tname\tPR-AUC-macro\nx\tbaseline\t2020\tX\t1.5\n", per_tag,
+  fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\t10\tX\t1.5\n", per_tag,
         "s.tsv: line 2: column PR-AUC-macro: expected a number in [0, 1], found '1.5'");
-  fails("id\trole\tyear\tname\tPR-AUC-macro\nx\tbaseline\t2020\tX\n", per_tag,
-        "s.tsv: line 2: expected 5 tab-separated columns, found 4");
-  fails("id\trole\tyear\tname\tPR-AUC-macro\nx\tother\t2020\tX\t0.1\n", per_tag,
+  fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\t10\tX\n", per_tag,
+        "s.tsv: line 2: expected 6 tab-separated columns, found 5");
+  fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\tmany\tX\t0.1\n",
+        per_tag, "s.tsv: line 2: column tracks: expected a whole number, found 'many'");
+  fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tother\t2020\t10\tX\t0.1\n", per_tag,
         "role: expected 'baseline' or 'reference', found 'other'");
-  fails(systems + "x\tbaseline\t2020\tX\t0.5\n", per_tag, "s.tsv: line 4: system id 'x'");
+  fails(systems + "x\tbaseline\t2020\t10\tX\t0.5\n", per_tag, "s.tsv: line 4: system id 'x'");
   fails("name\tid\n", per_tag, "s.tsv: line 1: expected the header");
   fails(systems, "system\ttag\tROC-AUC\tPR-AUC\ny\ta\t0.6\t0.1\n",
         "p.tsv: line 2: system 'y' is not in the systems table");

@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kNotPublished = "-";
-constexpr std::size_t kSystemFixedColumns = 4;  // id, role, year, name
+constexpr std::size_t kSystemFixedColumns = 5;  // id, role, year, tracks, name
 
 std::string line_place(std::size_t line) { return fmt::format("line {}", line); }
 
@@ -32,6 +32,18 @@ double parse_figure(std::string_view field, std::string_view column, const fs::p
       !std::isfinite(value) || value < 0 || value > 1) {
     throw ParseError(file, line_place(line),
                      fmt::format("column {}: expected a number in [0, 1], found '{}'", column,
+                                 field.substr(0, 40)));
+  }
+  return value;
+}
+
+std::size_t parse_count(std::string_view field, std::string_view column, const fs::path& file,
+                        std::size_t line) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (field.empty() || ec != std::errc() || end != field.data() + field.size()) {
+    throw ParseError(file, line_place(line),
+                     fmt::format("column {}: expected a whole number, found '{}'", column,
                                  field.substr(0, 40)));
   }
   return value;
@@ -64,12 +76,13 @@ void parse_systems(std::string_view text, const fs::path& file, ReferenceTable& 
   std::vector<std::string_view> fields;
   if (!reader.next(line)) throw ParseError(file, "", "no header line (the file is empty)");
   detail::split_fields(line, '\t', fields);
-  static constexpr std::string_view kFixed[kSystemFixedColumns] = {"id", "role", "year", "name"};
+  static constexpr std::string_view kFixed[kSystemFixedColumns] = {"id", "role", "year", "tracks",
+                                                                    "name"};
   if (fields.size() <= kSystemFixedColumns ||
       !std::equal(std::begin(kFixed), std::end(kFixed), fields.begin())) {
     throw ParseError(
         file, line_place(reader.number()),
-        fmt::format("expected the header id<TAB>role<TAB>year<TAB>name<TAB><metric>..., "
+        fmt::format("expected the header id<TAB>role<TAB>year<TAB>tracks<TAB>name<TAB><metric>..., "
                     "found '{}'",
                     joined(fields)));
   }
@@ -86,7 +99,8 @@ void parse_systems(std::string_view text, const fs::path& file, ReferenceTable& 
     system.id = fields[0];
     system.role = fields[1];
     system.year = fields[2];
-    system.name = fields[3];
+    system.tracks = parse_count(fields[3], "tracks", file, reader.number());
+    system.name = fields[4];
     system.source = file.string();
     if (system.id.empty() || !ids.insert(system.id).second) {
       throw ParseError(

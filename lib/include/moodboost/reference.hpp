@@ -24,6 +24,9 @@ struct PublishedSystem {
   std::string id;    ///< short identifier, e.g. "vggish"
   std::string role;  ///< "baseline" (has per-tag figures) or "reference" (a line to compare to)
   std::string year;  ///< e.g. "2019/2020"
+  /// Test tracks the figures were measured on (4231 for the MTG-Jamendo split-0 test set);
+  /// 0 = unknown.
+  std::size_t tracks = 0;
   std::string name;  ///< human-readable name, e.g. "VGG-ish CNN baseline (mel-spectrograms)"
   /// Overall figures in the table's column order, by official metric name ("PR-AUC-macro", ...);
   /// std::nullopt where the figure was not published.
@@ -59,7 +62,7 @@ std::string_view builtin_reference_systems_tsv() noexcept;
 std::string_view builtin_reference_per_tag_tsv() noexcept;
 
 /// Parses the two tables. Lines starting with '#' are comments. The systems table's header is
-/// `id role year name <metric>...`; each value is a number or "-" (not published). The per-tag
+/// `id role year tracks name <metric>...`; each value is a number or "-" (not published). The per-tag
 /// table's header is `system tag ROC-AUC PR-AUC`, and every system it names must be in the systems
 /// table. \p systems_file and \p per_tag_file name the texts in error messages. Throws ParseError
 /// (file, line, what was expected and found) for a wrong header, a wrong column count, a value that
