@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "matrix_args.hpp"
 #include "moodboost/dataset.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/io.hpp"
@@ -18,23 +19,22 @@ namespace moodboost::app {
 namespace {
 
 struct DecideArgs {
-  std::string groundtruth;
-  std::string predictions;
+  MatrixArgs matrices;
   std::string thresholds;
   std::string tags;
   std::string decisions;
 };
 
 int run_decide(const DecideArgs& args) {
-  const LabelMatrix groundtruth = read_label_matrix(args.groundtruth);
-  const ScoreMatrix predictions = read_score_matrix(args.predictions);
+  const LabelMatrix groundtruth = args.matrices.read_groundtruth();
+  const ScoreMatrix predictions = args.matrices.read_predictions();
   const std::vector<std::string> tags = read_tag_list(args.tags);
   if (predictions.rows() != groundtruth.rows() || predictions.cols() != groundtruth.cols()) {
     throw DataError(
         fmt::format("{}: prediction matrix dimensions ({}, {}) don't match the ground "
                     "truth {} ({}, {})",
-                    args.predictions, predictions.rows(), predictions.cols(), args.groundtruth,
-                    groundtruth.rows(), groundtruth.cols()));
+                    args.matrices.predictions, predictions.rows(), predictions.cols(),
+                    args.matrices.groundtruth, groundtruth.rows(), groundtruth.cols()));
   }
   if (tags.size() != static_cast<std::size_t>(groundtruth.cols())) {
     throw DataError(fmt::format("number of tags in {} ({}) doesn't match the matrices ({})",
@@ -53,14 +53,7 @@ const RegisterCommand kDecide{
      "calculate_decisions.py",
      30, [](CLI::App& sub) -> CommandRunner {
        auto args = std::make_shared<DecideArgs>();
-       sub.add_option("GROUNDTRUTH", args->groundtruth,
-                      "NPY file with the ground truth (tracks x tags, bool or 0/1 integers)")
-           ->required()
-           ->check(CLI::ExistingFile);
-       sub.add_option("PREDICTIONS", args->predictions,
-                      "NPY file with the predicted scores (tracks x tags, float64)")
-           ->required()
-           ->check(CLI::ExistingFile);
+       args->matrices.add_to(sub);
        sub.add_option("THRESHOLDS_OUT", args->thresholds,
                       "Write the thresholds here: tag<TAB>threshold lines in tag order")
            ->required();

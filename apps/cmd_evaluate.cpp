@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "matrix_args.hpp"
 #include "moodboost/dataset.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/io.hpp"
@@ -18,8 +19,7 @@ namespace moodboost::app {
 namespace {
 
 struct EvaluateArgs {
-  std::string groundtruth;
-  std::string predictions;
+  MatrixArgs matrices;
   std::string decisions;
   std::string results;
   std::string format = "text";
@@ -28,18 +28,19 @@ struct EvaluateArgs {
 };
 
 int run_evaluate(const EvaluateArgs& args) {
-  const LabelMatrix groundtruth = read_label_matrix(args.groundtruth);
-  const ScoreMatrix predictions = read_score_matrix(args.predictions);
+  const LabelMatrix groundtruth = args.matrices.read_groundtruth();
+  const ScoreMatrix predictions = args.matrices.read_predictions();
   EvaluateOptions options;
-  options.groundtruth_name = args.groundtruth;
-  options.predictions_name = args.predictions;
+  options.groundtruth_name = args.matrices.groundtruth;
+  options.predictions_name = args.matrices.predictions;
   options.decisions_name = args.decisions;
   if (args.exclude_single_class) options.single_class_tags = SingleClassTagPolicy::Exclude;
   if (!args.tags.empty()) {
     options.tag_names = read_tag_list(args.tags);
     if (options.tag_names.size() != static_cast<std::size_t>(groundtruth.cols())) {
       throw DataError(fmt::format("{} lists {} tags but {} has {} columns", args.tags,
-                                  options.tag_names.size(), args.groundtruth, groundtruth.cols()));
+                                  options.tag_names.size(), args.matrices.groundtruth,
+                                  groundtruth.cols()));
     }
   }
 
@@ -69,14 +70,7 @@ const RegisterCommand kEvaluate{
      "evaluate.py",
      20, [](CLI::App& sub) -> CommandRunner {
        auto args = std::make_shared<EvaluateArgs>();
-       sub.add_option("GROUNDTRUTH", args->groundtruth,
-                      "NPY file with the ground truth (tracks x tags, bool or 0/1 integers)")
-           ->required()
-           ->check(CLI::ExistingFile);
-       sub.add_option("PREDICTIONS", args->predictions,
-                      "NPY file with the predicted scores (tracks x tags, float64)")
-           ->required()
-           ->check(CLI::ExistingFile);
+       args->matrices.add_to(sub);
        sub.add_option("-d,--decision-file,--decision_file", args->decisions,
                       "NPY file with binary decisions (bool): adds precision, recall and F-score")
            ->check(CLI::ExistingFile);

@@ -37,6 +37,17 @@ std::string row(const std::string& id, const std::string& rest) {
   return id + "\tartist_000001\talbum_000001\t01/1.mp3\t" + rest;
 }
 
+// Writes s-train.tsv and s-test.tsv into \p dir and names them (no validation split).
+SplitFiles write_train_and_test(const test::TempDir& dir, const std::string& train,
+                                const std::string& test) {
+  test::write_text(dir / "s-train.tsv", train);
+  test::write_text(dir / "s-test.tsv", test);
+  SplitFiles files;
+  files.train = dir / "s-train.tsv";
+  files.test = dir / "s-test.tsv";
+  return files;
+}
+
 }  // namespace
 
 TEST_CASE("parse_split: CRLF and LF files give the same tracks, in file order", "[dataset]") {
@@ -221,11 +232,8 @@ TEST_CASE("tag_display_name: the name after '<category>---', else the tag", "[da
 
 TEST_CASE("load_split_set: default vocabulary is the union of every loaded split", "[dataset]") {
   test::TempDir dir;
-  test::write_text(dir / "s-train.tsv", small_split("\r\n"));
-  test::write_text(dir / "s-test.tsv", kHeader + "\n" + row("track_7", "1\tzzz\tmood---calm"));
-  SplitFiles files;
-  files.train = dir / "s-train.tsv";
-  files.test = dir / "s-test.tsv";
+  const SplitFiles files = write_train_and_test(
+      dir, small_split("\r\n"), kHeader + "\n" + row("track_7", "1\tzzz\tmood---calm"));
   const SplitSet set = load_split_set(files, std::nullopt);
   CHECK(set.train.tracks.size() == 3);
   CHECK_FALSE(set.validation.loaded());
@@ -248,11 +256,8 @@ TEST_CASE("load_split_set: default vocabulary is the union of every loaded split
 
 TEST_CASE("load_split_set: a track in two splits is an error", "[dataset]") {
   test::TempDir dir;
-  test::write_text(dir / "s-train.tsv", small_split("\n"));
-  test::write_text(dir / "s-test.tsv", kHeader + "\n" + row("track_0000950", "1\tmood---calm"));
-  SplitFiles files;
-  files.train = dir / "s-train.tsv";
-  files.test = dir / "s-test.tsv";
+  const SplitFiles files = write_train_and_test(
+      dir, small_split("\n"), kHeader + "\n" + row("track_0000950", "1\tmood---calm"));
   CHECK_THROWS_WITH(
       load_split_set(files, std::nullopt),
       Catch::Contains("track_0000950 is in two splits") && Catch::Contains("s-test.tsv (line 2)"));

@@ -45,25 +45,38 @@ inline double key_score(std::uint64_t key) noexcept {
   return std::bit_cast<double>((key & kSignBit) != 0 ? key & ~kSignBit : ~key);
 }
 
-// Sorts keys ascending. LSD radix sort, one byte per pass, skipping bytes that every key shares
-// (scores in [0, 1] share their top bits). For the micro metrics of a 4231 x 56 matrix this sorts
-// ~230k keys in about a millisecond, several times faster than std::sort (bench_metrics).
-void sort_keys(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& scratch) {
+// How many keys have each value of each byte: the counting pass of the radix sort, filled while
+// the keys are gathered so that the sort does not read them an extra time.
+struct KeyHistogram {
+  std::array<std::array<std::uint32_t, 256>, 8> counts{};
+
+  void add(std::uint64_t key) noexcept {
+    for (std::size_t b = 0; b < 8; ++b) ++counts[b][(key >> (8 * b)) & 0xff];
+  }
+  void merge(const KeyHistogram& other) noexcept {
+    for (std::size_t b = 0; b < 8; ++b) {
+      for (std::size_t d = 0; d < 256; ++d) counts[b][d] += other.counts[b][d];
+    }
+  }
+  void clear() noexcept { counts = {}; }
+};
+
+// Sorts keys ascending, in place, given their histogram. LSD radix sort, one byte per pass,
+// skipping the bytes that every key shares (scores in [0, 1] share their top bits). \p scratch
+// holds at least keys.size() elements. For the micro problem of a 4231 x 56 matrix this is
+// several times faster than std::sort (bench_metrics).
+void radix_sort(std::span<std::uint64_t> keys, std::span<std::uint64_t> scratch,
+                const KeyHistogram& histogram) {
   const std::size_t n = keys.size();
   constexpr std::size_t kRadixMin = 256;  // below this std::sort wins
   if (n < kRadixMin) {
     std::sort(keys.begin(), keys.end());
     return;
   }
-  std::array<std::array<std::uint32_t, 256>, 8> counts{};
-  for (const std::uint64_t k : keys) {
-    for (std::size_t b = 0; b < 8; ++b) ++counts[b][(k >> (8 * b)) & 0xff];
-  }
-  scratch.resize(n);
   std::uint64_t* src = keys.data();
   std::uint64_t* dst = scratch.data();
   for (std::size_t b = 0; b < 8; ++b) {
-    auto& count = counts[b];
+    const auto& count = histogram.counts[b];
     if (count[(src[0] >> (8 * b)) & 0xff] == n) continue;  // every key has this byte
     std::array<std::uint32_t, 256> offset;
     std::uint32_t running = 0;
@@ -77,7 +90,7 @@ void sort_keys(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& scr
     }
     std::swap(src, dst);
   }
-  if (src != keys.data()) keys.swap(scratch);
+  if (src != keys.data()) std::copy(src, src + n, keys.data());
 }
 
 // numpy's pairwise summation of a contiguous float64 block (numpy/core/src/umath/loops_utils.h:
@@ -107,7 +120,7 @@ double pairwise_sum(const double* a, std::size_t n) {
 
 // np.add.reduce of a contiguous float64 array: the identity plus the pairwise sum of each
 // buffer-sized chunk (numpy's default buffer is 8192 elements), in order.
-double numpy_sum(const std::vector<double>& values) {
+double numpy_sum(std::span<const double> values) {
   constexpr std::size_t kNumpyBufferSize = 8192;
   double res = 0.0;
   for (std::size_t start = 0; start < values.size(); start += kNumpyBufferSize) {
@@ -117,116 +130,158 @@ double numpy_sum(const std::vector<double>& values) {
 }
 
 // np.mean: the sum, then one division by the count.
-double numpy_mean(const std::vector<double>& values) {
+double numpy_mean(std::span<const double> values) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   return numpy_sum(values) / static_cast<double>(values.size());
 }
 
-// The ranking of one binary problem: at each distinct score, descending, the cumulative
-// counts of positives (tps) and negatives (fps) scoring at least that much.
-struct Curve {
-  std::vector<double> thresholds;
-  std::vector<std::int64_t> tps;
-  std::vector<std::int64_t> fps;
-  [[nodiscard]] std::size_t size() const { return thresholds.size(); }
-  [[nodiscard]] std::int64_t positives() const { return tps.empty() ? 0 : tps.back(); }
-  [[nodiscard]] std::int64_t negatives() const { return fps.empty() ? 0 : fps.back(); }
-};
-
-// Reusable buffers, so that evaluating 56 tags allocates once.
-struct Workspace {
-  std::vector<std::uint64_t> pos;  // keys of the positives' scores
-  std::vector<std::uint64_t> neg;  // keys of the negatives' scores
-  std::vector<std::uint64_t> scratch;
-  Curve curve;
-  std::vector<double> terms;
-};
-
-// Sorts ws.pos and ws.neg and merges them, from the highest score down, into ws.curve.
-void build_curve(Workspace& ws) {
-  sort_keys(ws.pos, ws.scratch);
-  sort_keys(ws.neg, ws.scratch);
-  Curve& c = ws.curve;
-  c.thresholds.clear();
-  c.tps.clear();
-  c.fps.clear();
-  auto i = static_cast<std::ptrdiff_t>(ws.pos.size()) - 1;
-  auto j = static_cast<std::ptrdiff_t>(ws.neg.size()) - 1;
+// Walks the ranking of one binary problem: for each distinct score, from the highest down, calls
+// visit(key, tp, fp) with the numbers of positives and negatives scoring at least that much
+// (sklearn's _binary_clf_curve). \p pos and \p neg are the sorted keys of each class.
+template <typename Visit>
+void walk_curve(std::span<const std::uint64_t> pos, std::span<const std::uint64_t> neg,
+                Visit&& visit) {
+  std::size_t i = pos.size(), j = neg.size();
   std::int64_t tp = 0, fp = 0;
-  while (i >= 0 || j >= 0) {
+  while (i > 0 || j > 0) {
     std::uint64_t key = 0;
-    if (i >= 0) key = ws.pos[static_cast<std::size_t>(i)];
-    if (j >= 0) key = std::max(key, ws.neg[static_cast<std::size_t>(j)]);
-    while (i >= 0 && ws.pos[static_cast<std::size_t>(i)] == key) ++tp, --i;
-    while (j >= 0 && ws.neg[static_cast<std::size_t>(j)] == key) ++fp, --j;
-    c.thresholds.push_back(key_score(key));
-    c.tps.push_back(tp);
-    c.fps.push_back(fp);
+    if (i > 0) key = pos[i - 1];
+    if (j > 0) key = std::max(key, neg[j - 1]);
+    while (i > 0 && pos[i - 1] == key) ++tp, --i;
+    while (j > 0 && neg[j - 1] == key) ++fp, --j;
+    visit(key, tp, fp);
   }
 }
 
-// sklearn roc_auc_score from the curve (see the top of the file). Needs both classes.
-double roc_auc_of(const Curve& c, std::vector<double>& terms) {
-  const std::size_t m = c.size();
-  const auto n_neg = static_cast<double>(c.negatives());
-  const auto n_pos = static_cast<double>(c.positives());
-  terms.clear();
-  double prev_fpr = 0.0, prev_tpr = 0.0;  // the prepended (0, 0)
-  for (std::size_t i = 0; i < m; ++i) {
-    // roc_curve(drop_intermediate=True): keep ends and points where the curve bends.
-    const bool keep = m <= 2 || i == 0 || i + 1 == m ||
-                      c.fps[i + 1] - 2 * c.fps[i] + c.fps[i - 1] != 0 ||
-                      c.tps[i + 1] - 2 * c.tps[i] + c.tps[i - 1] != 0;
-    if (!keep) continue;
-    const double fpr = static_cast<double>(c.fps[i]) / n_neg;
-    const double tpr = static_cast<double>(c.tps[i]) / n_pos;
-    terms.push_back((fpr - prev_fpr) * (tpr + prev_tpr) / 2.0);  // np.trapz
-    prev_fpr = fpr;
-    prev_tpr = tpr;
+// ROC-AUC and PR-AUC from the curve points, in one pass (see the top of the file). Needs at least
+// one positive and one negative.
+class AucAccumulator {
+ public:
+  AucAccumulator(std::size_t positives, std::size_t negatives, std::vector<double>& roc_terms,
+                 std::vector<double>& ap_terms)
+      : n_pos_(static_cast<double>(positives)),
+        n_neg_(static_cast<double>(negatives)),
+        roc_terms_(roc_terms),
+        ap_terms_(ap_terms) {
+    roc_terms_.clear();
+    // AP sums from the lowest threshold up, the reverse of the walk: fill from the end.
+    ap_terms_.resize(positives + negatives);
+    ap_next_ = ap_terms_.size();
   }
-  return numpy_sum(terms);
-}
 
-// Precision and recall at curve point i, as precision_recall_curve computes them (recall is 1
-// everywhere when there is no positive).
-inline double curve_precision(const Curve& c, std::size_t i) {
-  return static_cast<double>(c.tps[i]) / static_cast<double>(c.tps[i] + c.fps[i]);
-}
-inline double curve_recall(const Curve& c, std::size_t i) {
-  return c.positives() == 0 ? 1.0
-                            : static_cast<double>(c.tps[i]) / static_cast<double>(c.positives());
-}
+  void operator()(std::uint64_t /*key*/, std::int64_t tp, std::int64_t fp) {
+    const double recall = static_cast<double>(tp) / n_pos_;  // also the ROC curve's tpr
+    const double precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
+    ap_terms_[--ap_next_] = (previous_recall_ - recall) * precision;
+    previous_recall_ = recall;
 
-// sklearn average_precision_score from the curve: -sum(diff(R) * P[:-1]) over the reversed
-// (ascending-threshold) arrays, i.e. terms in order i = m-1 .. 0.
-double average_precision_of(const Curve& c, std::vector<double>& terms) {
-  terms.clear();
-  for (std::size_t i = c.size(); i-- > 0;) {
-    const double next_recall = i > 0 ? curve_recall(c, i - 1) : 0.0;
-    terms.push_back((next_recall - curve_recall(c, i)) * curve_precision(c, i));
+    // roc_curve(drop_intermediate=True) keeps the first and last points and every point where
+    // the second difference of fps or tps is nonzero; older_/newer_ are the two points before.
+    const Point point{tp, fp, recall};
+    if (points_ == 0) {
+      add_roc_point(point);
+    } else if (points_ >= 2 && (point.fp - 2 * newer_.fp + older_.fp != 0 ||
+                                point.tp - 2 * newer_.tp + older_.tp != 0)) {
+      add_roc_point(newer_);
+    }
+    older_ = newer_;
+    newer_ = point;
+    ++points_;
   }
-  return -numpy_sum(terms);
-}
 
-// calculate_decisions.py: argmax of nan_to_num(2PR/(P+R)) over ascending thresholds; the first
-// (lowest) threshold wins ties. The appended (P=1, R=0) point has F = 0 and never wins.
-double best_threshold_of(const Curve& c) {
-  double best_f = -1.0;
-  std::size_t best = 0;
-  for (std::size_t i = c.size(); i-- > 0;) {
-    const double p = curve_precision(c, i);
-    const double r = curve_recall(c, i);
+  // Call once, after the walk.
+  double roc_auc() {
+    if (points_ >= 2) add_roc_point(newer_);
+    return numpy_sum(roc_terms_);
+  }
+  double average_precision() const {
+    return -numpy_sum(std::span<const double>(ap_terms_).subspan(ap_next_));
+  }
+
+ private:
+  struct Point {
+    std::int64_t tp = 0, fp = 0;
+    double tpr = 0;
+  };
+  void add_roc_point(const Point& p) {
+    const double fpr = static_cast<double>(p.fp) / n_neg_;
+    roc_terms_.push_back((fpr - previous_fpr_) * (p.tpr + previous_tpr_) / 2.0);  // np.trapz
+    previous_fpr_ = fpr;
+    previous_tpr_ = p.tpr;
+  }
+
+  double n_pos_, n_neg_;
+  std::vector<double>& roc_terms_;
+  std::vector<double>& ap_terms_;
+  std::size_t ap_next_ = 0;
+  double previous_recall_ = 0.0;
+  double previous_fpr_ = 0.0, previous_tpr_ = 0.0;  // the prepended (0, 0)
+  Point older_, newer_;
+  std::size_t points_ = 0;
+};
+
+// calculate_decisions.py: the argmax of nan_to_num(2PR/(P+R)) over ascending thresholds, the
+// first (lowest) threshold on ties; walking descending, the last maximum. With no positive,
+// precision_recall_curve sets recall to 1 everywhere. The appended (P=1, R=0) point has F = 0 and
+// never wins.
+class ThresholdAccumulator {
+ public:
+  explicit ThresholdAccumulator(std::size_t positives)
+      : positives_(static_cast<double>(positives)) {}
+
+  void operator()(std::uint64_t key, std::int64_t tp, std::int64_t fp) {
+    const double p = static_cast<double>(tp) / static_cast<double>(tp + fp);
+    const double r = positives_ == 0 ? 1.0 : static_cast<double>(tp) / positives_;
     double f = (2.0 * p * r) / (p + r);
     if (std::isnan(f)) f = 0.0;
-    if (f > best_f) {
-      best_f = f;
-      best = i;
+    if (f >= best_f_) {
+      best_f_ = f;
+      best_key_ = key;
     }
   }
-  return c.thresholds[best];
+  [[nodiscard]] double threshold() const { return key_score(best_key_); }
+
+ private:
+  double positives_;
+  double best_f_ = -1.0;
+  std::uint64_t best_key_ = 0;
+};
+
+// The keys of one binary problem split by class, with their histograms.
+struct ClassKeys {
+  std::vector<std::uint64_t> pos, neg, scratch;
+  KeyHistogram pos_histogram, neg_histogram;
+
+  void sort() {
+    scratch.resize(std::max(pos.size(), neg.size()));
+    radix_sort(pos, scratch, pos_histogram);
+    radix_sort(neg, scratch, neg_histogram);
+  }
+};
+
+ClassKeys gather(std::span<const double> scores, std::span<const std::uint8_t> labels) {
+  if (scores.size() != labels.size()) {
+    throw DataError(fmt::format("{} scores but {} labels", scores.size(), labels.size()));
+  }
+  ClassKeys keys;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (!std::isfinite(scores[i])) {
+      throw DataError(fmt::format("score {} at index {} is not finite", scores[i], i));
+    }
+    const std::uint64_t key = score_key(scores[i]);
+    if (labels[i] != 0) {
+      keys.pos.push_back(key);
+      keys.pos_histogram.add(key);
+    } else {
+      keys.neg.push_back(key);
+      keys.neg_histogram.add(key);
+    }
+  }
+  keys.sort();
+  return keys;
 }
 
-[[noreturn]] void throw_not_finite(const std::string& matrix, std::size_t row, std::size_t col,
+[[noreturn]] void throw_not_finite(const std::string& matrix, Eigen::Index row, Eigen::Index col,
                                    double value) {
   throw DataError(
       fmt::format("{} row {}, column {}: score {} is not finite (the reference "
@@ -234,35 +289,29 @@ double best_threshold_of(const Curve& c) {
                   matrix, row, col, value));
 }
 
-// Fills ws.pos/ws.neg from one binary problem given as spans.
-void gather(std::span<const double> scores, std::span<const std::uint8_t> labels, Workspace& ws) {
-  if (scores.size() != labels.size()) {
-    throw DataError(fmt::format("{} scores but {} labels", scores.size(), labels.size()));
-  }
-  ws.pos.clear();
-  ws.neg.clear();
-  for (std::size_t i = 0; i < scores.size(); ++i) {
-    if (!std::isfinite(scores[i])) {
-      throw DataError(fmt::format("score {} at index {} is not finite", scores[i], i));
-    }
-    (labels[i] != 0 ? ws.pos : ws.neg).push_back(score_key(scores[i]));
-  }
-}
-
-// Fills ws.pos/ws.neg from column \p col of a matrix pair, checking scores.
-void gather_column(const Eigen::Ref<const LabelMatrix>& groundtruth,
-                   const Eigen::Ref<const ScoreMatrix>& predictions, Eigen::Index col,
-                   const std::string& predictions_name, Workspace& ws) {
-  ws.pos.clear();
-  ws.neg.clear();
+// Writes the keys of column \p col's scores to \p pos (positives) and \p neg, adding them to the
+// histograms, and returns how many of each.
+std::pair<std::size_t, std::size_t> gather_column(const Eigen::Ref<const LabelMatrix>& groundtruth,
+                                                  const Eigen::Ref<const ScoreMatrix>& predictions,
+                                                  Eigen::Index col,
+                                                  const std::string& predictions_name,
+                                                  std::uint64_t* pos, std::uint64_t* neg,
+                                                  KeyHistogram& pos_histogram,
+                                                  KeyHistogram& neg_histogram) {
+  std::size_t n_pos = 0, n_neg = 0;
   for (Eigen::Index r = 0; r < predictions.rows(); ++r) {
     const double x = predictions(r, col);
-    if (!std::isfinite(x)) {
-      throw_not_finite(predictions_name, static_cast<std::size_t>(r), static_cast<std::size_t>(col),
-                       x);
+    if (!std::isfinite(x)) throw_not_finite(predictions_name, r, col, x);
+    const std::uint64_t key = score_key(x);
+    if (groundtruth(r, col) != 0) {
+      pos[n_pos++] = key;
+      pos_histogram.add(key);
+    } else {
+      neg[n_neg++] = key;
+      neg_histogram.add(key);
     }
-    (groundtruth(r, col) != 0 ? ws.pos : ws.neg).push_back(score_key(x));
   }
+  return {n_pos, n_neg};
 }
 
 std::string shape_text(Eigen::Index rows, Eigen::Index cols) {
@@ -294,42 +343,60 @@ Evaluation evaluate_impl(const Eigen::Ref<const LabelMatrix>& groundtruth,
                 options.groundtruth_name, rows, cols);
   }
   if (cols == 0) throw DataError(options.groundtruth_name + " has no columns (no tags)");
+  const auto total = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  if (total > std::numeric_limits<std::uint32_t>::max()) {
+    throw DataError(fmt::format("{} has {} entries, more than the 2^32 the metrics support",
+                                options.groundtruth_name, total));
+  }
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Evaluation ev;
   ev.has_decisions = decisions != nullptr;
   ev.tags.resize(static_cast<std::size_t>(cols));
-  Workspace ws;
-  std::vector<std::uint64_t> micro_pos, micro_neg;
-  const auto total_positives = static_cast<std::size_t>((groundtruth.array() != 0).count());
-  micro_pos.reserve(total_positives);
-  micro_neg.reserve(static_cast<std::size_t>(rows * cols) - total_positives);
+
+  // Every column's keys go straight into the micro problem's arrays; each column's segment is
+  // sorted in place for its own metrics, and the micro sort reuses the columns' histograms.
+  const auto total_pos = static_cast<std::size_t>((groundtruth.array() != 0).count());
+  std::vector<std::uint64_t> micro_pos(total_pos), micro_neg(total - total_pos);
+  std::vector<std::uint64_t> scratch(std::max(total_pos, total - total_pos));
+  KeyHistogram micro_pos_histogram, micro_neg_histogram, pos_histogram, neg_histogram;
+  std::vector<double> roc_terms, ap_terms;
   std::vector<double> roc_values, ap_values, p_values, r_values, f_values;
   ConfusionCounts micro_counts;
+  std::size_t pos_start = 0, neg_start = 0;
 
   for (Eigen::Index c = 0; c < cols; ++c) {
     const auto col = static_cast<std::size_t>(c);
     TagEvaluation& tag = ev.tags[col];
-    gather_column(groundtruth, predictions, c, options.predictions_name, ws);
-    micro_pos.insert(micro_pos.end(), ws.pos.begin(), ws.pos.end());
-    micro_neg.insert(micro_neg.end(), ws.neg.begin(), ws.neg.end());
-    tag.positives = static_cast<std::int64_t>(ws.pos.size());
+    pos_histogram.clear();
+    neg_histogram.clear();
+    const std::span<std::uint64_t> pos(micro_pos.data() + pos_start, micro_pos.size() - pos_start);
+    const std::span<std::uint64_t> neg(micro_neg.data() + neg_start, micro_neg.size() - neg_start);
+    const auto [n_pos, n_neg] = gather_column(groundtruth, predictions, c, options.predictions_name,
+                                              pos.data(), neg.data(), pos_histogram, neg_histogram);
+    pos_start += n_pos;
+    neg_start += n_neg;
+    micro_pos_histogram.merge(pos_histogram);
+    micro_neg_histogram.merge(neg_histogram);
+    tag.positives = static_cast<std::int64_t>(n_pos);
 
-    if (ws.pos.empty() || ws.neg.empty()) {
+    if (n_pos == 0 || n_neg == 0) {
       if (options.single_class_tags == SingleClassTagPolicy::Throw) {
         throw DataError(fmt::format(
             "{} {} has no {} (all {} tracks are {}): ROC-AUC is undefined for it, and the "
             "reference evaluation stops here too (\"Only one class present in y_true\")",
-            options.groundtruth_name, tag_label(options, col),
-            ws.pos.empty() ? "positive" : "negative", rows, ws.pos.empty() ? "0" : "1"));
+            options.groundtruth_name, tag_label(options, col), n_pos == 0 ? "positive" : "negative",
+            rows, n_pos == 0 ? "0" : "1"));
       }
-      tag.values.roc_auc = nan;
-      tag.values.pr_auc = nan;
+      tag.values.roc_auc = tag.values.pr_auc = nan;
       ev.excluded_tags.push_back(col);
     } else {
-      build_curve(ws);
-      tag.values.roc_auc = roc_auc_of(ws.curve, ws.terms);
-      tag.values.pr_auc = average_precision_of(ws.curve, ws.terms);
+      radix_sort(pos.first(n_pos), scratch, pos_histogram);
+      radix_sort(neg.first(n_neg), scratch, neg_histogram);
+      AucAccumulator auc(n_pos, n_neg, roc_terms, ap_terms);
+      walk_curve(pos.first(n_pos), neg.first(n_neg), auc);
+      tag.values.roc_auc = auc.roc_auc();
+      tag.values.pr_auc = auc.average_precision();
       roc_values.push_back(tag.values.roc_auc);
       ap_values.push_back(tag.values.pr_auc);
     }
@@ -366,11 +433,12 @@ Evaluation evaluate_impl(const Eigen::Ref<const LabelMatrix>& groundtruth,
     }
     ev.micro.roc_auc = ev.micro.pr_auc = nan;
   } else {
-    ws.pos.swap(micro_pos);
-    ws.neg.swap(micro_neg);
-    build_curve(ws);
-    ev.micro.roc_auc = roc_auc_of(ws.curve, ws.terms);
-    ev.micro.pr_auc = average_precision_of(ws.curve, ws.terms);
+    radix_sort(micro_pos, scratch, micro_pos_histogram);
+    radix_sort(micro_neg, scratch, micro_neg_histogram);
+    AucAccumulator auc(micro_pos.size(), micro_neg.size(), roc_terms, ap_terms);
+    walk_curve(micro_pos, micro_neg, auc);
+    ev.micro.roc_auc = auc.roc_auc();
+    ev.micro.pr_auc = auc.average_precision();
   }
   if (decisions != nullptr) {
     ev.macro.precision = numpy_mean(p_values);
@@ -390,29 +458,31 @@ Evaluation evaluate_impl(const Eigen::Ref<const LabelMatrix>& groundtruth,
 }  // namespace
 
 double roc_auc(std::span<const double> scores, std::span<const std::uint8_t> labels) {
-  Workspace ws;
-  gather(scores, labels, ws);
-  if (ws.pos.empty() || ws.neg.empty()) {
+  const ClassKeys keys = gather(scores, labels);
+  if (keys.pos.empty() || keys.neg.empty()) {
     throw DataError("only one class present in the labels: ROC-AUC is undefined");
   }
-  build_curve(ws);
-  return roc_auc_of(ws.curve, ws.terms);
+  std::vector<double> roc_terms, ap_terms;
+  AucAccumulator auc(keys.pos.size(), keys.neg.size(), roc_terms, ap_terms);
+  walk_curve(keys.pos, keys.neg, auc);
+  return auc.roc_auc();
 }
 
 double average_precision(std::span<const double> scores, std::span<const std::uint8_t> labels) {
-  Workspace ws;
-  gather(scores, labels, ws);
-  if (ws.pos.empty()) throw DataError("no positive label: average precision is undefined");
-  build_curve(ws);
-  return average_precision_of(ws.curve, ws.terms);
+  const ClassKeys keys = gather(scores, labels);
+  if (keys.pos.empty()) throw DataError("no positive label: average precision is undefined");
+  std::vector<double> roc_terms, ap_terms;
+  AucAccumulator auc(keys.pos.size(), keys.neg.size(), roc_terms, ap_terms);
+  walk_curve(keys.pos, keys.neg, auc);
+  return auc.average_precision();
 }
 
 double best_f1_threshold(std::span<const double> scores, std::span<const std::uint8_t> labels) {
-  Workspace ws;
-  gather(scores, labels, ws);
   if (scores.empty()) throw DataError("no scores: no threshold can be chosen");
-  build_curve(ws);
-  return best_threshold_of(ws.curve);
+  const ClassKeys keys = gather(scores, labels);
+  ThresholdAccumulator best(keys.pos.size());
+  walk_curve(keys.pos, keys.neg, best);
+  return best.threshold();
 }
 
 PrecisionRecallF precision_recall_f(const ConfusionCounts& counts) noexcept {
@@ -448,11 +518,20 @@ std::vector<double> fit_thresholds(const Eigen::Ref<const LabelMatrix>& groundtr
               groundtruth.rows(), groundtruth.cols());
   if (groundtruth.rows() == 0) throw DataError("no rows: no threshold can be chosen");
   std::vector<double> thresholds(static_cast<std::size_t>(groundtruth.cols()));
-  Workspace ws;
+  const auto rows = static_cast<std::size_t>(groundtruth.rows());
+  std::vector<std::uint64_t> pos(rows), neg(rows), scratch(rows);
+  KeyHistogram pos_histogram, neg_histogram;
   for (Eigen::Index c = 0; c < groundtruth.cols(); ++c) {
-    gather_column(groundtruth, predictions, c, "predictions", ws);
-    build_curve(ws);
-    thresholds[static_cast<std::size_t>(c)] = best_threshold_of(ws.curve);
+    pos_histogram.clear();
+    neg_histogram.clear();
+    const auto [n_pos, n_neg] = gather_column(groundtruth, predictions, c, "predictions",
+                                              pos.data(), neg.data(), pos_histogram, neg_histogram);
+    const std::span<std::uint64_t> pos_keys(pos.data(), n_pos), neg_keys(neg.data(), n_neg);
+    radix_sort(pos_keys, scratch, pos_histogram);
+    radix_sort(neg_keys, scratch, neg_histogram);
+    ThresholdAccumulator best(n_pos);
+    walk_curve(pos_keys, neg_keys, best);
+    thresholds[static_cast<std::size_t>(c)] = best.threshold();
   }
   return thresholds;
 }

@@ -83,12 +83,7 @@ class HeaderDictParser {
             file_, place(key_at),
             fmt::format("unexpected key '{}' (expected descr, fortran_order, shape)", key));
       }
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (peek() != '}') fail("expected ',' or '}'");
+      if (!more_items('}')) break;
     }
     ++pos_;
     skip_space();
@@ -112,6 +107,17 @@ class HeaderDictParser {
     skip_space();
     if (peek() != c) fail(fmt::format("expected '{}'", c));
     ++pos_;
+  }
+  // After an item of a dictionary or tuple: true after a ',' (another item may follow), false at
+  // \p close (left for the caller to consume).
+  bool more_items(char close) {
+    skip_space();
+    if (peek() == ',') {
+      ++pos_;
+      return true;
+    }
+    if (peek() != close) fail(fmt::format("expected ',' or '{}'", close));
+    return false;
   }
   template <typename T>
   void set_once(std::optional<T>& slot, T value, const std::string& key) {
@@ -156,12 +162,7 @@ class HeaderDictParser {
         ++pos_;
       }
       shape.push_back(value);
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (peek() != ')') fail("expected ',' or ')' in the shape");
+      if (!more_items(')')) break;
     }
     ++pos_;
     return shape;
@@ -247,8 +248,11 @@ void write_matrix(const fs::path& file, NpyDtype dtype, const Eigen::Ref<const M
                                          static_cast<std::size_t>(m.cols())};
   AtomicFile out(file);
   out.write(npy_header(dtype, shape));
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    out.write(m.row(r).data(), static_cast<std::size_t>(m.cols()) * sizeof(T));
+  const std::size_t row_bytes = static_cast<std::size_t>(m.cols()) * sizeof(T);
+  if (m.outerStride() == m.cols()) {  // contiguous: one write
+    if (m.size() > 0) out.write(m.data(), row_bytes * static_cast<std::size_t>(m.rows()));
+  } else {
+    for (Eigen::Index r = 0; r < m.rows(); ++r) out.write(m.row(r).data(), row_bytes);
   }
   out.commit();
 }
