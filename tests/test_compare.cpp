@@ -324,7 +324,7 @@ TEST_CASE("compare: synthetic predictions are labelled in every report", "[compa
   unknown[1].provenance = {};
   const Comparison u = compare_systems(f.truth, f.tags, unknown, f.baseline, {}, small_options());
   CHECK(u.title.rfind("moodboost comparison:", 0) == 0);
-  CHECK(compare_markdown(u).find("Where the predictions of weak\\_1 come from is not recorded") !=
+  CHECK(compare_markdown(u).find("Where the predictions of weak_1 come from is not recorded") !=
         std::string::npos);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "moodboost/compare.hpp"
+#include "moodboost/importance.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -219,6 +220,39 @@ TEST_CASE("report HTML: compare.html renders in headless Chromium without consol
   test::TempDir dir;
   const auto files = write_compare_reports(comparison, dir.path());
   check_page_in_chromium(chromium, dir / "compare.html", 5);
+}
+
+TEST_CASE("report HTML: importance.html renders in headless Chromium without console errors",
+          "[report][chromium]") {
+  const fs::path chromium = find_chromium();
+  if (!require_chromium(chromium)) return;
+  // 30 columns in 6 families and 3 statistics, 8 tags with random scores (some never used).
+  const char* families[] = {"mfcc", "hpcp", "bpm_histogram_*", "spectral_centroid", "<odd>&", "x"};
+  const char* statistics[] = {"mean", "var", ""};
+  std::vector<Column> columns;
+  for (int c = 0; c < 30; ++c) {
+    Column col;
+    col.section = c % 2 ? "lowlevel" : "tonal";
+    col.group = col.section + "." + families[c % 6];
+    col.statistic = statistics[c % 3];
+    col.name = col.group + "." + (col.statistic.empty() ? "value" : col.statistic) + "." +
+               std::to_string(c);
+    columns.push_back(col);
+  }
+  std::vector<std::string> tags;
+  for (int t = 0; t < 8; ++t) tags.push_back("mood/theme---tag" + std::to_string(t));
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::MatrixXd scores(8, 30);
+  for (Eigen::Index t = 0; t < 8; ++t) {
+    for (Eigen::Index c = 0; c < 30; ++c) scores(t, c) = c % 7 == 3 ? 0.0 : u(rng) * u(rng);
+  }
+  ImportanceReport report = summarize_importance(tags, columns, scores, ImportanceType::kGain, 12);
+  report.model_dir = "model";
+  report.synthetic = true;
+  test::TempDir dir;
+  write_importance_reports(report, dir.path());
+  check_page_in_chromium(chromium, dir / "importance.html", 4);
 }
 
 TEST_CASE("report HTML: the browser check sees blocked resources and script errors",

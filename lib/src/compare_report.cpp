@@ -2,14 +2,13 @@
 // Every number comes from the Comparison (the metrics module and the bootstrap); nothing here
 // computes a metric.
 #include <fmt/format.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
+#include "detail/json_util.hpp"
 #include "detail/report_render.hpp"
 #include "detail/svg_chart.hpp"
 #include "moodboost/compare.hpp"
@@ -276,24 +275,16 @@ std::vector<bool> numeric_after_first(std::size_t columns) {
 
 // --- JSON ---------------------------------------------------------------------------------------
 
-using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+using detail::JsonWriter;
 
 void json_string(JsonWriter& w, std::string_view text) {
   const std::string clean = report::sanitize_utf8(text);
   w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
 }
 
-void json_number(JsonWriter& w, double value) {
-  if (std::isnan(value)) {
-    w.Null();
-  } else {
-    w.Double(value);
-  }
-}
-
 void json_key_number(JsonWriter& w, std::string_view key, double value) {
   json_string(w, key);
-  json_number(w, value);
+  detail::write_double(w, value);
 }
 
 void json_interval(JsonWriter& w, std::string_view key, const Interval& interval) {

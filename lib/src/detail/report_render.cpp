@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 
 #include "moodboost/version.hpp"
@@ -71,6 +72,13 @@ bool closes_link(std::string_view text, std::size_t i) {
   return i + 1 < text.size() && std::string_view("([:").find(text[i + 1]) != std::string_view::npos;
 }
 
+// An '_' between two letters or digits ("spectral_centroid") can neither open nor close
+// emphasis in CommonMark, so it stays unescaped and the Markdown source stays readable.
+bool intraword(std::string_view text, std::size_t i) {
+  const auto alnum = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
+  return i > 0 && i + 1 < text.size() && alnum(text[i - 1]) && alnum(text[i + 1]);
+}
+
 }  // namespace
 
 std::string sanitize_utf8(std::string_view text) {
@@ -131,8 +139,9 @@ std::string markdown_escape(std::string_view text) {
     const char c = clean[i];
     if (c == '\n' || c == '\t') {
       out += ' ';
-    } else if (std::string_view("\\`*_<>|").find(c) != std::string_view::npos ||
-               (i == 0 && c == '#') || (c == ']' && closes_link(clean, i))) {
+    } else if (std::string_view("\\`*<>|").find(c) != std::string_view::npos ||
+               (i == 0 && c == '#') || (c == ']' && closes_link(clean, i)) ||
+               (c == '_' && !intraword(clean, i))) {
       out += '\\';
       out += c;
     } else {

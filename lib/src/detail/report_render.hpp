@@ -18,8 +18,9 @@ std::string sanitize_utf8(std::string_view text);
 /// Escapes for HTML/SVG text and attribute values (& < > " '), after sanitize_utf8().
 std::string html_escape(std::string_view text);
 
-/// Escapes Markdown inline syntax (\ ` * _ < > |, a leading #, and a ']' that could close a link)
-/// after sanitize_utf8(); newlines become spaces, so the text stays in one table cell.
+/// Escapes Markdown inline syntax (\ ` * < > |, '_' except between letters or digits, a leading #,
+/// and a ']' that could close a link) after sanitize_utf8(); newlines become spaces, so the text
+/// stays in one table cell.
 std::string markdown_escape(std::string_view text);
 
 /// \p value with \p decimals decimals ("0.1234"); NaN gives \p missing.

@@ -180,9 +180,11 @@ std::string render(const BarChart& chart) {
   const Axis axis = nice_axis(0, std::isnan(hi) || hi <= 0 ? 1 : hi);
 
   Svg svg(width, height, chart.title);
-  std::vector<std::pair<std::string, std::string>> legend;
-  for (const auto& s : chart.series) legend.emplace_back(s.name, s.color);
-  svg.legend(left, kTitleHeight + 14, legend);
+  if (n_series > 1) {  // one series needs no legend: the title says what the bars are
+    std::vector<std::pair<std::string, std::string>> legend;
+    for (const auto& s : chart.series) legend.emplace_back(s.name, s.color);
+    svg.legend(left, kTitleHeight + 14, legend);
+  }
   x_axis(svg, axis, left, plot_w, top, top + plot_h, chart.x_label);
   for (std::size_t c = 0; c < chart.categories.size(); ++c) {
     const double y0 = top + static_cast<double>(c) * row_h + 4;
