@@ -16,10 +16,13 @@
 #include "moodboost/error.hpp"
 #include "moodboost/metrics.hpp"
 #include "moodboost/npy.hpp"
+#include "report_test_util.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
 using namespace moodboost;
+using moodboost::test::number;
+using moodboost::test::tsv_rows;
 
 namespace {
 
@@ -89,33 +92,6 @@ CompareOptions small_options() {
   options.seed = 5;
   options.groundtruth_file = "gt.npy";
   return options;
-}
-
-std::vector<std::vector<std::string>> tsv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    rows.push_back(fields);
-  }
-  return rows;
-}
-
-double number(const std::string& text) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  INFO("'" << text << "'");
-  REQUIRE(ec == std::errc());
-  REQUIRE(end == text.data() + text.size());
-  return value;
 }
 
 // The cells of the Markdown table row whose first cell is \p first.

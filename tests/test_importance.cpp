@@ -16,10 +16,13 @@
 #include "moodboost/io.hpp"
 #include "moodboost/model.hpp"
 #include "planted.hpp"
+#include "report_test_util.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
 using namespace moodboost;
+using moodboost::test::number;
+using moodboost::test::tsv_rows;
 
 namespace {
 
@@ -85,24 +88,6 @@ struct TrainedModel {
     REQUIRE(run.exit_code == 0);
   }
 };
-
-std::vector<std::vector<std::string>> tsv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    rows.push_back(fields);
-  }
-  return rows;
-}
 
 }  // namespace
 

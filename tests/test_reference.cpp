@@ -10,43 +10,18 @@
 
 #include "moodboost/error.hpp"
 #include "moodboost/reference.hpp"
+#include "report_test_util.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
 using namespace moodboost;
+using moodboost::test::number;
 using moodboost::test::read_text;
+using moodboost::test::tsv_rows;
 
 namespace {
 
 fs::path baselines_dir() { return test::shared_dir() / "data" / "mediaeval2020-baselines"; }
-
-// The tab-separated fields of every line of \p text (LF or CRLF).
-std::vector<std::vector<std::string>> tsv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    rows.push_back(fields);
-  }
-  return rows;
-}
-
-double number(const std::string& text) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  REQUIRE(ec == std::errc());
-  REQUIRE(end == text.data() + text.size());
-  return value;
-}
 
 // "| system | year | PR-AUC | ROC-AUC |" rows of the shared README, by system name.
 std::map<std::string, std::vector<std::string>> readme_table(const std::string& text) {
@@ -190,8 +165,8 @@ TEST_CASE("reference: malformed tables name the file and line", "[reference]") {
         "s.tsv: line 2: column PR-AUC-macro: expected a number in [0, 1], found '1.5'");
   fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\t10\tX\n", per_tag,
         "s.tsv: line 2: expected 6 tab-separated columns, found 5");
-  fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\tmany\tX\t0.1\n",
-        per_tag, "s.tsv: line 2: column tracks: expected a whole number, found 'many'");
+  fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tbaseline\t2020\tmany\tX\t0.1\n", per_tag,
+        "s.tsv: line 2: column tracks: expected a whole number, found 'many'");
   fails("id\trole\tyear\ttracks\tname\tPR-AUC-macro\nx\tother\t2020\t10\tX\t0.1\n", per_tag,
         "role: expected 'baseline' or 'reference', found 'other'");
   fails(systems + "x\tbaseline\t2020\t10\tX\t0.5\n", per_tag, "s.tsv: line 4: system id 'x'");

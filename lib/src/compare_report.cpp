@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "detail/json_util.hpp"
+#include "detail/report_json.hpp"
 #include "detail/report_render.hpp"
 #include "detail/svg_chart.hpp"
 #include "moodboost/compare.hpp"
@@ -196,6 +197,9 @@ std::vector<std::string> pair_header(const Comparison& c) {
           "equal"};
 }
 
+// A, B and the metric are text; the rest numbers.
+const std::vector<bool> kPairNumeric = {false, false, false, true, true, true, true, true};
+
 std::vector<std::vector<std::string>> pair_rows(const Comparison& c) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : c.pairs) {
@@ -276,19 +280,15 @@ std::vector<bool> numeric_after_first(std::size_t columns) {
 // --- JSON ---------------------------------------------------------------------------------------
 
 using detail::JsonWriter;
-
-void json_string(JsonWriter& w, std::string_view text) {
-  const std::string clean = report::sanitize_utf8(text);
-  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
-}
+using report::json_text;
 
 void json_key_number(JsonWriter& w, std::string_view key, double value) {
-  json_string(w, key);
+  json_text(w, key);
   detail::write_double(w, value);
 }
 
 void json_interval(JsonWriter& w, std::string_view key, const Interval& interval) {
-  json_string(w, key);
+  json_text(w, key);
   if (std::isnan(interval.low) || std::isnan(interval.high)) {
     w.Null();
     return;
@@ -301,17 +301,17 @@ void json_interval(JsonWriter& w, std::string_view key, const Interval& interval
 
 void json_published(JsonWriter& w, const PublishedSystem& p) {
   w.StartObject();
-  json_string(w, "id");
-  json_string(w, p.id);
-  json_string(w, "name");
-  json_string(w, p.name);
-  json_string(w, "year");
-  json_string(w, p.year);
-  json_string(w, "tracks");
+  json_text(w, "id");
+  json_text(w, p.id);
+  json_text(w, "name");
+  json_text(w, p.name);
+  json_text(w, "year");
+  json_text(w, p.year);
+  json_text(w, "tracks");
   w.Uint64(p.tracks);
-  json_string(w, "source");
-  json_string(w, p.source);
-  json_string(w, "overall");
+  json_text(w, "source");
+  json_text(w, p.source);
+  json_text(w, "overall");
   w.StartObject();
   for (const auto& metric : official_metric_names())
     json_key_number(w, metric, published_value(p, metric));
@@ -320,29 +320,29 @@ void json_published(JsonWriter& w, const PublishedSystem& p) {
 }
 
 void json_winloss(JsonWriter& w, std::string_view key, const WinLoss& x) {
-  json_string(w, key);
+  json_text(w, key);
   w.StartObject();
-  json_string(w, "won");
+  json_text(w, "won");
   w.Uint64(x.won);
-  json_string(w, "lost");
+  json_text(w, "lost");
   w.Uint64(x.lost);
-  json_string(w, "tied");
+  json_text(w, "tied");
   w.Uint64(x.tied);
-  json_string(w, "compared");
+  json_text(w, "compared");
   w.Uint64(x.compared);
   w.EndObject();
 }
 
 void json_pair_metric(JsonWriter& w, std::string_view key, double point,
                       const PairedDifference& d) {
-  json_string(w, key);
+  json_text(w, key);
   w.StartObject();
   json_key_number(w, "difference", point);
   json_interval(w, "interval", d.difference);
   json_key_number(w, "a_better", d.a_wins);
   json_key_number(w, "b_better", d.b_wins);
   json_key_number(w, "equal", d.ties);
-  json_string(w, "resamples_used");
+  json_text(w, "resamples_used");
   w.Uint64(d.used);
   w.EndObject();
 }
@@ -435,24 +435,6 @@ std::string interval_chart(const Comparison& c, const std::string& metric) {
   return chart::render(plot);
 }
 
-std::string figure(std::string_view svg, std::string_view caption) {
-  return fmt::format("<figure>\n{}<figcaption>{}</figcaption>\n</figure>\n", svg,
-                     report::html_escape(caption));
-}
-
-std::vector<std::vector<report::HtmlCell>> plain_cells(
-    const std::vector<std::vector<std::string>>& rows, bool first_is_text = true) {
-  std::vector<std::vector<report::HtmlCell>> out;
-  for (const auto& row : rows) {
-    std::vector<report::HtmlCell> cells;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      cells.push_back({row[i], (i == 0 && first_is_text) ? "" : "num", ""});
-    }
-    out.push_back(std::move(cells));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string compare_markdown(const Comparison& c) {
@@ -487,8 +469,7 @@ std::string compare_markdown(const Comparison& c) {
 
   if (!c.pairs.empty()) {
     md += "## Systems against each other (paired bootstrap)\n\n";
-    md += report::markdown_table(pair_header(c), pair_rows(c),
-                                 {false, false, false, true, true, true, true, true});
+    md += report::markdown_table(pair_header(c), pair_rows(c), kPairNumeric);
     md += '\n';
   }
 
@@ -526,137 +507,129 @@ std::string compare_tsv(const Comparison& c) {
 }
 
 std::string compare_json(const Comparison& c) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  json_string(w, "format");
-  json_string(w, "moodboost-compare");
-  json_string(w, "version");
-  w.Int(1);
-  json_string(w, "moodboost");
-  json_string(w, version());
-  json_string(w, "title");
-  json_string(w, c.title);
-  json_string(w, "synthetic");
+  report::JsonReport json("moodboost-compare");
+  JsonWriter& w = json.writer();
+  json_text(w, "title");
+  json_text(w, c.title);
+  json_text(w, "synthetic");
   w.Bool(c.synthetic);
-  json_string(w, "demonstration");
+  json_text(w, "demonstration");
   w.Bool(c.demonstration);
-  json_string(w, "notes");
+  json_text(w, "notes");
   w.StartArray();
-  for (const auto& n : c.notes) json_string(w, n);
+  for (const auto& n : c.notes) json_text(w, n);
   w.EndArray();
 
-  json_string(w, "groundtruth");
+  json_text(w, "groundtruth");
   w.StartObject();
-  json_string(w, "file");
-  json_string(w, c.groundtruth_file.string());
-  json_string(w, "tracks");
+  json_text(w, "file");
+  json_text(w, c.groundtruth_file.string());
+  json_text(w, "tracks");
   w.Uint64(c.tracks);
-  json_string(w, "tags");
+  json_text(w, "tags");
   w.Uint64(c.tags.size());
-  json_string(w, "single_class_tags");
+  json_text(w, "single_class_tags");
   w.StartArray();
-  for (std::size_t t : c.excluded_tags) json_string(w, c.tags[t]);
+  for (std::size_t t : c.excluded_tags) json_text(w, c.tags[t]);
   w.EndArray();
   w.EndObject();
 
-  json_string(w, "bootstrap");
+  json_text(w, "bootstrap");
   w.StartObject();
-  json_string(w, "resamples");
+  json_text(w, "resamples");
   w.Uint64(c.resamples);
-  json_string(w, "seed");
+  json_text(w, "seed");
   w.Uint64(c.seed);
-  json_string(w, "confidence");
+  json_text(w, "confidence");
   w.Double(c.confidence);
-  json_string(w, "single_class_tag_resamples");
+  json_text(w, "single_class_tag_resamples");
   w.Uint64(c.single_class_tag_resamples);
-  json_string(w, "empty_resamples");
+  json_text(w, "empty_resamples");
   w.Uint64(c.empty_resamples);
-  json_string(w, "method");
-  json_string(w, method_text(c));
+  json_text(w, "method");
+  json_text(w, method_text(c));
   w.EndObject();
 
-  json_string(w, "baseline");
+  json_text(w, "baseline");
   json_published(w, c.baseline);
-  json_string(w, "references");
+  json_text(w, "references");
   w.StartArray();
   for (const auto& r : c.references) json_published(w, r);
   w.EndArray();
 
-  json_string(w, "systems");
+  json_text(w, "systems");
   w.StartArray();
   for (const auto& s : c.systems) {
     w.StartObject();
-    json_string(w, "name");
-    json_string(w, s.name);
-    json_string(w, "predictions");
-    json_string(w, s.predictions_file.string());
-    json_string(w, "decisions");
+    json_text(w, "name");
+    json_text(w, s.name);
+    json_text(w, "predictions");
+    json_text(w, s.predictions_file.string());
+    json_text(w, "decisions");
     if (s.decisions_file.empty()) {
       w.Null();
     } else {
-      json_string(w, s.decisions_file.string());
+      json_text(w, s.decisions_file.string());
     }
-    json_string(w, "synthetic");
+    json_text(w, "synthetic");
     w.Bool(s.provenance.synthetic);
-    json_string(w, "provenance");
-    json_string(w, provenance_text(s.provenance));
-    json_string(w, "overall");
+    json_text(w, "provenance");
+    json_text(w, provenance_text(s.provenance));
+    json_text(w, "overall");
     w.StartObject();
     for (const auto& metric : official_metric_names()) {
       json_key_number(w, metric, metric_value(s.evaluation, metric));
     }
     w.EndObject();
-    json_string(w, "intervals");
+    json_text(w, "intervals");
     w.StartObject();
     json_interval(w, "ROC-AUC-macro", s.roc_auc_macro_interval);
     json_interval(w, "PR-AUC-macro", s.pr_auc_macro_interval);
     w.EndObject();
-    json_string(w, "vs_baseline");
+    json_text(w, "vs_baseline");
     w.StartObject();
     json_winloss(w, "ROC-AUC", s.roc_auc_vs_baseline);
     json_winloss(w, "PR-AUC", s.pr_auc_vs_baseline);
-    json_string(w, "published_ROC-AUC-macro_vs_interval");
-    json_string(w, position_text(s.baseline_roc_auc_macro));
-    json_string(w, "published_PR-AUC-macro_vs_interval");
-    json_string(w, position_text(s.baseline_pr_auc_macro));
+    json_text(w, "published_ROC-AUC-macro_vs_interval");
+    json_text(w, position_text(s.baseline_roc_auc_macro));
+    json_text(w, "published_PR-AUC-macro_vs_interval");
+    json_text(w, position_text(s.baseline_pr_auc_macro));
     w.EndObject();
     w.EndObject();
   }
   w.EndArray();
 
-  json_string(w, "pairs");
+  json_text(w, "pairs");
   w.StartArray();
   for (const auto& p : c.pairs) {
     w.StartObject();
-    json_string(w, "a");
-    json_string(w, c.systems[p.a].name);
-    json_string(w, "b");
-    json_string(w, c.systems[p.b].name);
+    json_text(w, "a");
+    json_text(w, c.systems[p.a].name);
+    json_text(w, "b");
+    json_text(w, c.systems[p.b].name);
     json_pair_metric(w, "ROC-AUC-macro", p.roc_auc_difference, p.roc_auc);
     json_pair_metric(w, "PR-AUC-macro", p.pr_auc_difference, p.pr_auc);
     w.EndObject();
   }
   w.EndArray();
 
-  json_string(w, "tags");
+  json_text(w, "tags");
   w.StartArray();
   for (std::size_t t = 0; t < c.tags.size(); ++t) {
     w.StartObject();
-    json_string(w, "tag");
-    json_string(w, c.tags[t]);
-    json_string(w, "positives");
+    json_text(w, "tag");
+    json_text(w, c.tags[t]);
+    json_text(w, "positives");
     w.Int64(c.positives[t]);
-    json_string(w, "baseline");
+    json_text(w, "baseline");
     w.StartObject();
     json_key_number(w, "ROC-AUC", c.baseline_roc_auc[t]);
     json_key_number(w, "PR-AUC", c.baseline_pr_auc[t]);
     w.EndObject();
-    json_string(w, "systems");
+    json_text(w, "systems");
     w.StartObject();
     for (const auto& s : c.systems) {
-      json_string(w, s.name);
+      json_text(w, s.name);
       w.StartObject();
       json_key_number(w, "ROC-AUC", s.evaluation.tags[t].values.roc_auc);
       json_key_number(w, "PR-AUC", s.evaluation.tags[t].values.pr_auc);
@@ -668,8 +641,7 @@ std::string compare_json(const Comparison& c) {
     w.EndObject();
   }
   w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+  return json.finish();
 }
 
 std::string compare_html(const Comparison& c) {
@@ -679,20 +651,23 @@ std::string compare_html(const Comparison& c) {
   page.paragraph(setup_text(c));
 
   page.heading("Overall", "overall");
-  page.raw(figure(interval_chart(c, "PR-AUC-macro"),
-                  "PR-AUC-macro is the task's leaderboard metric. Dots: our systems, with their "
-                  "bootstrap intervals as whiskers. Dashed lines: published figures, which have no "
-                  "interval because their predictions are not available."));
-  page.raw(figure(interval_chart(c, "ROC-AUC-macro"), "The same for ROC-AUC-macro."));
+  page.raw(report::figure(
+      interval_chart(c, "PR-AUC-macro"),
+      "PR-AUC-macro is the task's leaderboard metric. Dots: our systems, with their "
+      "bootstrap intervals as whiskers. Dashed lines: published figures, which have no "
+      "interval because their predictions are not available."));
+  page.raw(report::figure(interval_chart(c, "ROC-AUC-macro"), "The same for ROC-AUC-macro."));
   const auto header = overall_header(c);
-  page.raw(report::html_table(header, plain_cells(overall_rows(c)),
-                              "The ten official metrics (brackets: bootstrap intervals)"));
+  page.raw(report::html_table(
+      header, report::html_cells(overall_rows(c), numeric_after_first(header.size())),
+      "The ten official metrics (brackets: bootstrap intervals)"));
   const auto sentences = position_sentences(c);
   if (!sentences.empty()) page.list(sentences);
 
   page.heading(fmt::format("Tags won and lost against the {}", short_name(c.baseline.name)),
                "won-lost");
-  page.raw(report::html_table(winloss_header(), plain_cells(winloss_rows(c))));
+  page.raw(report::html_table(winloss_header(),
+                              report::html_cells(winloss_rows(c), numeric_after_first(8))));
 
   if (!c.pairs.empty()) {
     page.heading("Systems against each other (paired bootstrap)", "pairs");
@@ -700,18 +675,20 @@ std::string compare_html(const Comparison& c) {
         "Both systems are scored on the same resamples of the test tracks. 'A better' is the share "
         "of resamples in which A's macro value is higher; an interval that excludes 0 means the "
         "difference is larger than the test set's sampling noise.");
-    page.raw(report::html_table(pair_header(c), plain_cells(pair_rows(c))));
+    page.raw(report::html_table(pair_header(c), report::html_cells(pair_rows(c), kPairNumeric)));
   }
 
   page.heading("Per tag", "per-tag");
-  page.raw(figure(per_tag_bars(c),
-                  "Each row is a tag; bars show each system's PR-AUC and the published baseline's. "
-                  "The number at the right is the first system's difference to the baseline; rows "
-                  "are sorted by it, largest gain first."));
-  page.raw(figure(scatter(c, true),
-                  "One dot per tag and system. Dots above the dashed diagonal are tags where ours "
-                  "beats the published baseline."));
-  page.raw(figure(scatter(c, false), "The same for ROC-AUC."));
+  page.raw(report::figure(
+      per_tag_bars(c),
+      "Each row is a tag; bars show each system's PR-AUC and the published baseline's. "
+      "The number at the right is the first system's difference to the baseline; rows "
+      "are sorted by it, largest gain first."));
+  page.raw(report::figure(
+      scatter(c, true),
+      "One dot per tag and system. Dots above the dashed diagonal are tags where ours "
+      "beats the published baseline."));
+  page.raw(report::figure(scatter(c, false), "The same for ROC-AUC."));
   page.raw(report::html_table(per_tag_header(c), per_tag_cells(c),
                               "Per-tag figures (green: better than the baseline, red: worse)"));
 
@@ -721,17 +698,10 @@ std::string compare_html(const Comparison& c) {
 }
 
 std::vector<fs::path> write_compare_reports(const Comparison& c, const fs::path& out_dir) {
-  const std::vector<std::pair<std::string, std::string>> files = {
-      {"compare.md", compare_markdown(c)},
-      {"compare.tsv", compare_tsv(c)},
-      {"compare.json", compare_json(c)},
-      {"compare.html", compare_html(c)}};
-  std::vector<fs::path> written;
-  for (const auto& [name, content] : files) {
-    write_file_atomic(out_dir / name, content);
-    written.push_back(out_dir / name);
-  }
-  return written;
+  return report::write_report_files(out_dir, {{"compare.md", compare_markdown(c)},
+                                              {"compare.tsv", compare_tsv(c)},
+                                              {"compare.json", compare_json(c)},
+                                              {"compare.html", compare_html(c)}});
 }
 
 }  // namespace moodboost

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "detail/json_util.hpp"
+#include "detail/report_json.hpp"
 #include "detail/report_render.hpp"
 #include "detail/svg_chart.hpp"
 #include "moodboost/dataset.hpp"
@@ -20,13 +21,9 @@ namespace fs = std::filesystem;
 namespace report = detail::report;
 namespace chart = detail::chart;
 using detail::JsonWriter;
+using report::json_text;
 
 constexpr std::size_t kHeatmapGroups = 40;  // more families than this make an unreadable heatmap
-
-void json_string(JsonWriter& w, std::string_view text) {
-  const std::string clean = report::sanitize_utf8(text);
-  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
-}
 
 std::string synthetic_note() {
   return "Synthetic data: this model was trained on moodboost's synthetic dataset (generated "
@@ -103,24 +100,6 @@ std::string bars(const std::string& title, const std::string& x_label,
   return chart::render(c);
 }
 
-std::string figure(std::string_view svg, std::string_view caption) {
-  return fmt::format("<figure>\n{}<figcaption>{}</figcaption>\n</figure>\n", svg,
-                     report::html_escape(caption));
-}
-
-std::vector<std::vector<report::HtmlCell>> cells(const std::vector<std::vector<std::string>>& rows,
-                                                 const std::vector<bool>& numeric) {
-  std::vector<std::vector<report::HtmlCell>> out;
-  for (const auto& row : rows) {
-    std::vector<report::HtmlCell> line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line.push_back({row[i], i < numeric.size() && numeric[i] ? "num" : "", ""});
-    }
-    out.push_back(std::move(line));
-  }
-  return out;
-}
-
 const std::vector<bool> kGlobalNumeric = {true, false, false, true, true};
 const std::vector<bool> kGroupingNumeric = {false, true, true};
 
@@ -174,48 +153,40 @@ std::string importance_tsv(const ImportanceReport& r) {
 }
 
 std::string importance_json(const ImportanceReport& r) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  json_string(w, "format");
-  json_string(w, "moodboost-importance");
-  json_string(w, "version");
-  w.Int(1);
-  json_string(w, "moodboost");
-  json_string(w, version());
-  json_string(w, "title");
-  json_string(w, r.title);
-  json_string(w, "model");
-  json_string(w, r.model_dir.string());
-  json_string(w, "importance_type");
-  json_string(w, to_string(r.type));
-  json_string(w, "synthetic");
+  report::JsonReport json("moodboost-importance");
+  JsonWriter& w = json.writer();
+  json_text(w, "title");
+  json_text(w, r.title);
+  json_text(w, "model");
+  json_text(w, r.model_dir.string());
+  json_text(w, "importance_type");
+  json_text(w, to_string(r.type));
+  json_text(w, "synthetic");
   w.Bool(r.synthetic);
-  json_string(w, "refit_models");
+  json_text(w, "refit_models");
   w.Bool(r.refit);
-  json_string(w, "columns");
+  json_text(w, "columns");
   w.Uint64(r.columns.size());
-  json_string(w, "unused_columns");
+  json_text(w, "unused_columns");
   w.Uint64(r.unused_columns);
-  json_string(w, "tags_without_splits");
+  json_text(w, "tags_without_splits");
   w.StartArray();
-  for (std::size_t t : r.tags_without_splits) json_string(w, r.tags[t]);
+  for (std::size_t t : r.tags_without_splits) json_text(w, r.tags[t]);
   w.EndArray();
 
-  json_string(w, "global");
+  json_text(w, "global");
   w.StartArray();
   const auto ranking = r.global_ranking();
   for (std::size_t i = 0; i < top_count(r); ++i) {
     const std::size_t c = ranking[i];
     w.StartObject();
-    json_string(w, "column");
-    json_string(w, r.columns[c].name);
-    json_string(w, "group");
-    json_string(w, column_family(r.columns[c]));
-    json_string(w, "share");
+    json_text(w, "column");
+    json_text(w, r.columns[c].name);
+    json_text(w, "group");
+    json_text(w, column_family(r.columns[c]));
+    json_text(w, "share");
     w.Double(r.global[c]);
-    json_string(w, "tags_using");
+    json_text(w, "tags_using");
     w.Uint64(r.tags_using[c]);
     w.EndObject();
   }
@@ -223,15 +194,15 @@ std::string importance_json(const ImportanceReport& r) {
   const auto grouping = [&](const char* key, const std::vector<std::string>& names,
                             const std::vector<double>& totals,
                             const std::vector<std::size_t>& counts) {
-    json_string(w, key);
+    json_text(w, key);
     w.StartArray();
     for (std::size_t i = 0; i < names.size(); ++i) {
       w.StartObject();
-      json_string(w, "name");
-      json_string(w, names[i]);
-      json_string(w, "share");
+      json_text(w, "name");
+      json_text(w, names[i]);
+      json_text(w, "share");
       w.Double(totals[i]);
-      json_string(w, "columns");
+      json_text(w, "columns");
       w.Uint64(counts[i]);
       w.EndObject();
     }
@@ -240,43 +211,42 @@ std::string importance_json(const ImportanceReport& r) {
   grouping("families", r.groups, r.group_global, r.group_columns);
   grouping("statistics", r.statistics, r.statistic_global, r.statistic_columns);
 
-  json_string(w, "tags");
+  json_text(w, "tags");
   w.StartArray();
   for (std::size_t t = 0; t < r.tags.size(); ++t) {
     const auto row = static_cast<Eigen::Index>(t);
     w.StartObject();
-    json_string(w, "tag");
-    json_string(w, r.tags[t]);
-    json_string(w, "total_score");
+    json_text(w, "tag");
+    json_text(w, r.tags[t]);
+    json_text(w, "total_score");
     w.Double(r.scores.row(row).sum());
-    json_string(w, "top");
+    json_text(w, "top");
     w.StartArray();
     const auto tag_ranking = r.tag_ranking(t);
     for (std::size_t i = 0; i < top_count(r); ++i) {
       const auto c = static_cast<Eigen::Index>(tag_ranking[i]);
       if (r.scores(row, c) <= 0) break;
       w.StartObject();
-      json_string(w, "column");
-      json_string(w, r.columns[tag_ranking[i]].name);
-      json_string(w, "score");
+      json_text(w, "column");
+      json_text(w, r.columns[tag_ranking[i]].name);
+      json_text(w, "score");
       w.Double(r.scores(row, c));
-      json_string(w, "share");
+      json_text(w, "share");
       w.Double(r.shares(row, c));
       w.EndObject();
     }
     w.EndArray();
-    json_string(w, "families");
+    json_text(w, "families");
     w.StartObject();
     for (std::size_t g = 0; g < r.groups.size(); ++g) {
-      json_string(w, r.groups[g]);
+      json_text(w, r.groups[g]);
       w.Double(r.group_shares(row, static_cast<Eigen::Index>(g)));
     }
     w.EndObject();
     w.EndObject();
   }
   w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+  return json.finish();
 }
 
 std::string importance_html(const ImportanceReport& r) {
@@ -292,21 +262,24 @@ std::string importance_html(const ImportanceReport& r) {
     values.push_back(r.global[ranking[i]]);
   }
   page.heading(fmt::format("Top {} columns over all tags", top_count(r)), "columns");
-  page.raw(figure(bars(fmt::format("Mean share of the tags' {} per column", to_string(r.type)),
-                       "mean share over tags", labels, values, "column"),
-                  "A column's share of a tag's importance, averaged over the tags."));
+  page.raw(
+      report::figure(bars(fmt::format("Mean share of the tags' {} per column", to_string(r.type)),
+                          "mean share over tags", labels, values, "column"),
+                     "A column's share of a tag's importance, averaged over the tags."));
   page.raw(report::html_table({"rank", "column", "family", "mean share", "tags using"},
-                              cells(global_rows(r), kGlobalNumeric)));
+                              report::html_cells(global_rows(r), kGlobalNumeric)));
 
   page.heading("By descriptor family and by statistic", "families");
-  page.raw(figure(bars("Share per descriptor family", "sum of the family's mean shares", r.groups,
-                       r.group_global, "family"),
-                  "Families are the loader's column groups: a descriptor (lowlevel.mfcc) or a "
-                  "bundle of related ones (rhythm.bpm_histogram_*)."));
-  page.raw(figure(bars("Share per statistic", "sum of the statistic's mean shares", r.statistics,
-                       r.statistic_global, "statistic"),
-                  "Statistics over the track's frames (mean, var, dmean = mean of the derivative, "
-                  "...); \"(value)\" is a descriptor with a single value."));
+  page.raw(
+      report::figure(bars("Share per descriptor family", "sum of the family's mean shares",
+                          r.groups, r.group_global, "family"),
+                     "Families are the loader's column groups: a descriptor (lowlevel.mfcc) or a "
+                     "bundle of related ones (rhythm.bpm_histogram_*)."));
+  page.raw(report::figure(
+      bars("Share per statistic", "sum of the statistic's mean shares", r.statistics,
+           r.statistic_global, "statistic"),
+      "Statistics over the track's frames (mean, var, dmean = mean of the derivative, "
+      "...); \"(value)\" is a descriptor with a single value."));
 
   page.heading("Tags x families", "heatmap");
   chart::Heatmap heat;
@@ -321,33 +294,27 @@ std::string importance_html(const ImportanceReport& r) {
           r.group_shares(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(g)));
     }
   }
-  page.raw(figure(chart::render(heat),
-                  groups < r.groups.size()
-                      ? fmt::format("Rows: tags; columns: the {} most important of {} families.",
-                                    groups, r.groups.size())
-                      : std::string("Rows: tags; columns: families, most important first.")));
+  page.raw(
+      report::figure(chart::render(heat),
+                     groups < r.groups.size()
+                         ? fmt::format("Rows: tags; columns: the {} most important of {} families.",
+                                       groups, r.groups.size())
+                         : std::string("Rows: tags; columns: families, most important first.")));
 
   const std::size_t per_tag = std::min<std::size_t>(5, top_count(r));
   page.heading("Per tag", "per-tag");
   std::vector<bool> numeric(per_tag + 1, false);
   page.raw(report::html_table(
-      per_tag_header(per_tag), cells(per_tag_rows(r, per_tag), numeric),
+      per_tag_header(per_tag), report::html_cells(per_tag_rows(r, per_tag), numeric),
       fmt::format("The {} most important columns of each tag (share)", per_tag)));
   return page.render();
 }
 
 std::vector<fs::path> write_importance_reports(const ImportanceReport& r, const fs::path& out_dir) {
-  const std::vector<std::pair<std::string, std::string>> files = {
-      {"importance.md", importance_markdown(r)},
-      {"importance.tsv", importance_tsv(r)},
-      {"importance.json", importance_json(r)},
-      {"importance.html", importance_html(r)}};
-  std::vector<fs::path> written;
-  for (const auto& [name, content] : files) {
-    write_file_atomic(out_dir / name, content);
-    written.push_back(out_dir / name);
-  }
-  return written;
+  return report::write_report_files(out_dir, {{"importance.md", importance_markdown(r)},
+                                              {"importance.tsv", importance_tsv(r)},
+                                              {"importance.json", importance_json(r)},
+                                              {"importance.html", importance_html(r)}});
 }
 
 std::string explanation_text(const TrackExplanation& x, std::size_t top_k) {
@@ -390,60 +357,53 @@ std::string explanation_text(const TrackExplanation& x, std::size_t top_k) {
 }
 
 std::string explanation_json(const TrackExplanation& x) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  json_string(w, "format");
-  json_string(w, "moodboost-explain");
-  json_string(w, "version");
-  w.Int(1);
-  json_string(w, "track");
-  json_string(w, x.track_id);
-  json_string(w, "synthetic");
+  report::JsonReport json("moodboost-explain");
+  JsonWriter& w = json.writer();
+  json_text(w, "track");
+  json_text(w, x.track_id);
+  json_text(w, "synthetic");
   w.Bool(x.synthetic);
-  json_string(w, "units");
-  json_string(w, "log-odds (XGBoost margin); bias + sum of contributions = margin");
-  json_string(w, "tags");
+  json_text(w, "units");
+  json_text(w, "log-odds (XGBoost margin); bias + sum of contributions = margin");
+  json_text(w, "tags");
   w.StartArray();
   for (const TagExplanation& e : x.explained) {
     w.StartObject();
-    json_string(w, "tag");
-    json_string(w, x.tags[e.tag]);
-    json_string(w, "probability");
+    json_text(w, "tag");
+    json_text(w, x.tags[e.tag]);
+    json_text(w, "probability");
     w.Double(e.probability);
-    json_string(w, "threshold");
+    json_text(w, "threshold");
     w.Double(e.threshold);
-    json_string(w, "tagged");
+    json_text(w, "tagged");
     w.Bool(e.tagged);
-    json_string(w, "margin");
+    json_text(w, "margin");
     w.Double(e.margin);
-    json_string(w, "bias");
+    json_text(w, "bias");
     w.Double(e.bias);
-    json_string(w, "families");
+    json_text(w, "families");
     w.StartArray();
     for (std::size_t g = 0; g < e.groups.size(); ++g) {
       w.StartObject();
-      json_string(w, "family");
-      json_string(w, e.groups[g]);
-      json_string(w, "contribution");
+      json_text(w, "family");
+      json_text(w, e.groups[g]);
+      json_text(w, "contribution");
       w.Double(e.group_contributions[g]);
       w.EndObject();
     }
     w.EndArray();
-    json_string(w, "columns");
+    json_text(w, "columns");
     w.StartObject();
     for (std::size_t c = 0; c < x.columns.size(); ++c) {
       if (e.contributions[c] == 0) continue;
-      json_string(w, x.columns[c].name);
+      json_text(w, x.columns[c].name);
       w.Double(e.contributions[c]);
     }
     w.EndObject();
     w.EndObject();
   }
   w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+  return json.finish();
 }
 
 }  // namespace moodboost

@@ -42,20 +42,27 @@ std::size_t parse_count(std::string_view field, std::string_view column, const f
   std::size_t value = 0;
   const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
   if (field.empty() || ec != std::errc() || end != field.data() + field.size()) {
-    throw ParseError(file, line_place(line),
-                     fmt::format("column {}: expected a whole number, found '{}'", column,
-                                 field.substr(0, 40)));
+    throw ParseError(
+        file, line_place(line),
+        fmt::format("column {}: expected a whole number, found '{}'", column, field.substr(0, 40)));
   }
   return value;
 }
 
-// Walks the non-comment lines of a table: the first is the header, the rest rows.
+// Walks the non-comment rows of a tab-separated table: the first is the header.
 class TableReader {
  public:
-  explicit TableReader(std::string_view text) : lines_(text) {}
-  bool next(std::string_view& line) {
+  TableReader(std::string_view text, const fs::path& file) : lines_(text), file_(file) {}
+  // The header's fields; throws ParseError when the table has no line at all.
+  void header(std::vector<std::string_view>& fields) {
+    if (!next_row(fields)) throw ParseError(file_, "", "no header line (the file is empty)");
+  }
+  // The next row's fields, or false at the end.
+  bool next_row(std::vector<std::string_view>& fields) {
+    std::string_view line;
     while (lines_.next(line)) {
       if (!line.empty() && line.front() == '#') continue;
+      detail::split_fields(line, '\t', fields);
       return true;
     }
     return false;
@@ -64,6 +71,7 @@ class TableReader {
 
  private:
   detail::LineReader lines_;
+  const fs::path& file_;
 };
 
 std::string joined(const std::vector<std::string_view>& fields) {
@@ -71,13 +79,11 @@ std::string joined(const std::vector<std::string_view>& fields) {
 }
 
 void parse_systems(std::string_view text, const fs::path& file, ReferenceTable& table) {
-  TableReader reader(text);
-  std::string_view line;
+  TableReader reader(text, file);
   std::vector<std::string_view> fields;
-  if (!reader.next(line)) throw ParseError(file, "", "no header line (the file is empty)");
-  detail::split_fields(line, '\t', fields);
+  reader.header(fields);
   static constexpr std::string_view kFixed[kSystemFixedColumns] = {"id", "role", "year", "tracks",
-                                                                    "name"};
+                                                                   "name"};
   if (fields.size() <= kSystemFixedColumns ||
       !std::equal(std::begin(kFixed), std::end(kFixed), fields.begin())) {
     throw ParseError(
@@ -88,8 +94,7 @@ void parse_systems(std::string_view text, const fs::path& file, ReferenceTable& 
   }
   const std::vector<std::string> metrics(fields.begin() + kSystemFixedColumns, fields.end());
   std::set<std::string> ids;
-  while (reader.next(line)) {
-    detail::split_fields(line, '\t', fields);
+  while (reader.next_row(fields)) {
     if (fields.size() != kSystemFixedColumns + metrics.size()) {
       throw ParseError(file, line_place(reader.number()),
                        fmt::format("expected {} tab-separated columns, found {}",
@@ -124,11 +129,9 @@ void parse_systems(std::string_view text, const fs::path& file, ReferenceTable& 
 }
 
 void parse_per_tag(std::string_view text, const fs::path& file, ReferenceTable& table) {
-  TableReader reader(text);
-  std::string_view line;
+  TableReader reader(text, file);
   std::vector<std::string_view> fields;
-  if (!reader.next(line)) throw ParseError(file, "", "no header line (the file is empty)");
-  detail::split_fields(line, '\t', fields);
+  reader.header(fields);
   static constexpr std::string_view kHeader[] = {"system", "tag", "ROC-AUC", "PR-AUC"};
   if (!std::equal(fields.begin(), fields.end(), std::begin(kHeader), std::end(kHeader))) {
     throw ParseError(file, line_place(reader.number()),
@@ -137,8 +140,7 @@ void parse_per_tag(std::string_view text, const fs::path& file, ReferenceTable& 
                                  joined(fields)));
   }
   std::set<std::pair<std::string, std::string>> seen;
-  while (reader.next(line)) {
-    detail::split_fields(line, '\t', fields);
+  while (reader.next_row(fields)) {
     if (fields.size() != std::size(kHeader)) {
       throw ParseError(file, line_place(reader.number()),
                        fmt::format("expected 4 tab-separated columns, found {}", fields.size()));
@@ -211,11 +213,9 @@ ReferenceTable parse_reference_table(std::string_view systems_tsv, const fs::pat
 
 PublishedSystem read_per_tag_figures(const fs::path& file, std::string id) {
   const std::string text = read_file(file);
-  TableReader reader(text);
-  std::string_view line;
+  TableReader reader(text, file);
   std::vector<std::string_view> fields;
-  if (!reader.next(line)) throw ParseError(file, "", "no header line (the file is empty)");
-  detail::split_fields(line, '\t', fields);
+  reader.header(fields);
   const auto column = [&](std::string_view name) {
     const auto it = std::find(fields.begin(), fields.end(), name);
     if (it == fields.end()) {
@@ -237,8 +237,7 @@ PublishedSystem read_per_tag_figures(const fs::path& file, std::string id) {
   system.name = fmt::format("per-tag figures from {}", file.filename().string());
   system.source = file.string();
   std::set<std::string, std::less<>> seen;
-  while (reader.next(line)) {
-    detail::split_fields(line, '\t', fields);
+  while (reader.next_row(fields)) {
     if (fields.size() < needed) {
       throw ParseError(file, line_place(reader.number()),
                        fmt::format("expected at least {} tab-separated columns, found {}", needed,

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "moodboost/io.hpp"
 #include "moodboost/version.hpp"
 
 namespace moodboost::detail::report {
@@ -214,6 +215,35 @@ std::string html_table(const std::vector<std::string>& header,
   }
   out += "</tbody></table></div>\n";
   return out;
+}
+
+std::vector<std::vector<HtmlCell>> html_cells(const std::vector<std::vector<std::string>>& rows,
+                                              const std::vector<bool>& numeric) {
+  std::vector<std::vector<HtmlCell>> out;
+  for (const auto& row : rows) {
+    std::vector<HtmlCell> cells;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      cells.push_back({row[i], i < numeric.size() && numeric[i] ? "num" : "", ""});
+    }
+    out.push_back(std::move(cells));
+  }
+  return out;
+}
+
+std::string figure(std::string_view svg, std::string_view caption) {
+  return fmt::format("<figure>\n{}<figcaption>{}</figcaption>\n</figure>\n", svg,
+                     html_escape(caption));
+}
+
+std::vector<std::filesystem::path> write_report_files(
+    const std::filesystem::path& out_dir,
+    const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::filesystem::path> written;
+  for (const auto& [name, content] : files) {
+    write_file_atomic(out_dir / name, content);
+    written.push_back(out_dir / name);
+  }
+  return written;
 }
 
 HtmlPage::HtmlPage(std::string title) : title_(std::move(title)) {}

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace moodboost::detail::report {
@@ -53,6 +55,19 @@ struct HtmlCell {
 std::string html_table(const std::vector<std::string>& header,
                        const std::vector<std::vector<HtmlCell>>& rows,
                        std::string_view caption = {});
+
+/// Rows of plain text as HTML cells; column i gets class "num" when numeric[i] is true.
+std::vector<std::vector<HtmlCell>> html_cells(const std::vector<std::vector<std::string>>& rows,
+                                              const std::vector<bool>& numeric);
+
+/// A chart (trusted SVG markup) in a <figure> with an escaped caption.
+std::string figure(std::string_view svg, std::string_view caption);
+
+/// Writes each (file name, content) pair into \p out_dir atomically, in order; returns the
+/// paths written. Throws IoError.
+std::vector<std::filesystem::path> write_report_files(
+    const std::filesystem::path& out_dir,
+    const std::vector<std::pair<std::string, std::string>>& files);
 
 /// Builds one self-contained HTML page.
 class HtmlPage {
