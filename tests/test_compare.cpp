@@ -274,7 +274,19 @@ TEST_CASE("compare: the HTML page is self-contained and shows the same numbers",
 }
 
 TEST_CASE("compare: synthetic predictions are labelled in every report", "[compare]") {
-  const Fixture f = make_fixture();
+  Fixture f = make_fixture();
+  // Figures read from a file: moodboost cannot vouch for them, so synthetic predictions are
+  // labelled synthetic but the comparison is not called a demonstration.
+  const Comparison own =
+      compare_systems(f.truth, f.tags, two_systems(f, true), f.baseline, {}, small_options());
+  CHECK(own.synthetic);
+  CHECK_FALSE(own.demonstration);
+  CHECK(own.title.rfind("SYNTHETIC DATA:", 0) == 0);
+  CHECK(own.title.find("demonstration") == std::string::npos);
+  CHECK(own.notes.front().rfind("Synthetic data:", 0) == 0);
+
+  // Published (real) figures: a demonstration of the report, not a result.
+  f.baseline.published = true;
   const Comparison c =
       compare_systems(f.truth, f.tags, two_systems(f, true), f.baseline, {}, small_options());
   CHECK(c.synthetic);

@@ -204,6 +204,7 @@ TEST_CASE("report HTML: compare.html renders in headless Chromium without consol
   PublishedSystem baseline;
   baseline.id = "paper";
   baseline.name = "Paper CNN";
+  baseline.published = true;
   baseline.tags = tags;
   baseline.roc_auc = {0.6, 0.7, 0.65, 0.8};
   baseline.pr_auc = {0.15, 0.2, 0.12, 0.3};

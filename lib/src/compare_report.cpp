@@ -59,6 +59,11 @@ std::string short_name(const std::string& name) {
   return paren == std::string::npos ? name : name.substr(0, paren);
 }
 
+// How the baseline's figures are called in labels.
+std::string figures_word(const Comparison& c) {
+  return c.baseline.published ? "published" : "given figures";
+}
+
 std::string pct_level(double confidence) { return fmt::format("{:g}%", confidence * 100); }
 
 std::string position_text(IntervalPosition p) {
@@ -98,9 +103,8 @@ std::string setup_text(const Comparison& c) {
   std::string gt =
       c.groundtruth_file.empty() ? std::string("the ground truth") : c.groundtruth_file.string();
   std::string text = fmt::format(
-      "Ground truth: {} ({} tracks x {} tags). Baseline: {} ({}; published figures, {}).", gt,
-      c.tracks, c.tags.size(), c.baseline.name, c.baseline.year.empty() ? "-" : c.baseline.year,
-      c.baseline.source);
+      "Ground truth: {} ({} tracks x {} tags). Baseline: {} ({}{}).", gt, c.tracks, c.tags.size(),
+      c.baseline.name, c.baseline.year.empty() ? "" : c.baseline.year + "; ", c.baseline.source);
   if (c.resamples > 0) {
     text += fmt::format(
         " Uncertainty: paired bootstrap over the test tracks, {} resamples, seed {}, {} "
@@ -120,8 +124,9 @@ std::string method_text(const Comparison& c) {
       "out of that resample's macro means for every system ({} such tag-resamples here; {} "
       "resamples with no usable tag). Intervals are the central {} of the resampled values "
       "(percentiles, linear interpolation). Against published figures only our own interval is "
-      "possible: the published systems' predictions are not available, so no interval exists for "
-      "them or for the difference to them; the reports show where the published figure lies "
+      "possible: the baseline's and the reference systems' predictions are not available, so no "
+      "interval exists for them or for the difference to them; the reports show where the "
+      "baseline's figure lies "
       "relative to our interval instead. Per-tag differences to the baseline within {} (half a "
       "unit of the published fourth decimal) count as ties.",
       c.tracks, c.single_class_tag_resamples, c.empty_resamples, pct_level(c.confidence),
@@ -174,7 +179,7 @@ std::vector<std::string> position_sentences(const Comparison& c) {
   for (const auto& s : c.systems) {
     const auto sentence = [&](const char* metric, IntervalPosition p) {
       if (p == IntervalPosition::kUnknown) return;
-      out.push_back(fmt::format("The published {} {} of the {} lies {} {}'s {} interval.", metric,
+      out.push_back(fmt::format("The {} {} of the {} lies {} {}'s {} interval.", metric,
                                 report::fixed(published_value(c.baseline, metric), kDecimals),
                                 short_name(c.baseline.name),
                                 p == IntervalPosition::kInside ? "inside" : position_text(p),
@@ -372,8 +377,9 @@ std::string per_tag_bars(const Comparison& c) {
   for (std::size_t s = 0; s < c.systems.size(); ++s) {
     bars.series.push_back({c.systems[s].name, chart::series_color(s), {}});
   }
-  bars.series.push_back(
-      {fmt::format("{} (published)", short_name(c.baseline.name)), chart::kBaselineColor, {}});
+  bars.series.push_back({fmt::format("{} ({})", short_name(c.baseline.name), figures_word(c)),
+                         chart::kBaselineColor,
+                         {}});
   for (std::size_t t : order) {
     bars.categories.push_back(tag_display_name(c.tags[t]));
     bars.annotations.push_back(report::signed_fixed(c.systems.front().pr_auc_difference[t], 3));
@@ -389,7 +395,7 @@ std::string scatter(const Comparison& c, bool pr_auc) {
   const char* metric = pr_auc ? "PR-AUC" : "ROC-AUC";
   chart::ScatterChart plot;
   plot.title = fmt::format("Per-tag {}: ours vs {}", metric, short_name(c.baseline.name));
-  plot.x_label = fmt::format("{} {} (published)", short_name(c.baseline.name), metric);
+  plot.x_label = fmt::format("{} {} ({})", short_name(c.baseline.name), metric, figures_word(c));
   plot.y_label = fmt::format("our {}", metric);
   plot.above_note = "above the diagonal: ours better";
   plot.below_note = "below: baseline better";

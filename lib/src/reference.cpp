@@ -197,7 +197,10 @@ const ReferenceTable& builtin_references() {
     ReferenceTable t = parse_reference_table(
         builtin_reference_systems_tsv(), "data/reference_systems.tsv (built in)",
         builtin_reference_per_tag_tsv(), "data/reference_per_tag.tsv (built in)");
-    for (auto& system : t.systems) system.source = "moodboost built-in table (data/)";
+    for (auto& system : t.systems) {
+      system.source = "the organisers' published figures, moodboost built-in table (data/)";
+      system.published = true;
+    }
     return t;
   }();
   return table;

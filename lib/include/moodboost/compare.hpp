@@ -126,8 +126,9 @@ struct PairResult {
 struct Comparison {
   std::string title;       ///< the reports' title (says "synthetic" when synthetic)
   bool synthetic = false;  ///< some system's predictions come from synthetic data
-  /// True when synthetic predictions are set against published (real) figures: the reports
-  /// call the comparison a demonstration, not a result.
+  /// True when synthetic predictions are set against published (real) figures
+  /// (PublishedSystem::published, the baseline or a reference line): the reports call the
+  /// comparison a demonstration, not a result.
   bool demonstration = false;
   std::vector<std::string> notes;  ///< caveats every report prints (provenance, test set, ...)
   std::filesystem::path groundtruth_file;

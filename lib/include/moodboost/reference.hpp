@@ -35,6 +35,9 @@ struct PublishedSystem {
   std::vector<double> roc_auc;    ///< per tag, parallel to tags
   std::vector<double> pr_auc;     ///< per tag, parallel to tags
   std::string source;             ///< where the figures come from (file, or "built-in table")
+  /// True for figures published by a third party (the built-in table); false for figures read
+  /// with read_per_tag_figures(), whose origin moodboost cannot vouch for.
+  bool published = false;
 
   /// The overall figure called \p metric, or std::nullopt when absent or not published.
   [[nodiscard]] std::optional<double> overall_value(std::string_view metric) const;
@@ -62,12 +65,12 @@ std::string_view builtin_reference_systems_tsv() noexcept;
 std::string_view builtin_reference_per_tag_tsv() noexcept;
 
 /// Parses the two tables. Lines starting with '#' are comments. The systems table's header is
-/// `id role year tracks name <metric>...`; each value is a number or "-" (not published). The per-tag
-/// table's header is `system tag ROC-AUC PR-AUC`, and every system it names must be in the systems
-/// table. \p systems_file and \p per_tag_file name the texts in error messages. Throws ParseError
-/// (file, line, what was expected and found) for a wrong header, a wrong column count, a value that
-/// is not a finite number (or not in [0, 1]), a duplicate id or (system, tag) pair, or an unknown
-/// system.
+/// `id role year tracks name <metric>...`; each value is a number or "-" (not published). The
+/// per-tag table's header is `system tag ROC-AUC PR-AUC`, and every system it names must be in the
+/// systems table. \p systems_file and \p per_tag_file name the texts in error messages. Throws
+/// ParseError (file, line, what was expected and found) for a wrong header, a wrong column count, a
+/// value that is not a finite number (or not in [0, 1]), a duplicate id or (system, tag) pair, or
+/// an unknown system.
 ReferenceTable parse_reference_table(std::string_view systems_tsv,
                                      const std::filesystem::path& systems_file,
                                      std::string_view per_tag_tsv,
