@@ -40,8 +40,9 @@ struct SystemSpec {
   fs::path decisions;
 };
 
-// NAME=PREDICTIONS.npy[:DECISIONS.npy]. The decisions part is split off at the last ':' when the
-// part before it ends in ".npy", so that a ':' elsewhere in a path still works.
+// NAME=PREDICTIONS.npy[:DECISIONS.npy] or NAME=DIR (a predict output directory). The decisions
+// part is split off at the last ':' when the part before it ends in ".npy", so that a ':'
+// elsewhere in a path still works.
 SystemSpec parse_system(const std::string& text) {
   const std::size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
@@ -53,6 +54,14 @@ SystemSpec parse_system(const std::string& text) {
   spec.name = text.substr(0, eq);
   check_system_name(spec.name);
   const std::string files = text.substr(eq + 1);
+  // A directory written by `moodboost predict`: its predictions.npy, and decisions.npy if there.
+  if (fs::is_directory(files)) {
+    spec.predictions = fs::path(files) / "predictions.npy";
+    if (fs::exists(fs::path(files) / "decisions.npy")) {
+      spec.decisions = fs::path(files) / "decisions.npy";
+    }
+    return spec;
+  }
   const std::size_t colon = files.rfind(':');
   if (colon != std::string::npos && files.substr(0, colon).ends_with(".npy") &&
       colon + 1 < files.size()) {
@@ -162,10 +171,11 @@ const RegisterCommand kCompare{
            ->required()
            ->check(CLI::ExistingFile);
        sub.add_option("--system", args->systems,
-                      "NAME=PREDICTIONS.npy[:DECISIONS.npy] (repeatable): a system to compare. "
-                      "NAME uses letters, digits, '_', '-', '+'. Decisions add precision, recall "
-                      "and F. A results.json beside the predictions (written by predict) tells "
-                      "whether they come from synthetic data")
+                      "NAME=PREDICTIONS.npy[:DECISIONS.npy] or NAME=DIR (the predictions.npy and "
+                      "decisions.npy that `moodboost predict` wrote in DIR), repeatable: a system "
+                      "to compare. NAME uses letters, digits, '_', '-', '+'. Decisions add "
+                      "precision, recall and F. A results.json beside the predictions (written by "
+                      "predict) tells whether they come from synthetic data")
            ->required();
        sub.add_option("--baseline", args->baseline,
                       "vggish (the published VGG-ish figures, built in) or a TSV file with "

@@ -417,9 +417,9 @@ TEST_CASE("compare CLI: writes the four reports and labels --synthetic runs", "[
                                   (dir / "tags.txt").string(), "--system",
                                   "A=" + (dir / "a" / "predictions.npy").string() + ":" +
                                       (dir / "a" / "decisions.npy").string(),
-                                  "--system", "B=" + (dir / "b" / "predictions.npy").string(),
-                                  "--baseline", (dir / "baseline.tsv").string(), "--bootstrap",
-                                  "50", "--out-dir", (dir / "out").string()});
+                                  "--system", "B=" + (dir / "b").string(), "--baseline",
+                                  (dir / "baseline.tsv").string(), "--bootstrap", "50", "--out-dir",
+                                  (dir / "out").string()});
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
   for (const char* name : {"compare.md", "compare.tsv", "compare.json", "compare.html"}) {
@@ -434,6 +434,10 @@ TEST_CASE("compare CLI: writes the four reports and labels --synthetic runs", "[
   CHECK(number(rows[1][3]) == Approx(good.tags[0].values.pr_auc).margin(5e-7));
   CHECK(test::read_text(dir / "out" / "compare.md").find("| precision-macro |") !=
         std::string::npos);
+  // B was given as a directory: its predictions.npy (no decisions there).
+  CHECK(rows[0][4] == "B.ROC-AUC");
+  const Evaluation weak = evaluate(f.truth, f.weak);
+  CHECK(number(rows[2][5]) == Approx(weak.tags[1].values.pr_auc).margin(5e-7));
 
   const auto bad = test::run_cli({"compare", "--groundtruth", (dir / "gt.npy").string(), "--tags",
                                   (dir / "tags.txt").string(), "--system", "no-equals-sign",
