@@ -92,7 +92,12 @@ PublishedSystem choose_baseline(const std::string& choice) {
 
 int run_compare(const CompareArgs& args) {
   const std::vector<std::string> tags = read_tag_list(args.tags);
-  const LabelMatrix groundtruth = read_label_matrix(args.groundtruth);
+  // The ground truth: a MediaEval matrix, or the labels of a split file (e.g. the synthetic
+  // test split, which has no groundtruth.npy), columns in --tags order.
+  const LabelMatrix groundtruth =
+      fs::path(args.groundtruth).extension() == ".tsv"
+          ? label_matrix(read_split(args.groundtruth), tags, UnknownTagPolicy::Error)
+          : read_label_matrix(args.groundtruth);
   const PublishedSystem baseline = choose_baseline(args.baseline);
   std::vector<PublishedSystem> references;
   if (args.references == "all") {
@@ -164,7 +169,9 @@ const RegisterCommand kCompare{
      60, [](CLI::App& sub) -> CommandRunner {
        auto args = std::make_shared<CompareArgs>();
        sub.add_option("--groundtruth", args->groundtruth,
-                      "NPY ground truth of the test tracks (tracks x tags, bool)")
+                      "Ground truth of the test tracks: a .npy matrix (tracks x tags, bool, as "
+                      "MediaEval's groundtruth.npy) or the test split .tsv (its labels, in --tags "
+                      "order)")
            ->required()
            ->check(CLI::ExistingFile);
        sub.add_option("--tags", args->tags, "Tag list, one per line, in column order")

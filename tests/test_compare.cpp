@@ -482,4 +482,18 @@ TEST_CASE("compare CLI: the popular baseline reproduces the official results in 
   const auto& vs = member(member(member(doc, "systems")[0], "vs_baseline"), "PR-AUC");
   CHECK(member(vs, "lost").GetUint() == 56);
   CHECK(std::string(member(member(doc, "baseline"), "id").GetString()) == "vggish");
+
+  // The test split file as the ground truth gives the same labels, so the same report.
+  test::TempDir again;
+  const auto from_split = test::run_cli(
+      {"compare", "--groundtruth",
+       (test::jamendo_dir() / "splits" / "split-0" / "autotagging_moodtheme-test.tsv").string(),
+       "--tags", (test::jamendo_dir() / "tags" / "moodtheme_split.txt").string(), "--system",
+       "popular=" + popular.string() + ":" + popular.string(), "--bootstrap", "20", "--out-dir",
+       again.path().string()});
+  INFO(from_split.err);
+  REQUIRE(from_split.exit_code == 0);
+  CHECK(test::read_text(again / "compare.tsv") == test::read_text(dir / "compare.tsv"));
+  CHECK(test::read_text(again / "compare.md").find("autotagging_moodtheme-test.tsv") !=
+        std::string::npos);
 }
