@@ -139,7 +139,8 @@ int run_compare(const CompareArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.resamples > 0) {
-    fmt::print(stderr, "moodboost compare: {} systems scored, {} bootstrap resamples in {:.2f} s\n",
+    fmt::print(stderr,
+               "moodboost compare: {} system(s) scored, {} bootstrap resamples in {:.2f} s\n",
                systems.size(), args.resamples, seconds);
   }
 

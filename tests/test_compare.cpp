@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cmath>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -115,10 +114,14 @@ std::vector<std::string> markdown_row(const std::string& md, const std::string& 
 
 // "0.1234 [0.1000, 0.1500]" -> {0.1234, 0.1, 0.15}.
 std::vector<double> value_and_interval(const std::string& cell) {
-  static const std::regex re(R"(^(\S+) \[(\S+), (\S+)\]$)");
-  std::smatch m;
-  REQUIRE(std::regex_match(cell, m, re));
-  return {number(m[1]), number(m[2]), number(m[3])};
+  INFO(cell);
+  const std::size_t open = cell.find(" [");
+  const std::size_t comma = cell.find(", ", open);
+  REQUIRE(open != std::string::npos);
+  REQUIRE(comma != std::string::npos);
+  REQUIRE(cell.back() == ']');
+  return {number(cell.substr(0, open)), number(cell.substr(open + 2, comma - open - 2)),
+          number(cell.substr(comma + 2, cell.size() - comma - 3))};
 }
 
 const rapidjson::Value& member(const rapidjson::Value& v, const char* key) {
