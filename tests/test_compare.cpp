@@ -500,3 +500,63 @@ TEST_CASE("compare CLI: the popular baseline reproduces the official results in 
   CHECK(test::read_text(again / "compare.md").find("autotagging_moodtheme-test.tsv") !=
         std::string::npos);
 }
+
+TEST_CASE("compare: a biased bootstrap (few positives) is flagged, with its mean", "[compare]") {
+  // 150 tracks, 6 tags with 3 positives each, uninformative scores: the average precision of a
+  // resample is often raised by a positive drawn twice.
+  const Eigen::Index rows = 150, cols = 6;
+  LabelMatrix truth = LabelMatrix::Zero(rows, cols);
+  ScoreMatrix scores(rows, cols);
+  std::mt19937_64 rng(4);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (Eigen::Index c = 0; c < cols; ++c) {
+    for (Eigen::Index k = 0; k < 3; ++k) truth(20 * k + c, c) = 1;
+    for (Eigen::Index r = 0; r < rows; ++r) scores(r, c) = u(rng);
+  }
+  std::vector<std::string> tags;
+  PublishedSystem baseline;
+  baseline.id = "b";
+  baseline.name = "B";
+  for (Eigen::Index c = 0; c < cols; ++c) {
+    tags.push_back("t" + std::to_string(c));
+    baseline.tags.push_back(tags.back());
+    baseline.roc_auc.push_back(0.5);
+    baseline.pr_auc.push_back(0.02);
+  }
+  std::vector<SystemPredictions> systems(1);
+  systems[0].name = "noise";
+  systems[0].predictions = scores;
+  CompareOptions options;
+  options.resamples = 300;
+  options.seed = 8;
+  const Comparison c = compare_systems(truth, tags, systems, baseline, {}, options);
+  const SystemResult& s = c.systems[0];
+
+  // The mean is the mean of the very resamples the bootstrap drew.
+  const ScoreMatrix* inputs[] = {&scores};
+  BootstrapOptions again;
+  again.resamples = 300;
+  again.seed = 8;
+  const BootstrapResult result = paired_bootstrap(truth, inputs, again);
+  double sum = 0;
+  for (double v : result.pr_auc_macro[0]) sum += v;
+  CHECK(s.pr_auc_macro_bootstrap_mean == Approx(sum / 300).epsilon(1e-12));
+  CHECK(s.pr_auc_macro_bootstrap_mean > s.evaluation.macro.pr_auc);
+  bool flagged = false;
+  for (const auto& note : c.notes) {
+    flagged = flagged || note.find("The bootstrap of the PR-AUC-macro of noise is biased") == 0;
+  }
+  INFO("point " << s.evaluation.macro.pr_auc << " mean " << s.pr_auc_macro_bootstrap_mean << " ["
+                << s.pr_auc_macro_interval.low << ", " << s.pr_auc_macro_interval.high << "]");
+  CHECK(flagged);
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(compare_json(c).c_str());
+  CHECK(doc["systems"][0]["bootstrap_means"]["PR-AUC-macro"].GetDouble() ==
+        s.pr_auc_macro_bootstrap_mean);
+
+  // The informative fixture has enough positives: nothing to flag.
+  const Fixture f = make_fixture();
+  const Comparison fine =
+      compare_systems(f.truth, f.tags, two_systems(f), f.baseline, {}, small_options());
+  for (const auto& note : fine.notes) CHECK(note.find("is biased") == std::string::npos);
+}

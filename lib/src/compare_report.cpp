@@ -123,12 +123,14 @@ std::string method_text(const Comparison& c) {
       "metrics module's, on the resampled rows. A tag with a single class in a resample is left "
       "out of that resample's macro means for every system ({} such tag-resamples here; {} "
       "resamples with no usable tag). Intervals are the central {} of the resampled values "
-      "(percentiles, linear interpolation). Against published figures only our own interval is "
+      "(percentiles, linear interpolation). Average precision on resampled tracks is biased "
+      "upward for tags with few positives (a positive drawn twice ties with itself): the "
+      "bootstrap means are in compare.json, and a bias above a quarter of an interval's "
+      "half-width is flagged in the notes. Against published figures only our own interval is "
       "possible: the baseline's and the reference systems' predictions are not available, so no "
       "interval exists for them or for the difference to them; the reports show where the "
-      "baseline's figure lies "
-      "relative to our interval instead. Per-tag differences to the baseline within {} (half a "
-      "unit of the published fourth decimal) count as ties.",
+      "baseline's figure lies relative to our interval instead. Per-tag differences to the "
+      "baseline within {} (half a unit of the published fourth decimal) count as ties.",
       c.tracks, c.single_class_tag_resamples, c.empty_resamples, pct_level(c.confidence),
       report::fixed(c.tie_tolerance, 5));
 }
@@ -591,6 +593,11 @@ std::string compare_json(const Comparison& c) {
     w.StartObject();
     json_interval(w, "ROC-AUC-macro", s.roc_auc_macro_interval);
     json_interval(w, "PR-AUC-macro", s.pr_auc_macro_interval);
+    w.EndObject();
+    json_text(w, "bootstrap_means");
+    w.StartObject();
+    json_key_number(w, "ROC-AUC-macro", s.roc_auc_macro_bootstrap_mean);
+    json_key_number(w, "PR-AUC-macro", s.pr_auc_macro_bootstrap_mean);
     w.EndObject();
     json_text(w, "vs_baseline");
     w.StartObject();

@@ -102,8 +102,15 @@ struct SystemResult {
   /// The metrics module's evaluation (single-class tags excluded from the macro AUCs, see
   /// Comparison::excluded_tags).
   Evaluation evaluation;
-  Interval roc_auc_macro_interval;         ///< bootstrap interval (NaN without bootstrap)
-  Interval pr_auc_macro_interval;          ///< bootstrap interval (NaN without bootstrap)
+  Interval roc_auc_macro_interval;  ///< bootstrap interval (NaN without bootstrap)
+  Interval pr_auc_macro_interval;   ///< bootstrap interval (NaN without bootstrap)
+  /// Mean of the resampled macro ROC-AUC (NaN without bootstrap). Its distance to the point
+  /// estimate is the bootstrap's bias.
+  double roc_auc_macro_bootstrap_mean = 0;
+  /// Mean of the resampled macro PR-AUC (NaN without bootstrap). Average precision on resampled
+  /// tracks is biased upward when tags have few positives (a positive drawn twice ties with
+  /// itself), which shifts the percentile interval; the reports flag it.
+  double pr_auc_macro_bootstrap_mean = 0;
   std::vector<double> roc_auc_difference;  ///< per tag: ours - baseline (NaN: no baseline figure)
   std::vector<double> pr_auc_difference;   ///< per tag: ours - baseline (NaN: no baseline figure)
   WinLoss roc_auc_vs_baseline;             ///< tags won/lost on ROC-AUC
