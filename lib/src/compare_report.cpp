@@ -181,11 +181,11 @@ std::vector<std::string> position_sentences(const Comparison& c) {
   for (const auto& s : c.systems) {
     const auto sentence = [&](const char* metric, IntervalPosition p) {
       if (p == IntervalPosition::kUnknown) return;
-      out.push_back(fmt::format("The {} {} of the {} lies {} {}'s {} interval.", metric,
+      out.push_back(fmt::format("The {} {} of the {} lies {} the {} interval of {}.", metric,
                                 report::fixed(published_value(c.baseline, metric), kDecimals),
                                 short_name(c.baseline.name),
                                 p == IntervalPosition::kInside ? "inside" : position_text(p),
-                                s.name, pct_level(c.confidence)));
+                                pct_level(c.confidence), s.name));
     };
     sentence("PR-AUC-macro", s.baseline_pr_auc_macro);
     sentence("ROC-AUC-macro", s.baseline_roc_auc_macro);
