@@ -44,39 +44,40 @@ void print_schema(const FeatureSchema& schema, const std::string& source, bool c
   const auto& columns = schema.columns();
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const Column& c = columns[i];
-    fmt::print("{}\t{}\t{}\t{}\t{}\t{}\n", i, c.name, c.section, c.descriptor, c.statistic, c.group);
+    fmt::print("{}\t{}\t{}\t{}\t{}\t{}\n", i, c.name, c.section, c.descriptor, c.statistic,
+               c.group);
   }
 }
 
-const RegisterCommand kSchema{{
-    "schema",
-    "Print the feature columns of a feature file (or a saved schema) with their families",
-    30,
-    [](CLI::App& sub) -> CommandRunner {
-      auto args = std::make_shared<SchemaArgs>();
-      sub.add_option("FILE", args->file,
-                     "An Essentia/AcousticBrainz low-level JSON file, or a schema saved by "
-                     "moodboost (schema.json)")
-          ->required()
-          ->check(CLI::ExistingFile);
-      sub.add_option("--save", args->save, "Also write the schema as JSON to this file");
-      sub.add_flag("--counts", args->counts_only, "Print only the counts, not every column");
-      add_feature_options(sub, args->features, /*column_selection=*/true, /*with_execution=*/false);
-      sub.footer(
-          "Columns are named by their JSON path, then statistic and index "
-          "(lowlevel.mfcc.cov.3.7, tonal.key_key=A#). Lines starting with '#' are the summary; "
-          "the rest is a tab-separated table.");
-      return [args] {
-        const FeatureOptions options = to_feature_options(args->features);
-        const std::string text = read_file(args->file, options.max_file_bytes);
-        const FeatureSchema schema =
-            is_saved_schema(text) ? FeatureSchema::from_json(text, args->file)
-                                  : select_columns(discover_fields(text, args->file), options);
-        print_schema(schema, args->file.string(), args->counts_only);
-        if (!args->save.empty()) schema.save(args->save);
-        return kExitOk;
-      };
-    }}};
+const RegisterCommand kSchema{
+    {"schema",
+     "Print the feature columns of a feature file (or a saved schema) with their families", 30,
+     [](CLI::App& sub) -> CommandRunner {
+       auto args = std::make_shared<SchemaArgs>();
+       sub.add_option("FILE", args->file,
+                      "An Essentia/AcousticBrainz low-level JSON file, or a schema saved by "
+                      "moodboost (schema.json)")
+           ->required()
+           ->check(CLI::ExistingFile);
+       sub.add_option("--save", args->save, "Also write the schema as JSON to this file");
+       sub.add_flag("--counts", args->counts_only, "Print only the counts, not every column");
+       add_feature_options(sub, args->features, /*column_selection=*/true,
+                           /*with_execution=*/false);
+       sub.footer(
+           "Columns are named by their JSON path, then statistic and index "
+           "(lowlevel.mfcc.cov.3.7, tonal.key_key=A#). Lines starting with '#' are the summary; "
+           "the rest is a tab-separated table.");
+       return [args] {
+         const FeatureOptions options = to_feature_options(args->features);
+         const std::string text = read_file(args->file, options.max_file_bytes);
+         const FeatureSchema schema =
+             is_saved_schema(text) ? FeatureSchema::from_json(text, args->file)
+                                   : select_columns(discover_fields(text, args->file), options);
+         print_schema(schema, args->file.string(), args->counts_only);
+         if (!args->save.empty()) schema.save(args->save);
+         return kExitOk;
+       };
+     }}};
 
 }  // namespace
 }  // namespace moodboost::app

@@ -39,20 +39,23 @@ void add_feature_options(CLI::App& app, FeatureCliOptions& options, bool column_
   CLI::Option_group* parse = app.add_option_group("Feature parsing", "How feature files are read");
   const std::map<std::string, NonFinitePolicy> non_finite{{"accept", NonFinitePolicy::kAccept},
                                                           {"reject", NonFinitePolicy::kReject}};
-  parse->add_option("--non-finite", options.non_finite,
-                    "NaN/Inf numbers (also bare nan/inf as raw Essentia writes them): accept "
-                    "(default; NaN = missing) or reject (error naming file and field)")
+  parse
+      ->add_option("--non-finite", options.non_finite,
+                   "NaN/Inf numbers (also bare nan/inf as raw Essentia writes them): accept "
+                   "(default; NaN = missing) or reject (error naming file and field)")
       ->transform(CLI::CheckedTransformer(non_finite, CLI::ignore_case));
   parse->add_flag("--lenient", options.lenient,
                   "A field of the wrong shape (vector length, unknown key name, ...) becomes NaN "
                   "instead of an error");
   const std::map<std::string, MissingFilePolicy> missing{{"error", MissingFilePolicy::kError},
                                                          {"skip", MissingFilePolicy::kSkip}};
-  parse->add_option("--missing", options.missing,
-                    "A split track without a feature file: error (default) or skip (drop the row)")
+  parse
+      ->add_option("--missing", options.missing,
+                   "A split track without a feature file: error (default) or skip (drop the row)")
       ->transform(CLI::CheckedTransformer(missing, CLI::ignore_case));
-  parse->add_option("--max-file-bytes", options.max_file_bytes,
-                    "Refuse feature files larger than this (default 16 MiB)")
+  parse
+      ->add_option("--max-file-bytes", options.max_file_bytes,
+                   "Refuse feature files larger than this (default 16 MiB)")
       ->check(CLI::PositiveNumber);
   if (with_execution) {
     parse->add_option("--threads", options.threads, "Parser threads (default 0: all cores)")

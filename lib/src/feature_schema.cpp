@@ -19,8 +19,9 @@ namespace {
 constexpr std::string_view kFormatName = "moodboost-feature-schema";
 
 // Essentia's statistics names (music extractor profiles, "lowlevelStats" etc.).
-constexpr std::array<std::string_view, 12> kStatistics = {
-    "mean", "stdev", "var", "median", "min", "max", "dmean", "dmean2", "dvar", "dvar2", "cov", "icov"};
+constexpr std::array<std::string_view, 12> kStatistics = {"mean", "stdev", "var",   "median",
+                                                          "min",  "max",   "dmean", "dmean2",
+                                                          "dvar", "dvar2", "cov",   "icov"};
 
 // Descriptors sharing one report group, per section (see Column::group in the header).
 struct Bundle {
@@ -89,7 +90,8 @@ Column family_of(const FeatureField& field, std::size_t field_index) {
 
 void check_field(const FeatureField& f) {
   const std::string name = f.path.empty() ? std::string("(empty path)") : f.name();
-  if (f.path.size() < 2) throw DataError("feature field '" + name + "': a field path needs a section and a key");
+  if (f.path.size() < 2)
+    throw DataError("feature field '" + name + "': a field path needs a section and a key");
   if (std::find(kSections.begin(), kSections.end(), f.path[0]) == kSections.end()) {
     throw DataError("feature field '" + name + "': section must be lowlevel, rhythm or tonal");
   }
@@ -98,13 +100,15 @@ void check_field(const FeatureField& f) {
   }
   const bool vector_shape = f.kind == FieldKind::kVector && f.rows == 1;
   const bool matrix_shape = f.kind == FieldKind::kMatrix && f.rows > 0 && f.cols > 0;
-  const bool unit_shape = f.kind != FieldKind::kVector && f.kind != FieldKind::kMatrix && f.rows == 1 && f.cols == 1;
+  const bool unit_shape =
+      f.kind != FieldKind::kVector && f.kind != FieldKind::kMatrix && f.rows == 1 && f.cols == 1;
   if (!vector_shape && !matrix_shape && !unit_shape) {
     throw DataError("feature field '" + name + "': invalid shape " + std::to_string(f.rows) + "x" +
                     std::to_string(f.cols) + " for a " + std::string(to_string(f.kind)));
   }
   if ((f.kind == FieldKind::kCategory) == f.vocabulary.empty()) {
-    throw DataError("feature field '" + name + "': only a category field has (and needs) a vocabulary");
+    throw DataError("feature field '" + name +
+                    "': only a category field has (and needs) a vocabulary");
   }
 }
 
@@ -112,12 +116,18 @@ void check_field(const FeatureField& f) {
 
 std::string_view to_string(FieldKind kind) noexcept {
   switch (kind) {
-    case FieldKind::kScalar: return "scalar";
-    case FieldKind::kVector: return "vector";
-    case FieldKind::kMatrix: return "matrix";
-    case FieldKind::kCategory: return "category";
-    case FieldKind::kSequence: return "sequence";
-    case FieldKind::kIgnored: return "ignored";
+    case FieldKind::kScalar:
+      return "scalar";
+    case FieldKind::kVector:
+      return "vector";
+    case FieldKind::kMatrix:
+      return "matrix";
+    case FieldKind::kCategory:
+      return "category";
+    case FieldKind::kSequence:
+      return "sequence";
+    case FieldKind::kIgnored:
+      return "ignored";
   }
   return "unknown";
 }
@@ -126,21 +136,30 @@ std::string FeatureField::name() const { return join(path, 0, path.size()); }
 
 std::size_t FeatureField::numbers() const noexcept {
   switch (kind) {
-    case FieldKind::kScalar: return 1;
+    case FieldKind::kScalar:
+      return 1;
     case FieldKind::kVector:
-    case FieldKind::kMatrix: return rows * cols;
-    default: return 0;
+    case FieldKind::kMatrix:
+      return rows * cols;
+    default:
+      return 0;
   }
 }
 
 std::string FeatureField::shape_text() const {
   switch (kind) {
-    case FieldKind::kScalar: return "a number";
-    case FieldKind::kVector: return std::to_string(cols) + " numbers";
-    case FieldKind::kMatrix: return std::to_string(rows) + "x" + std::to_string(cols) + " numbers";
-    case FieldKind::kCategory: return "a string over " + std::to_string(vocabulary.size()) + " values";
-    case FieldKind::kSequence: return "a list of numbers";
-    case FieldKind::kIgnored: return "a value without columns";
+    case FieldKind::kScalar:
+      return "a number";
+    case FieldKind::kVector:
+      return std::to_string(cols) + " numbers";
+    case FieldKind::kMatrix:
+      return std::to_string(rows) + "x" + std::to_string(cols) + " numbers";
+    case FieldKind::kCategory:
+      return "a string over " + std::to_string(vocabulary.size()) + " values";
+    case FieldKind::kSequence:
+      return "a list of numbers";
+    case FieldKind::kIgnored:
+      return "a value without columns";
   }
   return "?";
 }
@@ -163,7 +182,9 @@ std::vector<std::string> FeatureSchema::column_names_of(const FeatureField& fiel
   const std::string base = field.name();
   std::vector<std::string> names;
   switch (field.kind) {
-    case FieldKind::kScalar: names.push_back(base); break;
+    case FieldKind::kScalar:
+      names.push_back(base);
+      break;
     case FieldKind::kVector:
       for (std::size_t i = 0; i < field.cols; ++i) names.push_back(base + "." + std::to_string(i));
       break;
@@ -180,7 +201,8 @@ std::vector<std::string> FeatureSchema::column_names_of(const FeatureField& fiel
     case FieldKind::kSequence:
       for (const char* s : kSequenceSummary) names.push_back(base + "." + s);
       break;
-    case FieldKind::kIgnored: break;
+    case FieldKind::kIgnored:
+      break;
   }
   return names;
 }
@@ -193,14 +215,16 @@ FeatureSchema::FeatureSchema(std::vector<FeatureField> fields,
   std::set<std::vector<std::string>> paths;
   for (const auto& f : fields_) {
     check_field(f);
-    if (!paths.insert(f.path).second) throw DataError("feature field '" + f.name() + "' is listed twice");
+    if (!paths.insert(f.path).second)
+      throw DataError("feature field '" + f.name() + "' is listed twice");
   }
   for (const auto& f : fields_) {
     std::vector<std::string> prefix;
     for (std::size_t i = 0; i + 1 < f.path.size(); ++i) {
       prefix.push_back(f.path[i]);
       if (paths.count(prefix) != 0) {
-        throw DataError("feature field '" + f.name() + "' lies inside the field '" + join(prefix, 0, prefix.size()) + "'");
+        throw DataError("feature field '" + f.name() + "' lies inside the field '" +
+                        join(prefix, 0, prefix.size()) + "'");
       }
     }
   }
@@ -222,7 +246,8 @@ FeatureSchema::FeatureSchema(std::vector<FeatureField> fields,
   columns_.reserve(column_names.size());
   for (const auto& name : column_names) {
     const auto it = by_name.find(name);
-    if (it == by_name.end()) throw DataError("column '" + name + "' does not come from any feature field of the schema");
+    if (it == by_name.end())
+      throw DataError("column '" + name + "' does not come from any feature field of the schema");
     if (!seen.insert(it->first).second) throw DataError("column '" + name + "' is listed twice");
     Column c = family_of(fields_[it->second.field], it->second.field);
     c.name = name;
@@ -232,12 +257,14 @@ FeatureSchema::FeatureSchema(std::vector<FeatureField> fields,
   }
 }
 
-FeatureSchema FeatureSchema::all_columns(std::vector<FeatureField> fields, bool summarize_sequences) {
+FeatureSchema FeatureSchema::all_columns(std::vector<FeatureField> fields,
+                                         bool summarize_sequences) {
   std::vector<std::string> names;
   for (const auto& f : fields) {
     if (f.kind == FieldKind::kSequence && !summarize_sequences) continue;
     auto more = column_names_of(f);
-    names.insert(names.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    names.insert(names.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
   }
   return FeatureSchema(std::move(fields), names);
 }
@@ -269,9 +296,9 @@ std::map<std::string, std::size_t> FeatureSchema::counts_per_group() const {
 }
 
 std::size_t FeatureSchema::numeric_count() const noexcept {
-  return static_cast<std::size_t>(std::count_if(columns_.begin(), columns_.end(), [&](const Column& c) {
-    return fields_[c.field].kind != FieldKind::kCategory;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      columns_.begin(), columns_.end(),
+      [&](const Column& c) { return fields_[c.field].kind != FieldKind::kCategory; }));
 }
 
 std::string FeatureSchema::to_json() const {
@@ -333,7 +360,8 @@ class SchemaReader {
   [[noreturn]] void fail(const std::string& place, const std::string& message) const {
     throw ParseError(file_, place, message);
   }
-  const rapidjson::Value& member(const rapidjson::Value& obj, const char* key, const std::string& place) const {
+  const rapidjson::Value& member(const rapidjson::Value& obj, const char* key,
+                                 const std::string& place) const {
     const auto it = obj.FindMember(key);
     if (it == obj.MemberEnd()) fail(place, std::string("missing \"") + key + "\"");
     return it->value;
@@ -350,7 +378,8 @@ class SchemaReader {
     if (!v.IsArray()) fail(place, "expected an array of strings");
     std::vector<std::string> out;
     out.reserve(v.Size());
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) out.push_back(string_value(v[i], place + "/" + std::to_string(i)));
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+      out.push_back(string_value(v[i], place + "/" + std::to_string(i)));
     return out;
   }
 
@@ -359,8 +388,8 @@ class SchemaReader {
 };
 
 FieldKind kind_from(std::string_view text, const SchemaReader& r, const std::string& place) {
-  for (const FieldKind k : {FieldKind::kScalar, FieldKind::kVector, FieldKind::kMatrix, FieldKind::kCategory,
-                            FieldKind::kSequence, FieldKind::kIgnored}) {
+  for (const FieldKind k : {FieldKind::kScalar, FieldKind::kVector, FieldKind::kMatrix,
+                            FieldKind::kCategory, FieldKind::kSequence, FieldKind::kIgnored}) {
     if (to_string(k) == text) return k;
   }
   r.fail(place, "unknown field kind \"" + std::string(text) + "\"");
@@ -378,12 +407,14 @@ FeatureSchema FeatureSchema::from_json(std::string_view text, const std::filesys
   }
   if (!doc.IsObject()) r.fail("/", "expected a JSON object");
   if (r.string_value(r.member(doc, "format", "/"), "/format") != kFormatName) {
-    r.fail("/format", "expected \"" + std::string(kFormatName) + "\" (not a moodboost feature schema)");
+    r.fail("/format",
+           "expected \"" + std::string(kFormatName) + "\" (not a moodboost feature schema)");
   }
   const std::size_t version = r.size_value(r.member(doc, "version", "/"), "/version");
   if (version != static_cast<std::size_t>(kFormatVersion)) {
-    r.fail("/version", "unsupported schema version " + std::to_string(version) + " (this moodboost reads version " +
-                           std::to_string(kFormatVersion) + ")");
+    r.fail("/version", "unsupported schema version " + std::to_string(version) +
+                           " (this moodboost reads version " + std::to_string(kFormatVersion) +
+                           ")");
   }
   const auto& jfields = r.member(doc, "fields", "/");
   if (!jfields.IsArray()) r.fail("/fields", "expected an array");
@@ -394,18 +425,20 @@ FeatureSchema FeatureSchema::from_json(std::string_view text, const std::filesys
     if (!jf.IsObject()) r.fail(place, "expected an object");
     FeatureField f;
     f.path = r.strings(r.member(jf, "path", place), place + "/path");
-    f.kind = kind_from(r.string_value(r.member(jf, "kind", place), place + "/kind"), r, place + "/kind");
+    f.kind =
+        kind_from(r.string_value(r.member(jf, "kind", place), place + "/kind"), r, place + "/kind");
     if (f.kind == FieldKind::kVector || f.kind == FieldKind::kMatrix) {
       f.rows = r.size_value(r.member(jf, "rows", place), place + "/rows");
       f.cols = r.size_value(r.member(jf, "cols", place), place + "/cols");
     }
-    if (f.kind == FieldKind::kCategory) f.vocabulary = r.strings(r.member(jf, "values", place), place + "/values");
+    if (f.kind == FieldKind::kCategory)
+      f.vocabulary = r.strings(r.member(jf, "values", place), place + "/values");
     fields.push_back(std::move(f));
   }
   const auto names = r.strings(r.member(doc, "columns", "/"), "/columns");
   if (r.size_value(r.member(doc, "column_count", "/"), "/column_count") != names.size()) {
-    r.fail("/column_count", "says " + std::to_string(doc["column_count"].GetUint64()) + " but \"columns\" lists " +
-                                std::to_string(names.size()));
+    r.fail("/column_count", "says " + std::to_string(doc["column_count"].GetUint64()) +
+                                " but \"columns\" lists " + std::to_string(names.size()));
   }
   try {
     return FeatureSchema(std::move(fields), names);
@@ -414,8 +447,12 @@ FeatureSchema FeatureSchema::from_json(std::string_view text, const std::filesys
   }
 }
 
-void FeatureSchema::save(const std::filesystem::path& path) const { write_file_atomic(path, to_json()); }
+void FeatureSchema::save(const std::filesystem::path& path) const {
+  write_file_atomic(path, to_json());
+}
 
-FeatureSchema FeatureSchema::load(const std::filesystem::path& path) { return from_json(read_file(path), path); }
+FeatureSchema FeatureSchema::load(const std::filesystem::path& path) {
+  return from_json(read_file(path), path);
+}
 
 }  // namespace moodboost

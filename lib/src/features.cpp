@@ -35,12 +35,18 @@ constexpr std::size_t kDiscoverySample = 16;
 constexpr std::size_t kMissingExamples = 5;
 
 // AcousticBrainz/gaia "basic" preprocessing (SCHEMA.md section 5), matched against field names.
-constexpr const char* kBasicPresetExcludes[] = {
-    "*dmean*", "*dvar*", "*.min", "*.max", "*cov", "tonal.thpcp", "lowlevel.spectral_energyband_high.*",
-    "lowlevel.silence_rate*"};
+constexpr const char* kBasicPresetExcludes[] = {"*dmean*",
+                                                "*dvar*",
+                                                "*.min",
+                                                "*.max",
+                                                "*cov",
+                                                "tonal.thpcp",
+                                                "lowlevel.spectral_energyband_high.*",
+                                                "lowlevel.silence_rate*"};
 
 int resolve_threads(int requested) {
-  if (requested < 0) throw InvalidArgument("threads must be >= 0 (0 = all cores), got " + std::to_string(requested));
+  if (requested < 0)
+    throw InvalidArgument("threads must be >= 0 (0 = all cores), got " + std::to_string(requested));
 #ifdef _OPENMP
   return requested > 0 ? requested : std::max(1, omp_get_max_threads());
 #else
@@ -52,9 +58,13 @@ bool glob_match(const std::string& pattern, const std::string& text) {
   return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
 
-bool matches_any(const std::vector<std::string>& patterns, const std::string& column, const std::string& field) {
+// A pattern matches a column when it matches its name, its field's name or its descriptor's
+// ("lowlevel.mfcc.cov.3.7", "lowlevel.mfcc.cov", "lowlevel.mfcc").
+bool matches_any(const std::vector<std::string>& patterns, const Column& column,
+                 const std::string& field) {
+  const std::string descriptor = column.section + "." + column.descriptor;
   return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return glob_match(p, column) || glob_match(p, field);
+    return glob_match(p, column.name) || glob_match(p, field) || glob_match(p, descriptor);
   });
 }
 
@@ -62,7 +72,9 @@ std::string policy_text(const FeatureOptions& o, bool with_selection) {
   std::string s;
   if (with_selection) {
     s += "covariance=";
-    s += o.covariance == CovarianceColumns::kFull ? "full" : o.covariance == CovarianceColumns::kUpperTriangle ? "upper" : "none";
+    s += o.covariance == CovarianceColumns::kFull            ? "full"
+         : o.covariance == CovarianceColumns::kUpperTriangle ? "upper"
+                                                             : "none";
     s += " basic=" + std::to_string(o.basic_preset);
     s += " include=[";
     for (const auto& p : o.include) s += p + "\x1f";
@@ -120,77 +132,156 @@ class FirstError {
   std::atomic<bool> failed_{false};
 };
 
-// Parses files[i] into row i of \p matrix (already sized rows x schema.size()).
-PassResult parse_pass(const fs::path& dir, const std::vector<std::string>& files, const FeatureSchema& schema,
-                      const FeatureOptions& options, int threads, FeatureMatrix& matrix, bool discovering) {
-  const detail::CompiledSchema compiled(schema);
-  const auto n = static_cast<std::ptrdiff_t>(files.size());
-  const auto cols = static_cast<std::size_t>(matrix.cols());
-  PassResult total;
-  total.stamps.resize(files.size());
+// Files handed to a worker at a time: small enough to balance the threads, large enough that the
+// shared counter is not contended.
+constexpr std::size_t kFilesPerClaim = 8;
+
+// Reads every file of \p files on \p threads OpenMP threads, each with its own buffer and state:
+// make_state() once per thread, work(state, i, buffer, stamp) per file, merge(state) once per
+// thread (serialised). Files are claimed from a shared counter (a dynamic schedule without a
+// worksharing construct, so a thread that fails early cannot leave the others waiting). The
+// exception of the lowest file index is rethrown after the parallel region; none escapes it.
+template <typename MakeState, typename Work, typename Merge>
+void for_each_file(const detail::Directory& dir, const std::vector<std::string>& files, int threads,
+                   std::uintmax_t max_file_bytes, const ProgressFn& progress, MakeState make_state,
+                   Work work, Merge merge) {
   FirstError error;
+  std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex merge_mutex;
-
+  const std::size_t n = files.size();
 #pragma omp parallel num_threads(threads)
   {
-    PassResult local;
     try {
-      detail::RowParser parser(compiled, options.non_finite, options.shape_mismatch);
+      auto state = make_state();
       detail::FileBuffer buffer;
-      detail::RowResult row_result;
-#pragma omp for schedule(dynamic, 8) nowait
-      for (std::ptrdiff_t i = 0; i < n; ++i) {
-        if (error.failed()) continue;
-        try {
-          const auto row = static_cast<std::size_t>(i);
-          total.stamps[row] = buffer.read(dir / files[row], options.max_file_bytes);
-          float* out = matrix.data() + row * cols;
-          parser.parse(buffer, files[row], out, row_result);
-          ++local.files;
-          local.bytes += buffer.size();
-          local.nonfinite += row_result.nonfinite_values;
-          local.mismatches += row_result.shape_mismatches;
-          local.nan_cells += static_cast<std::size_t>(std::count_if(out, out + cols, [](float v) { return std::isnan(v); }));
-          if (!row_result.unknown_fields.empty()) {
-            auto& names = row_result.unknown_fields;
-            std::sort(names.begin(), names.end());
-            names.erase(std::unique(names.begin(), names.end()), names.end());
-            for (const auto& name : names) ++local.unknown[name];
-            if (discovering && row_result.new_section_fields) local.rows_with_new_fields.push_back(row);
+      for (;;) {
+        const std::size_t begin = next.fetch_add(kFilesPerClaim, std::memory_order_relaxed);
+        if (begin >= n || error.failed()) break;
+        const std::size_t end = std::min(n, begin + kFilesPerClaim);
+        for (std::size_t i = begin; i < end; ++i) {
+          try {
+            const detail::FileStamp stamp = buffer.read(dir, files[i], max_file_bytes);
+            work(state, i, buffer, stamp);
+          } catch (...) {
+            error.record(i, std::current_exception());
+            break;
           }
-          const std::size_t finished = done.fetch_add(1, std::memory_order_relaxed) + 1;
-          if (options.progress && (finished % 64 == 0 || finished == files.size())) {
-            options.progress(finished, files.size());
-          }
-        } catch (...) {
-          error.record(static_cast<std::size_t>(i), std::current_exception());
         }
+        const std::size_t finished =
+            done.fetch_add(end - begin, std::memory_order_relaxed) + (end - begin);
+        if (progress && (finished % 64 < kFilesPerClaim || finished == n)) progress(finished, n);
       }
+      std::lock_guard lock(merge_mutex);
+      merge(state);
     } catch (...) {
       error.record(0, std::current_exception());  // per-thread setup failed (out of memory)
     }
-    std::lock_guard lock(merge_mutex);
-    total.files += local.files;
-    total.bytes += local.bytes;
-    total.nonfinite += local.nonfinite;
-    total.mismatches += local.mismatches;
-    total.nan_cells += local.nan_cells;
-    for (const auto& [name, count] : local.unknown) total.unknown[name] += count;
-    total.rows_with_new_fields.insert(total.rows_with_new_fields.end(), local.rows_with_new_fields.begin(),
-                                      local.rows_with_new_fields.end());
   }
   error.rethrow();
+}
+
+// Parses files[i] into row i of \p matrix (already sized rows x schema.size()).
+PassResult parse_pass(const detail::Directory& dir, const std::vector<std::string>& files,
+                      const FeatureSchema& schema, const FeatureOptions& options, int threads,
+                      FeatureMatrix& matrix, bool discovering) {
+  const detail::CompiledSchema compiled(schema);
+  const auto cols = static_cast<std::size_t>(matrix.cols());
+  PassResult total;
+  total.stamps.resize(files.size());
+  struct State {
+    State(const detail::CompiledSchema& c, const FeatureOptions& o)
+        : parser(c, o.non_finite, o.shape_mismatch) {}
+    detail::RowParser parser;
+    detail::RowResult row;
+    PassResult found;
+  };
+  for_each_file(
+      dir, files, threads, options.max_file_bytes, options.progress,
+      [&] { return std::make_unique<State>(compiled, options); },
+      [&](std::unique_ptr<State>& s, std::size_t i, detail::FileBuffer& buffer,
+          const detail::FileStamp& stamp) {
+        total.stamps[i] = stamp;
+        float* out = matrix.data() + i * cols;
+        s->parser.parse(buffer, files[i], out, s->row);
+        PassResult& local = s->found;
+        ++local.files;
+        local.bytes += buffer.size();
+        local.nonfinite += s->row.nonfinite_values;
+        local.mismatches += s->row.shape_mismatches;
+        local.nan_cells += static_cast<std::size_t>(
+            std::count_if(out, out + cols, [](float v) { return std::isnan(v); }));
+        if (!s->row.unknown_fields.empty()) {
+          auto& names = s->row.unknown_fields;
+          std::sort(names.begin(), names.end());
+          names.erase(std::unique(names.begin(), names.end()), names.end());
+          for (const auto& name : names) ++local.unknown[name];
+          if (discovering && s->row.new_section_fields) local.rows_with_new_fields.push_back(i);
+        }
+      },
+      [&](std::unique_ptr<State>& s) {
+        const PassResult& local = s->found;
+        total.files += local.files;
+        total.bytes += local.bytes;
+        total.nonfinite += local.nonfinite;
+        total.mismatches += local.mismatches;
+        total.nan_cells += local.nan_cells;
+        for (const auto& [name, count] : local.unknown) total.unknown[name] += count;
+        total.rows_with_new_fields.insert(total.rows_with_new_fields.end(),
+                                          local.rows_with_new_fields.begin(),
+                                          local.rows_with_new_fields.end());
+      });
   std::sort(total.rows_with_new_fields.begin(), total.rows_with_new_fields.end());
   return total;
 }
 
+// The stamp of every file (size kMissingSize when it does not exist), on \p threads threads.
+std::vector<detail::FileStamp> stat_files(const detail::Directory& dir,
+                                          const std::vector<std::string>& files, int threads) {
+  std::vector<detail::FileStamp> stamps(files.size());
+  FirstError error;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(files.size()); ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    try {
+      if (!dir.stat(files[k], stamps[k]))
+        stamps[k] = detail::FileStamp{detail::CacheKey::kMissingSize, 0};
+    } catch (...) {
+      error.record(k, std::current_exception());
+    }
+  }
+  error.rethrow();
+  return stamps;
+}
+
+// During discovery a shape error in the full pass means two files disagree: name the file whose
+// shape the schema took ("01/1.json: /lowlevel/mfcc/mean: expected 2 numbers, found 3 (the shape
+// seen in 00/0.json)").
+ParseError with_shape_origin(const ParseError& e, const detail::FieldUnion& fields) {
+  std::vector<std::string> path;
+  std::string_view rest = e.place();
+  std::string origin;
+  while (rest.size() > 1 && rest[0] == '/') {
+    rest.remove_prefix(1);
+    const auto slash = rest.find('/');
+    path.emplace_back(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (const std::string& file = fields.first_file(path); !file.empty()) origin = file;
+  }
+  const std::string what = e.what();
+  const std::string prefix = e.file().string() + ": " + e.place() + ": ";
+  if (origin.empty() || what.rfind(prefix, 0) != 0) return e;
+  return ParseError(e.file(), e.place(),
+                    what.substr(prefix.size()) + " (the shape seen in " + origin + ")");
+}
+
 // Adds the fields of files[rows[k]] to \p fields.
-void discover_from(const fs::path& dir, const std::vector<std::string>& files, const std::vector<std::size_t>& rows,
-                   const FeatureOptions& options, detail::FieldUnion& fields) {
+void discover_from(const detail::Directory& dir, const std::vector<std::string>& files,
+                   const std::vector<std::size_t>& rows, const FeatureOptions& options,
+                   detail::FieldUnion& fields) {
   detail::FileBuffer buffer;
   for (const std::size_t r : rows) {
-    buffer.read(dir / files[r], options.max_file_bytes);
+    buffer.read(dir, files[r], options.max_file_bytes);
     auto found = detail::collect_fields(buffer, files[r]);
     fields.add(found, files[r]);
   }
@@ -210,7 +301,8 @@ std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
   const float* first = matrix.data();
   for (std::size_t r = 1; r < rows; ++r) {
     const float* row = matrix.data() + r * cols;
-    for (std::size_t c = 0; c < cols; ++c) varies[c] |= static_cast<char>(!same_value(row[c], first[c]));
+    for (std::size_t c = 0; c < cols; ++c)
+      varies[c] |= static_cast<char>(!same_value(row[c], first[c]));
   }
   std::vector<std::size_t> kept;
   for (std::size_t c = 0; c < cols; ++c) {
@@ -220,7 +312,8 @@ std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
   float* data = matrix.data();
   for (std::size_t r = 0; r < rows; ++r) {
     // Destination index r*kept+j never exceeds the source index r*cols+kept[j]: safe forward copy.
-    for (std::size_t j = 0; j < kept.size(); ++j) data[r * kept.size() + j] = data[r * cols + kept[j]];
+    for (std::size_t j = 0; j < kept.size(); ++j)
+      data[r * kept.size() + j] = data[r * cols + kept[j]];
   }
   // Eigen: resize() to the same number of elements keeps the buffer; conservativeResize() of a
   // row-major matrix that keeps its column count reallocates in place (realloc).
@@ -232,12 +325,15 @@ std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
 }
 
 detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::string>& relpaths,
-                                const std::vector<std::string>& row_ids, const FeatureOptions& options,
-                                const FeatureSchema* schema, const std::vector<detail::FileStamp>& stamps) {
+                                const std::vector<std::string>& row_ids,
+                                const FeatureOptions& options, const FeatureSchema* schema,
+                                const std::vector<detail::FileStamp>& stamps) {
   detail::CacheKey key;
+  const std::string canonical = fs::weakly_canonical(dir).string();
+  const std::string schema_text =
+      schema != nullptr ? schema->to_json() : std::string("(discovered)");
   for (int k = 0; k < 2; ++k) {
     detail::Hash64 h(static_cast<std::uint64_t>(k) + 1);
-    const std::string canonical = fs::weakly_canonical(dir).string();
     h.update_value(canonical.size());
     h.update(canonical);
     for (const auto* list : {&relpaths, &row_ids}) {
@@ -247,7 +343,6 @@ detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::stri
         h.update(s);
       }
     }
-    const std::string schema_text = schema != nullptr ? schema->to_json() : std::string("(discovered)");
     h.update(schema_text);
     key.list_digest[k] = h.digest();
   }
@@ -261,11 +356,16 @@ detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::stri
 
 std::string_view to_string(CacheStatus status) noexcept {
   switch (status) {
-    case CacheStatus::kDisabled: return "disabled";
-    case CacheStatus::kHit: return "hit";
-    case CacheStatus::kMiss: return "miss";
-    case CacheStatus::kStale: return "stale";
-    case CacheStatus::kCorrupt: return "corrupt";
+    case CacheStatus::kDisabled:
+      return "disabled";
+    case CacheStatus::kHit:
+      return "hit";
+    case CacheStatus::kMiss:
+      return "miss";
+    case CacheStatus::kStale:
+      return "stale";
+    case CacheStatus::kCorrupt:
+      return "corrupt";
   }
   return "?";
 }
@@ -277,14 +377,16 @@ std::size_t LoadReport::unknown_field_count() const noexcept {
 }
 
 std::string LoadReport::summary() const {
-  std::string s = std::to_string(files_loaded) + " of " + std::to_string(files_requested) + " feature files";
+  std::string s =
+      std::to_string(files_loaded) + " of " + std::to_string(files_requested) + " feature files";
   if (synthetic) s += " (SYNTHETIC data written by `moodboost synth`)";
   if (cache == CacheStatus::kHit) {
     s += " read from the cache " + cache_file.string();
   } else {
     const double mb = static_cast<double>(bytes_parsed) / 1e6;
     char rate[96];
-    std::snprintf(rate, sizeof(rate), ": parsed %zu files, %.1f MB, %.0f files/s, %.0f MB/s on %d threads",
+    std::snprintf(rate, sizeof(rate),
+                  ": parsed %zu files, %.1f MB, %.0f files/s, %.0f MB/s on %d threads",
                   files_parsed, mb, seconds > 0 ? static_cast<double>(files_parsed) / seconds : 0.0,
                   seconds > 0 ? mb / seconds : 0.0, threads);
     s += rate;
@@ -307,8 +409,10 @@ std::string LoadReport::summary() const {
     }
     s += (shown == 1 ? ": " : ", ") + name + " (" + std::to_string(files) + " files)";
   }
-  if (dropped_constant_columns > 0) s += "\n  constant columns dropped: " + std::to_string(dropped_constant_columns);
-  if (schema_rediscovered) s += "\n  the discovery sample missed some fields: all files were parsed twice";
+  if (dropped_constant_columns > 0)
+    s += "\n  constant columns dropped: " + std::to_string(dropped_constant_columns);
+  if (schema_rediscovered)
+    s += "\n  the discovery sample missed some fields: all files were parsed twice";
   if (cache != CacheStatus::kDisabled) {
     s += "\n  cache: " + std::string(to_string(cache));
     if (!cache_detail.empty()) s += " (" + cache_detail + ")";
@@ -332,7 +436,8 @@ FeatureSchema select_columns(std::vector<FeatureField> fields, const FeatureOpti
     const std::string field_name = f.name();
     if (f.kind == FieldKind::kMatrix && f.rows == f.cols) {
       if (options.covariance == CovarianceColumns::kNone) return false;
-      if (options.covariance == CovarianceColumns::kUpperTriangle && c.element / f.cols > c.element % f.cols) {
+      if (options.covariance == CovarianceColumns::kUpperTriangle &&
+          c.element / f.cols > c.element % f.cols) {
         return false;
       }
     }
@@ -341,11 +446,12 @@ FeatureSchema select_columns(std::vector<FeatureField> fields, const FeatureOpti
         if (glob_match(pattern, field_name)) return false;
       }
     }
-    if (!options.include.empty() && !matches_any(options.include, c.name, field_name)) return false;
-    return !matches_any(options.exclude, c.name, field_name);
+    if (!options.include.empty() && !matches_any(options.include, c, field_name)) return false;
+    return !matches_any(options.exclude, c, field_name);
   });
   if (selected.size() == 0) {
-    throw InvalidArgument("the column options leave no feature column (of " + std::to_string(all.size()) + ")");
+    throw InvalidArgument("the column options leave no feature column (of " +
+                          std::to_string(all.size()) + ")");
   }
   return selected;
 }
@@ -356,8 +462,9 @@ FeatureSchema schema_of_file(const fs::path& path, const FeatureOptions& options
   return select_columns(discover_fields(buffer.view(), path), options);
 }
 
-std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema& schema, const FeatureOptions& options,
-                                     const fs::path& file, RowCounts* counts) {
+std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema& schema,
+                                     const FeatureOptions& options, const fs::path& file,
+                                     RowCounts* counts) {
   const detail::CompiledSchema compiled(schema);
   detail::RowParser parser(compiled, options.non_finite, options.shape_mismatch);
   detail::FileBuffer buffer;
@@ -373,6 +480,23 @@ std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema&
   return row;
 }
 
+std::uintmax_t parse_files_noop(const fs::path& features_dir,
+                                const std::vector<std::string>& relpaths, int threads,
+                                std::uintmax_t max_file_bytes) {
+  std::uintmax_t total = 0;
+  const detail::Directory dir(features_dir);
+  for_each_file(
+      dir, relpaths, resolve_threads(threads), max_file_bytes, ProgressFn{},
+      [] { return std::uintmax_t{0}; },
+      [&](std::uintmax_t& bytes, std::size_t i, detail::FileBuffer& buffer,
+          const detail::FileStamp&) {
+        detail::parse_noop(buffer, relpaths[i]);
+        bytes += buffer.size();
+      },
+      [&](const std::uintmax_t& bytes) { total += bytes; });
+  return total;
+}
+
 LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std::string>& relpaths,
                              const std::vector<std::string>& row_ids, const FeatureOptions& options,
                              const FeatureSchema* schema) {
@@ -383,8 +507,8 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   }
   if (relpaths.empty()) throw DataError("no feature files requested");
   const int threads = resolve_threads(options.threads);
+  const detail::Directory dir(features_dir);
   std::error_code ec;
-  if (!fs::is_directory(features_dir, ec)) throw IoError(features_dir, "not a directory (the features directory)");
 
   LoadedFeatures out;
   LoadReport& report = out.report;
@@ -393,25 +517,27 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
 
   // Which files exist (and their stamps, the cache key).
-  std::vector<detail::FileStamp> stamps(relpaths.size());
+  const std::vector<detail::FileStamp> stamps = stat_files(dir, relpaths, threads);
   for (std::size_t i = 0; i < relpaths.size(); ++i) {
-    if (detail::stat_file(features_dir / relpaths[i], stamps[i])) {
+    if (stamps[i].size != detail::CacheKey::kMissingSize) {
       out.kept_rows.push_back(i);
     } else {
-      stamps[i] = detail::FileStamp{detail::CacheKey::kMissingSize, 0};
-      if (report.missing_examples.size() < kMissingExamples) report.missing_examples.push_back(relpaths[i]);
+      if (report.missing_examples.size() < kMissingExamples)
+        report.missing_examples.push_back(relpaths[i]);
       ++report.files_missing;
     }
   }
   if (report.files_missing > 0 && options.missing_files == MissingFilePolicy::kError) {
     std::string list;
     for (const auto& m : report.missing_examples) list += (list.empty() ? "" : ", ") + m;
-    throw DataError(std::to_string(report.files_missing) + " of " + std::to_string(relpaths.size()) +
-                    " feature files are missing in " + features_dir.string() + " (first: " + list +
+    throw DataError(std::to_string(report.files_missing) + " of " +
+                    std::to_string(relpaths.size()) + " feature files are missing in " +
+                    features_dir.string() + " (first: " + list +
                     (report.files_missing > report.missing_examples.size() ? ", ..." : "") +
                     "); use the skip policy for missing files to drop those rows");
   }
-  if (out.kept_rows.empty()) throw DataError("none of the " + std::to_string(relpaths.size()) + " feature files exists");
+  if (out.kept_rows.empty())
+    throw DataError("none of the " + std::to_string(relpaths.size()) + " feature files exists");
   report.files_loaded = out.kept_rows.size();
   for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
 
@@ -421,7 +547,12 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     key = make_cache_key(features_dir, relpaths, row_ids, options, schema, stamps);
     report.cache_file = options.cache_dir / key.file_name();
     detail::CacheEntry entry;
-    const detail::CacheLookup lookup = detail::read_cache(report.cache_file, key, entry);
+    detail::CacheLookup lookup;
+    try {
+      lookup = detail::read_cache(report.cache_file, key, entry, threads);
+    } catch (const IoError& e) {
+      lookup = {CacheStatus::kCorrupt, std::string("unreadable: ") + e.what()};
+    }
     report.cache = lookup.status;
     report.cache_detail = lookup.detail;
     if (lookup.status == CacheStatus::kHit && entry.kept_rows == out.kept_rows) {
@@ -454,26 +585,39 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   if (schema != nullptr) {
     out.schema = *schema;
     out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
-    pass = parse_pass(features_dir, files, out.schema, options, threads, out.matrix, false);
+    detail::advise_huge_pages(out.matrix.data(),
+                              static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
+    pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, false);
   } else {
     // Discovery: a sample first; then, if the full pass meets fields the sample lacked, their
     // files are added and everything is parsed again with the complete schema.
     detail::FieldUnion fields;
     std::vector<std::size_t> sample;
     const std::size_t k = std::min(kDiscoverySample, files.size());
-    for (std::size_t j = 0; j < k; ++j) sample.push_back(k == 1 ? 0 : j * (files.size() - 1) / (k - 1));
+    for (std::size_t j = 0; j < k; ++j)
+      sample.push_back(k == 1 ? 0 : j * (files.size() - 1) / (k - 1));
     sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
-    discover_from(features_dir, files, sample, options, fields);
+    discover_from(dir, files, sample, options, fields);
     report.discovery_files = sample.size();
     for (int round = 0;; ++round) {
       out.schema = select_columns(fields.fields(), options);
       out.matrix.resize(0, 0);  // free before allocating the new width
       out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
-      pass = parse_pass(features_dir, files, out.schema, options, threads, out.matrix, true);
+      detail::advise_huge_pages(out.matrix.data(),
+                                static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
+      try {
+        pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, true);
+      } catch (const ParseError& e) {
+        throw with_shape_origin(e, fields);
+      }
       if (pass.rows_with_new_fields.empty()) break;
-      if (round > 0) throw Error("feature schema discovery did not converge");  // cannot happen
-      discover_from(features_dir, files, pass.rows_with_new_fields, options, fields);
+      // The files with unknown keys: their fields join the schema. Keys whose values give no field
+      // (only null) stay unknown; when nothing new is found, this pass stands.
+      const std::size_t known = fields.size();
+      discover_from(dir, files, pass.rows_with_new_fields, options, fields);
       report.discovery_files += pass.rows_with_new_fields.size();
+      if (fields.size() == known) break;
+      if (round > 0) throw Error("feature schema discovery did not converge");  // cannot happen
       report.schema_rediscovered = true;
       report.files_parsed += pass.files;
       report.bytes_parsed += pass.bytes;
@@ -498,7 +642,8 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   if (!options.cache_dir.empty()) {
     // Files that changed while they were read would make the key lie: do not cache then.
     bool unchanged = true;
-    for (std::size_t j = 0; j < files.size(); ++j) unchanged = unchanged && pass.stamps[j] == stamps[out.kept_rows[j]];
+    for (std::size_t j = 0; j < files.size(); ++j)
+      unchanged = unchanged && pass.stamps[j] == stamps[out.kept_rows[j]];
     if (!unchanged) {
       report.cache_detail = "feature files changed while they were read; cache not written";
     } else {
@@ -509,9 +654,9 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       std::swap(entry.matrix, out.matrix);  // lend the matrix to the writer without a copy
       try {
         detail::write_cache(report.cache_file, key, entry);
-      } catch (...) {
-        std::swap(entry.matrix, out.matrix);
-        throw;
+      } catch (const IoError& e) {
+        // A cache that cannot be written (read-only or full disk) costs speed, not the result.
+        report.cache_detail = std::string("cache not written: ") + e.what();
       }
       std::swap(entry.matrix, out.matrix);
     }

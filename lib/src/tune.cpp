@@ -174,11 +174,13 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     int id;
     TuneConfig config;
     double score;
+    double seconds;    // of its last trial
+    std::size_t tags;  // in its last trial
   };
   std::vector<Candidate> candidates;
   const std::vector<std::size_t> first_tags = stage_tags(0);
   const Trial first = run_trial(draw_config(base_config, options, 0), 0, "halving-0", first_tags);
-  candidates.push_back({0, first.config, first.score});
+  candidates.push_back({0, first.config, first.score, first.seconds, first.tags.size()});
 
   std::size_t planned = static_cast<std::size_t>(std::max(options.trials, 1));
   if (budgeted) {
@@ -213,7 +215,7 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   for (const auto& [id, config] : stage0) {
     if (out_of_time()) break;
     const Trial trial = run_trial(config, id, "halving-0", first_tags);
-    candidates.push_back({id, config, trial.score});
+    candidates.push_back({id, config, trial.score, trial.seconds, trial.tags.size()});
   }
 
   // Later stages: keep the best 1/eta (ties: the lower id), train them on eta times the tags.
@@ -225,23 +227,32 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   };
   rank(candidates);
   std::size_t stage = 1;
-  std::vector<Candidate> finalists = candidates;
+  // With per_tag, the finalists: the best (at most eta) of the last stage that ran.
+  auto top = [&](const std::vector<Candidate>& list) {
+    return std::vector<Candidate>(
+        list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min(eta, list.size())));
+  };
+  std::vector<Candidate> finalists = top(candidates);
   while (candidates.size() > 1) {
+    finalists = top(candidates);
     const std::size_t keep = (candidates.size() + eta - 1) / eta;
-    if (keep == 1) {
-      finalists.assign(
-          candidates.begin(),
-          candidates.begin() + static_cast<std::ptrdiff_t>(std::min(eta, candidates.size())));
-      candidates.resize(1);
-      break;
-    }
+    if (keep == 1) break;
     candidates.resize(keep);
     const std::vector<std::size_t> columns = stage_tags(stage);
+    if (budgeted) {
+      // A stage is started only when its expected cost (each survivor's last trial, scaled to
+      // the new number of tags) fits in what is left of the budget; otherwise the previous
+      // stage's ranking stands.
+      double expected = 0.0;
+      for (const Candidate& c : candidates) {
+        expected += c.seconds * static_cast<double>(columns.size()) / static_cast<double>(c.tags);
+      }
+      if (elapsed() + expected > options.budget_seconds) break;
+    }
     std::vector<Candidate> next;
     for (const Candidate& c : candidates) {
-      if (out_of_time() && !next.empty()) break;
       const Trial trial = run_trial(c.config, c.id, "halving-" + std::to_string(stage), columns);
-      next.push_back({c.id, c.config, trial.score});
+      next.push_back({c.id, c.config, trial.score, trial.seconds, trial.tags.size()});
     }
     candidates = std::move(next);
     rank(candidates);

@@ -4,9 +4,9 @@
 ///
 /// A schema has two parts:
 /// - **fields**: every field of the `lowlevel`, `rhythm` and `tonal` sections that the training
-///   files contained, with its shape (scalar, vector of n numbers, r x c matrix, categorical string,
-///   variable-length sequence, or ignored). Fields stay in the schema even when none of their
-///   columns is selected, so that loading can tell "known but not used" from "unknown".
+///   files contained, with its shape (scalar, vector of n numbers, r x c matrix, categorical
+///   string, variable-length sequence, or ignored). Fields stay in the schema even when none of
+///   their columns is selected, so that loading can tell "known but not used" from "unknown".
 /// - **columns**: the selected columns, in matrix order. A column is one number of one field.
 ///
 /// Column names are the JSON path joined by '.', then the element index:
@@ -31,16 +31,16 @@
 namespace moodboost {
 
 /// The 12 keys of Essentia's key and chord estimators, spelled with sharps (one-hot vocabulary).
-inline constexpr const char* kKeyVocabulary[] = {"A",  "A#", "B",  "C", "C#", "D",
-                                                  "D#", "E",  "F",  "F#", "G", "G#"};
+inline constexpr const char* kKeyVocabulary[] = {"A",  "A#", "B", "C",  "C#", "D",
+                                                 "D#", "E",  "F", "F#", "G",  "G#"};
 /// The scales of Essentia's key and chord estimators (one-hot vocabulary).
 inline constexpr const char* kScaleVocabulary[] = {"major", "minor"};
 
 /// Kinds of field in an Essentia low-level file.
 enum class FieldKind {
-  kScalar,    ///< one number (`lowlevel.average_loudness`, `lowlevel.dissonance.mean`); bools are 0/1
-  kVector,    ///< a fixed-length list of numbers (`lowlevel.barkbands.mean`, `tonal.thpcp`)
-  kMatrix,    ///< a fixed-size list of lists, row-major (`lowlevel.mfcc.cov`)
+  kScalar,  ///< one number (`lowlevel.average_loudness`, `lowlevel.dissonance.mean`); bools are 0/1
+  kVector,  ///< a fixed-length list of numbers (`lowlevel.barkbands.mean`, `tonal.thpcp`)
+  kMatrix,  ///< a fixed-size list of lists, row-major (`lowlevel.mfcc.cov`)
   kCategory,  ///< a string over a fixed vocabulary, one-hot encoded (`tonal.key_key`)
   kSequence,  ///< a variable-length list of numbers (`rhythm.beats_position`); at most summarised
   kIgnored,   ///< a value no column can come from (e.g. a list of strings); skipped when loading
@@ -53,8 +53,8 @@ std::string_view to_string(FieldKind kind) noexcept;
 struct FeatureField {
   std::vector<std::string> path;  ///< JSON keys from the top, e.g. {"lowlevel", "mfcc", "cov"}
   FieldKind kind = FieldKind::kScalar;
-  std::size_t rows = 1;  ///< kVector: 1; kMatrix: number of rows; otherwise 1
-  std::size_t cols = 1;  ///< kVector: length; kMatrix: numbers per row; otherwise 1
+  std::size_t rows = 1;                 ///< kVector: 1; kMatrix: number of rows; otherwise 1
+  std::size_t cols = 1;                 ///< kVector: length; kMatrix: numbers per row; otherwise 1
   std::vector<std::string> vocabulary;  ///< kCategory: the one-hot values, in column order
 
   /// The path joined by '.', e.g. "lowlevel.mfcc.cov".
@@ -92,11 +92,11 @@ bool is_sequence_field(const std::vector<std::string>& path);
 /// `lowlevel.silence_rate_20dB.mean` -> "lowlevel.silence_rate_*",
 /// `tonal.key_key=A#` -> "tonal.key_*" (but `lowlevel.barkbands.mean.0` -> "lowlevel.barkbands").
 struct Column {
-  std::string name;        ///< e.g. "lowlevel.mfcc.cov.3.7", "tonal.key_key=A#"
-  std::string section;     ///< "lowlevel", "rhythm" or "tonal"
-  std::string descriptor;  ///< e.g. "mfcc"
-  std::string statistic;   ///< e.g. "cov"; empty for a plain value
-  std::string group;       ///< e.g. "lowlevel.mfcc", "rhythm.bpm_histogram_*"
+  std::string name;         ///< e.g. "lowlevel.mfcc.cov.3.7", "tonal.key_key=A#"
+  std::string section;      ///< "lowlevel", "rhythm" or "tonal"
+  std::string descriptor;   ///< e.g. "mfcc"
+  std::string statistic;    ///< e.g. "cov"; empty for a plain value
+  std::string group;        ///< e.g. "lowlevel.mfcc", "rhythm.bpm_histogram_*"
   std::size_t field = 0;    ///< index into FeatureSchema::fields()
   std::size_t element = 0;  ///< position inside the field: flat row-major index, vocabulary
                             ///< position, or 0/1/2 for the beats summary

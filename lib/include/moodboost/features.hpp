@@ -12,10 +12,12 @@
 ///   raw Essentia writes (`nan`, `-nan`, `inf`, `-inf`, invalid JSON) and the ones Python writes
 ///   (`NaN`, `Infinity`, `-Infinity`) are read as NaN / +-infinity, or rejected
 ///   (NonFinitePolicy::kReject).
-/// - Categorical strings are one-hot over fixed vocabularies (kKeyVocabulary, kScaleVocabulary). A
-///   value outside the vocabulary is an error (ParseError naming the file, the JSON pointer and
-///   the value), or, with ShapePolicy::kMissing, leaves the field's one-hot columns NaN (missing),
-///   like any other malformed field.
+/// - Categorical strings are one-hot over fixed vocabularies (kKeyVocabulary, kScaleVocabulary).
+///   Flat spellings, which Essentia's newer key profiles write (`"key_temperley": {"key": "Ab"}` in
+///   the music-2.0 sample), count as their sharp equivalent (Ab = G#, Bb = A#, Db = C#, Eb = D#,
+///   Gb = F#; also Cb = B, Fb = E). A value outside the vocabulary is an error (ParseError naming
+///   the file, the JSON pointer and the value), or, with ShapePolicy::kMissing, leaves the field's
+///   one-hot columns NaN (missing), like any other malformed field.
 /// - Errors name the file relative to the features directory and the place in it:
 ///   `48/948.json: /lowlevel/mfcc/cov/3: expected 13 numbers, found 12`.
 #pragma once
@@ -52,7 +54,7 @@ enum class NonFinitePolicy {
 /// What to do with a field whose shape differs from the schema's (a vector or matrix row of the
 /// wrong length, an array where a number belongs, a category value outside the vocabulary, ...).
 enum class ShapePolicy {
-  kError,    ///< throw ParseError: "48/948.json: /lowlevel/mfcc/cov/3: expected 13 numbers, found 12"
+  kError,  ///< throw ParseError: "48/948.json: /lowlevel/mfcc/cov/3: expected 13 numbers, found 12"
   kMissing,  ///< "lenient": all the field's columns become NaN; counted in LoadReport
 };
 
@@ -76,7 +78,8 @@ struct FeatureOptions {
   bool basic_preset = false;
   /// Glob patterns (fnmatch(3): `*`, `?`, `[...]`; `*` also matches '.'). When non-empty, only the
   /// columns matching one of them are kept. A pattern matches a column when it matches the
-  /// column's name (`lowlevel.mfcc.cov.3.7`) or its field's name (`lowlevel.mfcc.cov`).
+  /// column's name (`lowlevel.mfcc.cov.3.7`), its field's name (`lowlevel.mfcc.cov`) or its
+  /// descriptor's name (`lowlevel.mfcc`).
   std::vector<std::string> include;
   /// Glob patterns of columns to drop (applied after `include`), e.g. "*.dvar*".
   std::vector<std::string> exclude;
@@ -127,22 +130,24 @@ struct LoadReport {
   std::size_t files_loaded = 0;     ///< rows in the matrix (requested minus skipped missing files)
   std::size_t files_missing = 0;    ///< requested files that do not exist
   std::vector<std::string> missing_examples;  ///< the first (up to 5) missing relative paths
-  std::size_t files_parsed = 0;     ///< JSON files parsed by this call (0 on a cache hit)
-  std::uintmax_t bytes_parsed = 0;  ///< bytes of JSON parsed by this call
-  std::size_t discovery_files = 0;  ///< files parsed to discover the schema (a sample; see load_features)
+  std::size_t files_parsed = 0;               ///< JSON files parsed by this call (0 on a cache hit)
+  std::uintmax_t bytes_parsed = 0;            ///< bytes of JSON parsed by this call
+  std::size_t discovery_files =
+      0;  ///< files parsed to discover the schema (a sample; see load_features)
   bool schema_rediscovered = false;  ///< the sample missed a field, so the files were parsed again
   std::size_t nonfinite_values = 0;  ///< NaN/Inf numbers read from the files (kept as NaN/+-inf)
-  std::size_t nan_cells = 0;         ///< NaN cells in the final matrix (missing descriptors included)
+  std::size_t nan_cells = 0;  ///< NaN cells in the final matrix (missing descriptors included)
   std::size_t shape_mismatches = 0;  ///< fields set to NaN under ShapePolicy::kMissing
   /// Fields not in the schema (ignored), as "section.key[.key...]" -> number of files with it.
   std::map<std::string, std::size_t> unknown_fields;
   std::size_t dropped_constant_columns = 0;  ///< columns removed by FeatureOptions::drop_constant
-  bool synthetic = false;  ///< `<features_dir>/moodboost-synthetic.json` exists (`moodboost synth` data)
+  bool synthetic =
+      false;  ///< `<features_dir>/moodboost-synthetic.json` exists (`moodboost synth` data)
   CacheStatus cache = CacheStatus::kDisabled;
-  std::string cache_detail;           ///< why the cache was stale/corrupt, or why it was not written
-  std::filesystem::path cache_file;   ///< the cache file used (empty when disabled)
-  int threads = 1;                    ///< worker threads used for parsing
-  double seconds = 0;                 ///< wall time of the whole call
+  std::string cache_detail;          ///< why the cache was stale/corrupt, or why it was not written
+  std::filesystem::path cache_file;  ///< the cache file used (empty when disabled)
+  int threads = 1;                   ///< worker threads used for parsing
+  double seconds = 0;                ///< wall time of the whole call
 
   /// Total number of unknown-field occurrences (sum of unknown_fields).
   [[nodiscard]] std::size_t unknown_field_count() const noexcept;
@@ -152,10 +157,10 @@ struct LoadReport {
 
 /// The result of load_features().
 struct LoadedFeatures {
-  FeatureMatrix matrix;   ///< rows = kept files in request order, columns = schema.columns()
-  FeatureSchema schema;   ///< the schema used (given or discovered)
-  std::vector<std::string> row_ids;     ///< the id of each matrix row
-  std::vector<std::size_t> kept_rows;   ///< for each matrix row, its position in the request
+  FeatureMatrix matrix;  ///< rows = kept files in request order, columns = schema.columns()
+  FeatureSchema schema;  ///< the schema used (given or discovered)
+  std::vector<std::string> row_ids;    ///< the id of each matrix row
+  std::vector<std::size_t> kept_rows;  ///< for each matrix row, its position in the request
   LoadReport report;
 };
 
@@ -175,7 +180,8 @@ struct LoadedFeatures {
 ///   row ids, every file's size and modification time, the options that shape the matrix, and the
 ///   given schema. A later load of the same inputs reads it (LoadReport::cache == kHit); changed
 ///   inputs are detected (kStale) and a truncated or corrupted cache file is detected by its size
-///   and checksum (kCorrupt); both are rebuilt.
+///   and checksum (kCorrupt); both are rebuilt. A cache that cannot be read or written costs only
+///   time: the load goes on and LoadReport::cache_detail says why.
 ///
 /// Throws InvalidArgument (relpaths and row_ids of different lengths, bad options), DataError
 /// (missing files under MissingFilePolicy::kError: the count and the first paths; shape conflicts
@@ -210,6 +216,15 @@ struct RowCounts {
 /// lacks a field). Same rules and errors as load_features(); \p file names the file in errors.
 std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema& schema,
                                      const FeatureOptions& options,
-                                     const std::filesystem::path& file, RowCounts* counts = nullptr);
+                                     const std::filesystem::path& file,
+                                     RowCounts* counts = nullptr);
+
+/// Benchmark support (bench/bench_loader): reads and parses \p relpaths exactly as load_features()
+/// does (same threads, file claiming, read buffers and RapidJSON flags) but with a SAX handler that
+/// does nothing, i.e. the throughput ceiling of the loader. Returns the bytes parsed. Throws
+/// IoError and ParseError (malformed JSON).
+std::uintmax_t parse_files_noop(const std::filesystem::path& features_dir,
+                                const std::vector<std::string>& relpaths, int threads,
+                                std::uintmax_t max_file_bytes = kDefaultMaxFileBytes);
 
 }  // namespace moodboost

@@ -1,7 +1,10 @@
 #include "detail/feature_cache.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,11 +21,15 @@ constexpr char kMagic[8] = {'M', 'B', 'F', 'E', 'A', 'T', 'C', '\0'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::uint64_t kChecksumSeed = 0x6d6f6f64626f6f73ULL;  // "moodboos"
 constexpr std::size_t kAlign = 64;
-constexpr std::size_t kChunkBytes = 256 * 1024;
+// The matrix is checksummed in blocks, so that a reader can read and check them in parallel.
+constexpr std::size_t kBlockBytes = 4 * 1024 * 1024;
+constexpr std::size_t kWriteBytes = 256 * 1024;
 // Upper bound for any string in the header: a sanity check against corrupted lengths.
 constexpr std::uint64_t kMaxStringBytes = 64ULL << 20;
 
-void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
+void put_u64(std::string& out, std::uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(v));
+}
 void put_str(std::string& out, std::string_view s) {
   put_u64(out, s.size());
   out.append(s);
@@ -30,12 +37,13 @@ void put_str(std::string& out, std::string_view s) {
 
 // The report counts stored with the matrix (not the per-call fields: cache state, timing, ...).
 void put_report(std::string& out, const LoadReport& r) {
-  for (const std::uint64_t v : {std::uint64_t{r.files_requested}, std::uint64_t{r.files_loaded},
-                                std::uint64_t{r.files_missing}, std::uint64_t{r.files_parsed},
-                                std::uint64_t{r.bytes_parsed}, std::uint64_t{r.discovery_files},
-                                std::uint64_t{r.schema_rediscovered}, std::uint64_t{r.nonfinite_values},
-                                std::uint64_t{r.nan_cells}, std::uint64_t{r.shape_mismatches},
-                                std::uint64_t{r.dropped_constant_columns}}) {
+  for (const std::uint64_t v :
+       {std::uint64_t{r.files_requested}, std::uint64_t{r.files_loaded},
+        std::uint64_t{r.files_missing}, std::uint64_t{r.files_parsed},
+        std::uint64_t{r.bytes_parsed}, std::uint64_t{r.discovery_files},
+        std::uint64_t{r.schema_rediscovered}, std::uint64_t{r.nonfinite_values},
+        std::uint64_t{r.nan_cells}, std::uint64_t{r.shape_mismatches},
+        std::uint64_t{r.dropped_constant_columns}}) {
     put_u64(out, v);
   }
   put_u64(out, r.missing_examples.size());
@@ -112,13 +120,32 @@ bool get_report(Reader& in, LoadReport& r) {
   return true;
 }
 
-std::string describe_change(const std::string& relpath, const FileStamp& was, const FileStamp& now) {
+std::string describe_change(const std::string& relpath, const FileStamp& was,
+                            const FileStamp& now) {
   if (was.size == CacheKey::kMissingSize) return relpath + " appeared since the cache was written";
-  if (now.size == CacheKey::kMissingSize) return relpath + " disappeared since the cache was written";
+  if (now.size == CacheKey::kMissingSize)
+    return relpath + " disappeared since the cache was written";
   if (was.size != now.size) {
-    return relpath + " changed (size " + std::to_string(was.size) + " -> " + std::to_string(now.size) + " bytes)";
+    return relpath + " changed (size " + std::to_string(was.size) + " -> " +
+           std::to_string(now.size) + " bytes)";
   }
   return relpath + " changed (modification time)";
+}
+
+std::size_t block_count(std::uint64_t bytes) {
+  return static_cast<std::size_t>((bytes + kBlockBytes - 1) / kBlockBytes);
+}
+
+bool pread_all(int fd, char* out, std::uint64_t size, std::uint64_t offset) {
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    size -= static_cast<std::uint64_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return true;
 }
 
 CacheLookup corrupt(std::string why) { return {CacheStatus::kCorrupt, std::move(why)}; }
@@ -132,10 +159,11 @@ std::string CacheKey::file_name() const {
   return std::string("features-") + hex + ".mbfc";
 }
 
-CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry) {
+CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
+                       int threads) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
-    if (errno == ENOENT) return {CacheStatus::kMiss, ""};
+    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
     throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
   }
   struct stat st {};
@@ -150,8 +178,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   }
   if (!in.bytes(version_and_zero, sizeof(version_and_zero))) return corrupt("truncated header");
   if (version_and_zero[0] != kVersion) {
-    return stale("written by cache format version " + std::to_string(version_and_zero[0]) + ", this moodboost uses " +
-                 std::to_string(kVersion));
+    return stale("written by cache format version " + std::to_string(version_and_zero[0]) +
+                 ", this moodboost uses " + std::to_string(kVersion));
   }
   std::uint64_t digest[2];
   if (!in.u64(digest[0]) || !in.u64(digest[1])) return corrupt("truncated header");
@@ -160,7 +188,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   }
   std::string options;
   if (!in.str(options)) return corrupt("truncated header");
-  if (options != key.options) return stale("options differ (cached: " + options + "; now: " + key.options + ")");
+  if (options != key.options)
+    return stale("options differ (cached: " + options + "; now: " + key.options + ")");
 
   std::uint64_t n = 0;
   if (!in.u64(n) || n > in.left() / 16) return corrupt("truncated file table");
@@ -174,7 +203,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
     s.mtime_ns = static_cast<std::int64_t>(mtime);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    if (!(stamps[i] == key.stamps[i])) return stale(describe_change(key.relpaths[i], stamps[i], key.stamps[i]));
+    if (!(stamps[i] == key.stamps[i]))
+      return stale(describe_change(key.relpaths[i], stamps[i], key.stamps[i]));
   }
 
   std::string schema_json;
@@ -195,28 +225,44 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   if (!get_report(in, entry.report)) return corrupt("truncated report");
   std::uint64_t rows = 0, cols = 0;
   if (!in.u64(rows) || !in.u64(cols)) return corrupt("truncated header");
-  if (rows != kept || cols != entry.schema.size()) return corrupt("matrix shape does not match its schema");
+  if (rows != kept || cols != entry.schema.size())
+    return corrupt("matrix shape does not match its schema");
   const std::uint64_t pad = (kAlign - in.consumed(total) % kAlign) % kAlign;
   char zeros[kAlign];
   if (!in.bytes(zeros, pad)) return corrupt("truncated header");
   const std::uint64_t data_bytes = rows * cols * sizeof(float);
-  if (cols != 0 && data_bytes / cols / sizeof(float) != rows) return corrupt("impossible matrix shape");
+  if (cols != 0 && data_bytes / cols / sizeof(float) != rows)
+    return corrupt("impossible matrix shape");
   if (in.left() != data_bytes + sizeof(std::uint64_t)) {
-    return corrupt("file size " + std::to_string(total) + " does not match its " + std::to_string(rows) + "x" +
-                   std::to_string(cols) + " matrix (truncated?)");
+    return corrupt("file size " + std::to_string(total) + " does not match its " +
+                   std::to_string(rows) + "x" + std::to_string(cols) + " matrix (truncated?)");
   }
 
   entry.matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  advise_huge_pages(entry.matrix.data(), data_bytes);
+  // The matrix is read and hashed in blocks, in parallel (pread needs no shared file position).
+  const std::uint64_t header_digest = in.digest();
+  const std::uint64_t data_offset = in.consumed(total);
+  const std::size_t blocks = block_count(data_bytes);
+  std::vector<std::uint64_t> digests(blocks + 1);
+  digests[0] = header_digest;
   auto* data = reinterpret_cast<char*>(entry.matrix.data());
-  for (std::uint64_t done = 0; done < data_bytes;) {
-    const std::uint64_t chunk = std::min<std::uint64_t>(kChunkBytes, data_bytes - done);
-    if (!in.bytes(data + done, chunk)) return corrupt("truncated matrix");
-    done += chunk;
+  const int fd = ::fileno(file.get());
+  std::atomic<bool> short_read{false};
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(blocks); ++b) {
+    const std::uint64_t begin = static_cast<std::uint64_t>(b) * kBlockBytes;
+    const std::uint64_t size = std::min<std::uint64_t>(kBlockBytes, data_bytes - begin);
+    if (!pread_all(fd, data + begin, size, data_offset + begin)) short_read = true;
+    digests[static_cast<std::size_t>(b) + 1] = hash64(data + begin, size, kChecksumSeed);
   }
-  const std::uint64_t expected = in.digest();
   std::uint64_t checksum = 0;
-  if (!in.u64(checksum)) return corrupt("truncated checksum");
-  if (checksum != expected) {
+  if (short_read || !pread_all(fd, reinterpret_cast<char*>(&checksum), sizeof(checksum),
+                               data_offset + data_bytes)) {
+    entry.matrix.resize(0, 0);
+    return corrupt("truncated matrix");
+  }
+  if (checksum != hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed)) {
     entry.matrix.resize(0, 0);
     return corrupt("checksum mismatch (the cache file is corrupted)");
   }
@@ -243,20 +289,21 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
   put_u64(head, static_cast<std::uint64_t>(entry.matrix.cols()));
   head.append((kAlign - head.size() % kAlign) % kAlign, '\0');
 
-  Hash64 hash(kChecksumSeed);
+  std::vector<std::uint64_t> digests{hash64(head.data(), head.size(), kChecksumSeed)};
   AtomicFile out(path);
-  hash.update(head);
   out.write(head);
-  // In chunks, so that the matrix is never copied whole into a write buffer.
   const auto* data = reinterpret_cast<const char*>(entry.matrix.data());
   const std::size_t bytes = static_cast<std::size_t>(entry.matrix.size()) * sizeof(float);
-  for (std::size_t done = 0; done < bytes;) {
-    const std::size_t chunk = std::min(kChunkBytes, bytes - done);
-    hash.update(data + done, chunk);
-    out.write(data + done, chunk);
-    done += chunk;
+  for (std::size_t begin = 0; begin < bytes; begin += kBlockBytes) {
+    const std::size_t size = std::min(kBlockBytes, bytes - begin);
+    digests.push_back(hash64(data + begin, size, kChecksumSeed));
+    // In pieces, so that the matrix is never copied whole into a write buffer.
+    for (std::size_t done = 0; done < size; done += kWriteBytes) {
+      out.write(data + begin + done, std::min(kWriteBytes, size - done));
+    }
   }
-  const std::uint64_t checksum = hash.digest();
+  const std::uint64_t checksum =
+      hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed);
   out.write(&checksum, sizeof(checksum));
   out.commit();
 }

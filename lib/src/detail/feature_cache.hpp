@@ -9,7 +9,8 @@
 //   string schema JSON, u64 k + k x u64 kept rows, report counts (u64s, strings),
 //   u64 rows, u64 cols, zero padding to a multiple of 64 bytes,
 //   rows x cols float32 (row-major),
-//   u64 checksum: XXH64 of every byte before it.
+//   u64 checksum: XXH64 of the XXH64 digests of (the header and its padding) and of each 4 MiB
+//   block of the matrix, so that readers can check the blocks in parallel.
 // A "string" is u64 length + bytes. The file is written through AtomicFile (temp + fsync +
 // rename), so a reader never sees a half-written cache; truncation or corruption after that is
 // caught by the size checks and the checksum.
@@ -52,10 +53,11 @@ struct CacheLookup {
   std::string detail;                       ///< why stale or corrupt
 };
 
-/// Reads the entry at \p path into \p entry when it exists, is intact and matches \p key.
-/// Never throws for a bad cache file (it is reported as kCorrupt); throws IoError only when an
-/// existing file cannot be opened.
-CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry);
+/// Reads the entry at \p path into \p entry when it exists, is intact and matches \p key; the
+/// matrix is read and checked on \p threads threads. Never throws for a bad cache file (it is
+/// reported as kCorrupt); throws IoError only when an existing file cannot be opened.
+CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
+                       int threads);
 
 /// Writes \p entry for \p key to \p path atomically. Throws IoError.
 void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry);

@@ -59,12 +59,14 @@ void check_prefix(const FileBuffer& buffer, const std::string& file) {
   const std::size_t n = buffer.size();
   if (n == 0) throw ParseError(file, "", "the file is empty, expected a JSON object");
   if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
-    throw ParseError(file, "byte 0",
-                     "the file starts with a UTF-8 byte-order mark (EF BB BF), which JSON text must "
-                     "not have (RFC 8259 section 8.1); remove the first 3 bytes");
+    throw ParseError(
+        file, "byte 0",
+        "the file starts with a UTF-8 byte-order mark (EF BB BF), which JSON text must "
+        "not have (RFC 8259 section 8.1); remove the first 3 bytes");
   }
   if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF))) {
-    throw ParseError(file, "byte 0", "the file is UTF-16 text (byte-order mark), expected UTF-8 JSON");
+    throw ParseError(file, "byte 0",
+                     "the file is UTF-16 text (byte-order mark), expected UTF-8 JSON");
   }
 }
 
@@ -84,10 +86,12 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
                                      const std::string& file) {
   const std::string_view text = buffer.view();
   const std::size_t offset = result.Offset();
-  const std::string where = "byte " + std::to_string(offset) + " (" + line_and_column(text, offset) + ")";
+  const std::string where =
+      "byte " + std::to_string(offset) + " (" + line_and_column(text, offset) + ")";
   if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
     const auto at = static_cast<std::size_t>(static_cast<const char*>(nul) - text.data());
-    throw ParseError(file, "byte " + std::to_string(at), "binary data (a NUL byte), expected JSON text");
+    throw ParseError(file, "byte " + std::to_string(at),
+                     "binary data (a NUL byte), expected JSON text");
   }
   switch (result.Code()) {
     case rapidjson::kParseErrorDocumentEmpty:
@@ -96,7 +100,8 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
       throw ParseError(file, where, "invalid UTF-8 in a string (feature files must be UTF-8)");
     case rapidjson::kParseErrorDocumentRootNotSingular:
       throw ParseError(file, where, "unexpected data after the end of the JSON object");
-    default: break;
+    default:
+      break;
   }
   // Everything after the error is whitespace: the parser ran out of input mid-value.
   if (text.find_first_not_of(" \t\r\n", std::min(offset, text.size())) == std::string_view::npos) {
@@ -114,8 +119,18 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
                        " (at \"" + excerpt + "\")");
 }
 
+// The sharp spelling of a flat key name ("Ab" -> "G#", "Cb" -> "B"); empty for anything else.
+// Essentia's key estimators mostly write sharps, but some profiles write flats (the music-2.0
+// sample has "key_temperley": {"key": "Ab"}).
+std::string sharp_spelling(std::string_view key) {
+  if (key.size() != 2 || key[1] != 'b' || key[0] < 'A' || key[0] > 'G') return {};
+  static constexpr const char* kBelow[] = {"G#", "A#", "B", "C#", "D#", "E", "F#"};  // below A..G
+  return kBelow[key[0] - 'A'];
+}
+
 bool is_delimiter(char c) {
-  return c == '\0' || c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  return c == '\0' || c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\r' ||
+         c == '\n';
 }
 
 // Raw Essentia output writes non-finite floats with C++ ostream: bare nan, -nan, inf, -inf
@@ -174,7 +189,8 @@ std::size_t rewrite_bare_non_finite(FileBuffer& buffer) {
 // Runs one parse of \p buffer with \p handler; on a syntax error retries once after rewriting
 // bare nan/inf tokens. Handler needs reset(), failed(), place(), message(), finish(file).
 template <typename Handler>
-void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler, const std::string& file) {
+void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler,
+               const std::string& file) {
   check_prefix(buffer, file);
   for (int attempt = 0;; ++attempt) {
     handler.reset();
@@ -183,7 +199,8 @@ void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler, 
     if (result) {
       // The stream stops at the first NUL byte: anything after it is binary garbage.
       if (stream.Tell() != buffer.size()) {
-        throw ParseError(file, "byte " + std::to_string(stream.Tell()), "binary data (a NUL byte), expected JSON text");
+        throw ParseError(file, "byte " + std::to_string(stream.Tell()),
+                         "binary data (a NUL byte), expected JSON text");
       }
       handler.finish(file);
       return;
@@ -193,6 +210,46 @@ void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler, 
     throw_syntax_error(buffer, result, file);
   }
 }
+
+// A file without any feature section, e.g. an AcousticBrainz high-level file.
+[[noreturn]] void throw_no_section(const std::string& file,
+                                   const std::vector<std::string>& top_keys) {
+  std::string keys;
+  for (const auto& k : top_keys) keys += (keys.empty() ? "" : ", ") + k;
+  const bool highlevel = std::find(top_keys.begin(), top_keys.end(), "highlevel") != top_keys.end();
+  throw ParseError(
+      file, "/",
+      "no lowlevel, rhythm or tonal section (top-level keys: " + (keys.empty() ? "none" : keys) +
+          ")" +
+          (highlevel ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
+                     : ""));
+}
+
+// The error a SAX handler stops the parse with (it returns false; run_parse() throws it).
+class HandlerError {
+ public:
+  [[nodiscard]] bool failed() const noexcept { return failed_; }
+  [[nodiscard]] const std::string& place() const noexcept { return place_; }
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+ protected:
+  bool fail(std::string place, std::string message) {
+    failed_ = true;
+    place_ = std::move(place);
+    message_ = std::move(message);
+    return false;
+  }
+  void clear_error() { failed_ = false; }
+  bool too_deep() {
+    return fail("",
+                "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+
+ private:
+  bool failed_ = false;
+  std::string place_;
+  std::string message_;
+};
 
 std::string found_top_level(std::string_view what) {
   return std::string("expected a JSON object at the top level, found ") + std::string(what);
@@ -264,7 +321,8 @@ CompiledSchema::CompiledSchema(const FeatureSchema& schema) : schema_(&schema) {
   }
   for (std::size_t fi = 0; fi < fields.size(); ++fi) {
     Node& n = nodes_[field_node[fi]];
-    const std::size_t count = (fi + 1 < fields.size() ? field_slot[fi + 1] : slots_.size()) - field_slot[fi];
+    const std::size_t count =
+        (fi + 1 < fields.size() ? field_slot[fi + 1] : slots_.size()) - field_slot[fi];
     n.skip = std::all_of(slots_.begin() + static_cast<std::ptrdiff_t>(field_slot[fi]),
                          slots_.begin() + static_cast<std::ptrdiff_t>(field_slot[fi] + count),
                          [](std::int32_t s) { return s < 0; });
@@ -282,7 +340,8 @@ std::string CompiledSchema::pointer(std::uint32_t id) const {
   for (; id != kRoot && id != kNone; id = nodes_[id].parent) chain.push_back(id);
   std::string out;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    append_pointer_token(out, std::string_view(keys_).substr(nodes_[*it].key_begin, nodes_[*it].key_size));
+    append_pointer_token(
+        out, std::string_view(keys_).substr(nodes_[*it].key_begin, nodes_[*it].key_size));
   }
   return out.empty() ? "/" : out;
 }
@@ -298,7 +357,7 @@ std::string CompiledSchema::dotted(std::uint32_t id) const {
 // =============================================================================================
 // RowParser: the hot path. Every number goes from the SAX event straight to its column.
 
-class RowParser::Handler {
+class RowParser::Handler : public HandlerError {
  public:
   Handler(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
       : s_(schema),
@@ -315,28 +374,17 @@ class RowParser::Handler {
     std::fill(row_, row_ + s_.columns(), kNaN);
     depth_ = skip_base_ = top_ = 0;
     pending_ = leaf_ = CompiledSchema::kNone;
-    pending_skip_ = saw_section_ = failed_ = false;
+    in_run_ = false;
+    pending_skip_ = saw_section_ = false;
+    clear_error();
     level_ = 0;
     top_keys_.clear();
     *result_ = RowResult{};
   }
 
   void finish(const std::string& file) {
-    if (!saw_section_) {
-      std::string keys;
-      for (const auto& k : top_keys_) keys += (keys.empty() ? "" : ", ") + k;
-      std::string hint = std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end()
-                             ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
-                             : "";
-      throw ParseError(file, "/",
-                       "no lowlevel, rhythm or tonal section (top-level keys: " + (keys.empty() ? "none" : keys) +
-                           ")" + hint);
-    }
+    if (!saw_section_) throw_no_section(file, top_keys_);
   }
-
-  [[nodiscard]] bool failed() const noexcept { return failed_; }
-  [[nodiscard]] const std::string& place() const noexcept { return place_; }
-  [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
   // --- SAX events ----------------------------------------------------------------------------
   bool Null() {
@@ -363,15 +411,19 @@ class RowParser::Handler {
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a string"));
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
-    if (n.kind != FieldKind::kCategory || n.field == CompiledSchema::kNone) return value_mismatch(id, "a string");
+    if (n.kind != FieldKind::kCategory || n.field == CompiledSchema::kNone)
+      return value_mismatch(id, "a string");
     const auto& vocabulary = s_.schema().fields()[n.field].vocabulary;
     const std::string_view value(str, size);
-    const auto it = std::find(vocabulary.begin(), vocabulary.end(), value);
+    auto it = std::find(vocabulary.begin(), vocabulary.end(), value);
+    if (it == vocabulary.end())
+      it = std::find(vocabulary.begin(), vocabulary.end(), sharp_spelling(value));
     if (it == vocabulary.end()) {
       std::string expected;
       for (const auto& v : vocabulary) expected += " " + v;
-      return field_mismatch(id, s_.pointer(id),
-                            "unknown value \"" + std::string(value) + "\", expected one of" + expected);
+      return field_mismatch(
+          id, s_.pointer(id),
+          "unknown value \"" + std::string(value) + "\", expected one of" + expected);
     }
     const auto hot = static_cast<std::size_t>(it - vocabulary.begin());
     for (std::size_t k = 0; k < vocabulary.size(); ++k) {
@@ -428,10 +480,12 @@ class RowParser::Handler {
   bool StartArray() {
     if (skip_base_ != 0) return enter_skipped();
     if (leaf_ != CompiledSchema::kNone) {
-      if (level_ == 1 && s_.node(leaf_).kind == FieldKind::kMatrix) {
+      if (level_ == 1 && leaf_node_->kind == FieldKind::kMatrix) {
         ++depth_;
         level_ = 2;
         index_ = 0;
+        start_run(leaf_node_->slot + row_index_ * leaf_node_->cols,
+                  row_index_ < leaf_node_->rows ? leaf_node_->cols : 0);
         return true;
       }
       return array_mismatch("an array") && enter_skipped();
@@ -442,11 +496,14 @@ class RowParser::Handler {
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
     if (n.field == CompiledSchema::kNone ||
-        (n.kind != FieldKind::kVector && n.kind != FieldKind::kMatrix && n.kind != FieldKind::kSequence)) {
+        (n.kind != FieldKind::kVector && n.kind != FieldKind::kMatrix &&
+         n.kind != FieldKind::kSequence)) {
       return value_mismatch(id, "an array") && start_skip();
     }
     leaf_ = id;
+    leaf_node_ = &n;
     leaf_depth_ = depth_;
+    if (n.kind == FieldKind::kVector) start_run(n.slot, n.cols);
     level_ = 1;
     index_ = row_index_ = 0;
     seq_count_ = 0;
@@ -457,15 +514,17 @@ class RowParser::Handler {
   bool EndArray(rapidjson::SizeType /*elements*/) {
     if (skip_base_ != 0) return leave_skipped();
     --depth_;
-    const auto& n = s_.node(leaf_);
+    in_run_ = false;
+    const auto& n = *leaf_node_;
     if (level_ == 2) {
       level_ = 1;
       if (index_ != n.cols) {
         const std::uint32_t id = leaf_;
         leaf_ = CompiledSchema::kNone;
         skip_base_ = leaf_depth_;  // skip the matrix's remaining rows
-        return field_mismatch(id, s_.pointer(id) + "/" + std::to_string(row_index_),
-                              "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
+        return field_mismatch(
+            id, s_.pointer(id) + "/" + std::to_string(row_index_),
+            "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
       }
       ++row_index_;
       return true;
@@ -476,15 +535,17 @@ class RowParser::Handler {
     switch (n.kind) {
       case FieldKind::kVector:
         if (index_ != n.cols) {
-          return field_mismatch(id, s_.pointer(id),
-                                "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
+          return field_mismatch(
+              id, s_.pointer(id),
+              "expected " + std::to_string(n.cols) + " numbers, found " + std::to_string(index_));
         }
         return true;
       case FieldKind::kMatrix:
         if (row_index_ != n.rows) {
           return field_mismatch(id, s_.pointer(id),
-                                "expected " + std::to_string(n.rows) + " rows of " + std::to_string(n.cols) +
-                                    " numbers, found " + std::to_string(row_index_) + " rows");
+                                "expected " + std::to_string(n.rows) + " rows of " +
+                                    std::to_string(n.cols) + " numbers, found " +
+                                    std::to_string(row_index_) + " rows");
         }
         return true;
       default:
@@ -502,15 +563,31 @@ class RowParser::Handler {
 
   bool number(double v) {
     if (skip_base_ != 0) return true;
+    if (in_run_ && std::isfinite(v)) {  // the hot path: the next number of a vector or matrix row
+      if (index_ < run_length_) {
+        const std::int32_t col = run_slots_[index_];
+        if (col >= 0) row_[col] = static_cast<float>(v);
+      }
+      ++index_;
+      return true;
+    }
     if (leaf_ != CompiledSchema::kNone) return array_value(v, true);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
-    if (n.kind != FieldKind::kScalar || n.field == CompiledSchema::kNone) return value_mismatch(id, "a number");
+    if (n.kind != FieldKind::kScalar || n.field == CompiledSchema::kNone)
+      return value_mismatch(id, "a number");
     if (!std::isfinite(v) && !non_finite(id, "")) return false;
     store(n.slot, v);
     return true;
+  }
+
+  // Numbers up to \p length go to the slots from \p slot on (a vector, or one matrix row).
+  void start_run(std::uint32_t slot, std::uint32_t length) noexcept {
+    in_run_ = true;
+    run_slots_ = slots_ + slot;
+    run_length_ = length;
   }
 
   void store(std::uint32_t slot, double v) noexcept {
@@ -520,11 +597,11 @@ class RowParser::Handler {
 
   // A number (or null, count_non_finite = false) inside the current field's array.
   bool array_value(double v, bool count_non_finite) {
-    const auto& n = s_.node(leaf_);
+    const auto& n = *leaf_node_;
     if (n.kind == FieldKind::kMatrix && level_ == 1) return array_mismatch("a number");
     if (count_non_finite && !std::isfinite(v)) {
       const std::string at = level_ == 2 ? std::to_string(row_index_) + "/" + std::to_string(index_)
-                                          : std::to_string(index_);
+                                         : std::to_string(index_);
       if (!non_finite(leaf_, at)) return false;
     }
     if (n.kind == FieldKind::kSequence) {
@@ -573,7 +650,8 @@ class RowParser::Handler {
     std::size_t count = n.rows * n.cols;
     if (n.kind == FieldKind::kCategory) count = s_.schema().fields()[n.field].vocabulary.size();
     if (n.kind == FieldKind::kSequence) count = std::size(kSequenceSummary);
-    for (std::size_t k = 0; k < count; ++k) store(n.slot + static_cast<std::uint32_t>(k), static_cast<double>(kNaN));
+    for (std::size_t k = 0; k < count; ++k)
+      store(n.slot + static_cast<std::uint32_t>(k), static_cast<double>(kNaN));
   }
 
   // The field \p id is malformed: error, or (lenient) all its columns NaN.
@@ -587,13 +665,14 @@ class RowParser::Handler {
   // The value of \p id is of the wrong type (found: "a number", "an array", ...).
   bool value_mismatch(std::uint32_t id, const std::string& found) {
     const auto& n = s_.node(id);
-    const std::string expected = n.field == CompiledSchema::kNone
-                                     ? std::string("an object")
-                                     : (n.kind == FieldKind::kScalar ? std::string("a number")
-                                        : n.kind == FieldKind::kSequence ? std::string("a list of numbers")
-                                        : n.kind == FieldKind::kCategory ? std::string("a string")
-                                                                         : "an array of " +
-                                                                               s_.schema().fields()[n.field].shape_text());
+    const std::string expected =
+        n.field == CompiledSchema::kNone
+            ? std::string("an object")
+            : (n.kind == FieldKind::kScalar     ? std::string("a number")
+               : n.kind == FieldKind::kSequence ? std::string("a list of numbers")
+               : n.kind == FieldKind::kCategory
+                   ? std::string("a string")
+                   : "an array of " + s_.schema().fields()[n.field].shape_text());
     return field_mismatch(id, s_.pointer(id), "expected " + expected + ", found " + found);
   }
 
@@ -613,6 +692,7 @@ class RowParser::Handler {
       expected = "a number";
     }
     leaf_ = CompiledSchema::kNone;
+    in_run_ = false;
     skip_base_ = leaf_depth_;
     return field_mismatch(id, place, "expected " + expected + ", found " + found);
   }
@@ -635,14 +715,6 @@ class RowParser::Handler {
     if (--depth_ < skip_base_) skip_base_ = 0;
     return true;
   }
-  bool too_deep() { return fail("", "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"); }
-
-  bool fail(std::string place, std::string message) {
-    failed_ = true;
-    place_ = std::move(place);
-    message_ = std::move(message);
-    return false;
-  }
 
   const CompiledSchema& s_;
   const std::int32_t* slots_;
@@ -659,6 +731,10 @@ class RowParser::Handler {
   std::uint32_t top_ = 0;
 
   std::uint32_t leaf_ = CompiledSchema::kNone;  // the vector/matrix/sequence field being read
+  const CompiledSchema::Node* leaf_node_ = nullptr;
+  bool in_run_ = false;  // inside a vector or matrix row: numbers take the fast path
+  const std::int32_t* run_slots_ = nullptr;
+  std::uint32_t run_length_ = 0;
   std::uint32_t leaf_depth_ = 0;
   std::uint32_t level_ = 0;  // 1: in the field's array, 2: in a matrix row
   std::uint32_t index_ = 0;
@@ -668,9 +744,6 @@ class RowParser::Handler {
 
   bool saw_section_ = false;
   std::vector<std::string> top_keys_;
-  bool failed_ = false;
-  std::string place_;
-  std::string message_;
 };
 
 RowParser::RowParser(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
@@ -688,7 +761,7 @@ void RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, R
 
 namespace {
 
-class FieldCollector {
+class FieldCollector : public HandlerError {
  public:
   void reset() {
     fields_.clear();
@@ -696,24 +769,14 @@ class FieldCollector {
     key_.clear();
     top_keys_.clear();
     depth_ = skip_base_ = 0;
-    pending_skip_ = failed_ = false;
+    pending_skip_ = false;
+    clear_error();
     array_depth_ = 0;
   }
   void finish(const std::string& file) {
-    if (std::none_of(top_keys_.begin(), top_keys_.end(), is_section)) {
-      std::string keys;
-      for (const auto& k : top_keys_) keys += (keys.empty() ? "" : ", ") + k;
-      const bool highlevel = std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end();
-      throw ParseError(file, "/",
-                       "no lowlevel, rhythm or tonal section (top-level keys: " + (keys.empty() ? "none" : keys) +
-                           ")" +
-                           (highlevel ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
-                                      : ""));
-    }
+    if (std::none_of(top_keys_.begin(), top_keys_.end(), is_section))
+      throw_no_section(file, top_keys_);
   }
-  [[nodiscard]] bool failed() const noexcept { return failed_; }
-  [[nodiscard]] const std::string& place() const noexcept { return place_; }
-  [[nodiscard]] const std::string& message() const noexcept { return message_; }
   std::vector<FeatureField> take() { return std::move(fields_); }
 
   bool Null() { return value(Value::kNull); }
@@ -737,7 +800,7 @@ class FieldCollector {
   }
 
   bool StartObject() {
-    if (++depth_ > kMaxJsonDepth) return fail("", "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++depth_ > kMaxJsonDepth) return too_deep();
     if (skip_base_ != 0) return true;
     if (array_depth_ != 0) {  // an object inside a list: no column can come from it
       unsupported_ = true;
@@ -757,11 +820,12 @@ class FieldCollector {
   }
 
   bool StartArray() {
-    if (++depth_ > kMaxJsonDepth) return fail("", "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++depth_ > kMaxJsonDepth) return too_deep();
     if (skip_base_ != 0) return true;
     if (depth_ == 1) return fail("/", found_top_level("an array"));
     if (pending_skip_) return start_skip();
-    if (array_depth_ == 0 && path_.empty()) return fail("/" + key_, "expected an object, found an array");
+    if (array_depth_ == 0 && path_.empty())
+      return fail(pointer_of({key_}), "expected an object, found an array");
     if (array_depth_ == 0) {
       array_depth_ = depth_;
       elements_ = 0;
@@ -804,7 +868,9 @@ class FieldCollector {
   bool value(Value kind) {
     if (skip_base_ != 0) return true;
     if (depth_ == 0) {
-      return fail("/", found_top_level(kind == Value::kNumber ? "a number" : kind == Value::kString ? "a string" : "null"));
+      return fail("/", found_top_level(kind == Value::kNumber   ? "a number"
+                                       : kind == Value::kString ? "a string"
+                                                                : "null"));
     }
     if (array_depth_ != 0) {
       if (kind == Value::kString) unsupported_ = true;
@@ -822,7 +888,8 @@ class FieldCollector {
     }
     if (kind == Value::kNull) return true;  // null says nothing about a field's shape
     if (path_.empty()) {
-      return fail("/" + key_, std::string("expected an object, found ") + (kind == Value::kNumber ? "a number" : "a string"));
+      return fail(pointer_of({key_}), std::string("expected an object, found ") +
+                                          (kind == Value::kNumber ? "a number" : "a string"));
     }
     FeatureField f;
     f.path = path_;
@@ -848,8 +915,8 @@ class FieldCollector {
     } else if (row_arrays > 0) {
       if (bad_row_ != kNoRow) {
         return fail(pointer_of(f.path) + "/" + std::to_string(bad_row_),
-                    "expected " + std::to_string(first_row_length_) + " numbers (as row 0), found " +
-                        std::to_string(bad_row_length_));
+                    "expected " + std::to_string(first_row_length_) +
+                        " numbers (as row 0), found " + std::to_string(bad_row_length_));
       }
       f.kind = first_row_length_ == 0 ? FieldKind::kIgnored : FieldKind::kMatrix;
       if (f.kind == FieldKind::kMatrix) {
@@ -875,12 +942,6 @@ class FieldCollector {
     if (--depth_ < skip_base_) skip_base_ = 0;
     return true;
   }
-  bool fail(std::string place, std::string message) {
-    failed_ = true;
-    place_ = std::move(place);
-    message_ = std::move(message);
-    return false;
-  }
 
   std::vector<FeatureField> fields_;
   std::vector<std::string> path_;
@@ -895,9 +956,6 @@ class FieldCollector {
   std::size_t row_length_ = 0, first_row_length_ = 0;
   std::size_t bad_row_ = kNoRow, bad_row_length_ = 0;
   bool unsupported_ = false;
-  bool failed_ = false;
-  std::string place_;
-  std::string message_;
 };
 
 // The ceiling of the benchmark: parse and validate, store nothing.
@@ -940,7 +998,8 @@ std::size_t parse_noop(FileBuffer& buffer, const std::string& file) {
 // =============================================================================================
 // FieldUnion
 
-bool CanonicalPathLess::operator()(const std::vector<std::string>& a, const std::vector<std::string>& b) const {
+bool CanonicalPathLess::operator()(const std::vector<std::string>& a,
+                                   const std::vector<std::string>& b) const {
   auto rank = [](const std::vector<std::string>& p) {
     if (p.empty()) return std::size_t{0};
     const auto it = std::find(kSections.begin(), kSections.end(), p[0]);
@@ -956,10 +1015,12 @@ void FieldUnion::add(const std::vector<FeatureField>& fields, const std::string&
     const auto it = fields_.find(f.path);
     if (it != fields_.end()) {
       const FeatureField& old = it->second.field;
-      if (old.kind != f.kind || old.rows != f.rows || old.cols != f.cols || old.vocabulary != f.vocabulary) {
-        throw DataError("feature files disagree on " + f.name() + ": " + file + " has " + f.shape_text() + " (" +
-                        std::string(to_string(f.kind)) + "), " + it->second.file + " has " + old.shape_text() +
-                        " (" + std::string(to_string(old.kind)) + ")");
+      if (old.kind != f.kind || old.rows != f.rows || old.cols != f.cols ||
+          old.vocabulary != f.vocabulary) {
+        throw DataError("feature files disagree on " + f.name() + ": " + file + " has " +
+                        f.shape_text() + " (" + std::string(to_string(f.kind)) + "), " +
+                        it->second.file + " has " + old.shape_text() + " (" +
+                        std::string(to_string(old.kind)) + ")");
       }
       continue;
     }
@@ -969,15 +1030,17 @@ void FieldUnion::add(const std::vector<FeatureField>& fields, const std::string&
       prefix.push_back(f.path[i]);
       const auto p = fields_.find(prefix);
       if (p != fields_.end()) {
-        throw DataError("feature files disagree on " + join_dotted(prefix) + ": " + p->second.file + " has " +
-                        p->second.field.shape_text() + ", " + file + " has an object holding " + f.name());
+        throw DataError("feature files disagree on " + join_dotted(prefix) + ": " + p->second.file +
+                        " has " + p->second.field.shape_text() + ", " + file +
+                        " has an object holding " + f.name());
       }
     }
     const auto next = fields_.upper_bound(f.path);
     if (next != fields_.end() && next->first.size() > f.path.size() &&
         std::equal(f.path.begin(), f.path.end(), next->first.begin())) {
-      throw DataError("feature files disagree on " + f.name() + ": " + file + " has " + f.shape_text() + ", " +
-                      next->second.file + " has an object holding " + next->second.field.name());
+      throw DataError("feature files disagree on " + f.name() + ": " + file + " has " +
+                      f.shape_text() + ", " + next->second.file + " has an object holding " +
+                      next->second.field.name());
     }
     fields_.emplace(f.path, Seen{f, file});
   }

@@ -43,24 +43,23 @@ class CompiledSchema {
     std::uint32_t field = kNone;  ///< index into schema.fields(); kNone for an object node
     FieldKind kind = FieldKind::kScalar;
     std::uint32_t rows = 1, cols = 1;
-    std::uint32_t slot = 0;   ///< first slot of the field
-    bool skip = false;        ///< parse its value without storing (metadata, nothing selected)
-    bool section = false;     ///< lowlevel, rhythm or tonal
+    std::uint32_t slot = 0;  ///< first slot of the field
+    bool skip = false;       ///< parse its value without storing (metadata, nothing selected)
+    bool section = false;    ///< lowlevel, rhythm or tonal
   };
 
   explicit CompiledSchema(const FeatureSchema& schema);
 
   /// The child of \p parent called \p key, or kNone.
-  [[nodiscard]] std::uint32_t child(std::uint32_t parent, const char* key, std::size_t size) const noexcept {
+  [[nodiscard]] std::uint32_t child(std::uint32_t parent, const char* key,
+                                    std::size_t size) const noexcept {
     std::uint64_t h = hash_key(parent, key, size);
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Entry& e = table_[i];
       if (e.node == kNone) return kNone;
       if (e.hash == static_cast<std::uint32_t>(h) && e.parent == parent) {
         const Node& n = nodes_[e.node];
-        if (n.key_size == size && std::char_traits<char>::compare(keys_.data() + n.key_begin, key, size) == 0) {
-          return e.node;
-        }
+        if (n.key_size == size && same_bytes(keys_.data() + n.key_begin, key, size)) return e.node;
       }
     }
   }
@@ -79,9 +78,18 @@ class CompiledSchema {
     std::uint32_t node = kNone;
     std::uint32_t hash = 0;
   };
+  // Keys are short (about 4-30 bytes): an inline loop beats a call to memcmp.
+  static bool same_bytes(const char* a, const char* b, std::size_t size) noexcept {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   static std::uint64_t hash_key(std::uint32_t parent, const char* key, std::size_t size) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL ^ (static_cast<std::uint64_t>(parent) * 0x9E3779B97F4A7C15ULL);
-    for (std::size_t i = 0; i < size; ++i) h = (h ^ static_cast<unsigned char>(key[i])) * 0x100000001b3ULL;
+    std::uint64_t h =
+        0xcbf29ce484222325ULL ^ (static_cast<std::uint64_t>(parent) * 0x9E3779B97F4A7C15ULL);
+    for (std::size_t i = 0; i < size; ++i)
+      h = (h ^ static_cast<unsigned char>(key[i])) * 0x100000001b3ULL;
     return h ^ (h >> 29);
   }
   std::uint32_t add_node(std::uint32_t parent, const std::string& key);
@@ -101,7 +109,7 @@ struct RowResult {
   std::size_t shape_mismatches = 0;
   std::size_t nan_cells = 0;
   std::vector<std::string> unknown_fields;  ///< dotted names of keys the schema lacks
-  bool new_section_fields = false;          ///< some unknown field lies inside lowlevel/rhythm/tonal
+  bool new_section_fields = false;  ///< some unknown field lies inside lowlevel/rhythm/tonal
 };
 
 /// Parses feature files into rows of a compiled schema. One per thread; reusable.
@@ -142,6 +150,7 @@ class FieldUnion {
   /// The file a field was first seen in ("" when unknown).
   [[nodiscard]] const std::string& first_file(const std::vector<std::string>& path) const;
   [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
 
  private:
   struct Seen {

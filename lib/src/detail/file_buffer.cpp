@@ -1,6 +1,7 @@
 #include "detail/file_buffer.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,15 +21,35 @@ std::int64_t mtime_ns_of(const struct stat& st) {
 
 }  // namespace
 
-bool stat_file(const std::filesystem::path& path, FileStamp& stamp) {
+Directory::Directory(std::filesystem::path path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0)
+    throw IoError(path_, std::string("cannot open the directory: ") + std::strerror(errno));
+}
+
+Directory::~Directory() { ::close(fd_); }
+
+bool Directory::stat(const std::string& relpath, FileStamp& stamp) const {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::fstatat(fd_, relpath.c_str(), &st, 0) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return false;
-    throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
+    throw IoError(path_ / relpath, std::string("cannot stat: ") + std::strerror(errno));
   }
   stamp.size = static_cast<std::uintmax_t>(st.st_size);
   stamp.mtime_ns = mtime_ns_of(st);
   return true;
+}
+
+void advise_huge_pages(void* data, std::size_t bytes) noexcept {
+#ifdef MADV_HUGEPAGE
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(page - 1);
+  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
 }
 
 void FileBuffer::reserve(std::size_t bytes) {
@@ -48,7 +69,17 @@ void FileBuffer::assign(std::string_view bytes) {
 }
 
 FileStamp FileBuffer::read(const std::filesystem::path& path, std::uintmax_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  return read_at(AT_FDCWD, path.c_str(), path, max_bytes);
+}
+
+FileStamp FileBuffer::read(const Directory& dir, const std::string& relpath,
+                           std::uintmax_t max_bytes) {
+  return read_at(dir.fd(), relpath.c_str(), dir.path() / relpath, max_bytes);
+}
+
+FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesystem::path& path,
+                              std::uintmax_t max_bytes) {
+  const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw IoError(path, std::string("cannot open: ") + std::strerror(errno));
   struct FdCloser {
     int fd;
@@ -56,7 +87,8 @@ FileStamp FileBuffer::read(const std::filesystem::path& path, std::uintmax_t max
   } closer{fd};
 
   struct stat st {};
-  if (::fstat(fd, &st) != 0) throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
+  if (::fstat(fd, &st) != 0)
+    throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, expected a file");
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > max_bytes) {

@@ -17,9 +17,30 @@ struct FileStamp {
   friend bool operator==(const FileStamp&, const FileStamp&) = default;
 };
 
-/// stat(2) of \p path; std::nullopt-like: returns false when the file does not exist (ENOENT or
-/// ENOTDIR). Throws IoError for any other failure.
-bool stat_file(const std::filesystem::path& path, FileStamp& stamp);
+/// An open directory. Files are opened and stat'ed relative to it (openat/fstatat), which saves
+/// walking the whole path from the root for each of thousands of files.
+class Directory {
+ public:
+  /// Opens \p path. Throws IoError when it is not a readable directory.
+  explicit Directory(std::filesystem::path path);
+  ~Directory();
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
+
+  /// Stamp of \p relpath; false when it does not exist (ENOENT, ENOTDIR). Throws IoError for any
+  /// other failure.
+  bool stat(const std::string& relpath, FileStamp& stamp) const;
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+/// Asks the kernel to back [data, data + bytes) with transparent huge pages (madvise), which
+/// makes first-touch page faults of a large matrix about 3x cheaper. A no-op where unsupported.
+void advise_huge_pages(void* data, std::size_t bytes) noexcept;
 
 /// A growable byte buffer that holds one file at a time.
 class FileBuffer {
@@ -28,6 +49,8 @@ class FileBuffer {
   /// file). Throws IoError when the file cannot be opened or read, is a directory, or is larger
   /// than \p max_bytes (same messages as io.hpp read_file()).
   FileStamp read(const std::filesystem::path& path, std::uintmax_t max_bytes);
+  /// Same, for \p relpath inside \p dir (messages name dir.path() / relpath).
+  FileStamp read(const Directory& dir, const std::string& relpath, std::uintmax_t max_bytes);
   /// Replaces the contents with \p bytes.
   void assign(std::string_view bytes);
 
@@ -39,6 +62,8 @@ class FileBuffer {
 
  private:
   void reserve(std::size_t bytes);
+  FileStamp read_at(int dir_fd, const char* name, const std::filesystem::path& shown,
+                    std::uintmax_t max_bytes);
 
   std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;
