@@ -930,6 +930,9 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     throw InvalidArgument(dir.string() + " has no refit models (it was trained with --refit none)");
   }
   uses_refit_ = choice == ModelChoice::kRefit || (choice == ModelChoice::kDefault && has_refit);
+  const auto& synthetic = detail::member(doc, "synthetic_features", file);
+  if (!synthetic.IsBool()) throw ParseError(file, "/synthetic_features", "expected true or false");
+  synthetic_features_ = synthetic.GetBool();
   const auto& tags = detail::member(doc, "tags", file);
   if (!tags.IsArray() || tags.Empty())
     throw ParseError(file, "/tags", "expected a non-empty array");
@@ -953,6 +956,7 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     }
     try {
       boosters_.emplace_back(bytes, threads);
+      model_json_.push_back(bytes);
     } catch (const XgbError& e) {
       throw DataError((dir / relative).string() + ": XGBoost cannot load it: " + e.what());
     }
