@@ -405,7 +405,16 @@ int run_predict(const fs::path& model_dir, const fs::path& features, const fs::p
   note(fmt::format(
       "predictions.npy and decisions.npy ({} tracks x {} tags, {} models) written to {}",
       scores.rows(), scores.cols(), model.uses_refit() ? "refit" : "train-only", out_dir.string()));
-  if (!evaluate_split) return kExitOk;
+  // Reports read "synthetic" from results.json to label numbers from moodboost's synthetic set.
+  const bool synthetic = model.synthetic_features() || loaded.report.synthetic;
+  const auto provenance = fmt::format("\n  \"synthetic\": {},\n  \"model_dir\": {},\n  \"split\": {},",
+                                      synthetic, json_string(fs::absolute(model_dir).string()),
+                                      json_string(fs::absolute(split_file).string()));
+  if (!evaluate_split) {
+    write_file_atomic(out_dir / "results.json",
+                      "{" + provenance.substr(0, provenance.size() - 1) + "\n}\n");
+    return kExitOk;
+  }
 
   const LabelMatrix truth = label_matrix(split, model.tags(), UnknownTagPolicy::Error);
   EvaluateOptions eval_options;
@@ -413,7 +422,9 @@ int run_predict(const fs::path& model_dir, const fs::path& features, const fs::p
   eval_options.tag_names = model.tags();
   const Evaluation evaluation = evaluate(truth, scores, decisions, eval_options);
   write_file_atomic(out_dir / "results.tsv", format_results_file(evaluation));
-  write_file_atomic(out_dir / "results.json", format_results_json(evaluation, model.tags()));
+  std::string results_json = format_results_json(evaluation, model.tags());
+  results_json.insert(results_json.find('{') + 1, provenance);
+  write_file_atomic(out_dir / "results.json", results_json);
   fmt::print("{}", format_results_display(evaluation));
   if (!evaluation.excluded_tags.empty()) {
     note(fmt::format("note: {} tags without both classes in {} are left out of the macro AUCs",
