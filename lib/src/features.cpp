@@ -1,0 +1,663 @@
+#include "moodboost/features.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <set>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "detail/feature_cache.hpp"
+#include "detail/feature_parser.hpp"
+#include "detail/file_buffer.hpp"
+#include "detail/hash64.hpp"
+#include "moodboost/error.hpp"
+
+namespace moodboost {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The marker `moodboost synth` writes beside its feature files.
+constexpr const char* kSyntheticMarker = "moodboost-synthetic.json";
+// Files parsed to discover the schema before the full pass.
+constexpr std::size_t kDiscoverySample = 16;
+// Missing paths named in the error message.
+constexpr std::size_t kMissingExamples = 5;
+
+// AcousticBrainz/gaia "basic" preprocessing (SCHEMA.md section 5), matched against field names.
+constexpr const char* kBasicPresetExcludes[] = {"*dmean*",
+                                                "*dvar*",
+                                                "*.min",
+                                                "*.max",
+                                                "*cov",
+                                                "tonal.thpcp",
+                                                "lowlevel.spectral_energyband_high.*",
+                                                "lowlevel.silence_rate*"};
+
+int resolve_threads(int requested) {
+  if (requested < 0)
+    throw InvalidArgument("threads must be >= 0 (0 = all cores), got " + std::to_string(requested));
+#ifdef _OPENMP
+  return requested > 0 ? requested : std::max(1, omp_get_max_threads());
+#else
+  return 1;
+#endif
+}
+
+bool glob_match(const std::string& pattern, const std::string& text) {
+  return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
+}
+
+// A pattern matches a column when it matches its name, its field's name or its descriptor's
+// ("lowlevel.mfcc.cov.3.7", "lowlevel.mfcc.cov", "lowlevel.mfcc").
+bool matches_any(const std::vector<std::string>& patterns, const Column& column,
+                 const std::string& field) {
+  const std::string descriptor = column.section + "." + column.descriptor;
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+    return glob_match(p, column.name) || glob_match(p, field) || glob_match(p, descriptor);
+  });
+}
+
+std::string policy_text(const FeatureOptions& o, bool with_selection) {
+  std::string s;
+  if (with_selection) {
+    s += "covariance=";
+    s += o.covariance == CovarianceColumns::kFull            ? "full"
+         : o.covariance == CovarianceColumns::kUpperTriangle ? "upper"
+                                                             : "none";
+    s += " basic=" + std::to_string(o.basic_preset);
+    s += " include=[";
+    for (const auto& p : o.include) s += p + "\x1f";
+    s += "] exclude=[";
+    for (const auto& p : o.exclude) s += p + "\x1f";
+    s += "] drop_constant=" + std::to_string(o.drop_constant);
+    s += " summarize_beats=" + std::to_string(o.summarize_beats) + " ";
+  }
+  s += "non_finite=";
+  s += o.non_finite == NonFinitePolicy::kAccept ? "accept" : "reject";
+  s += " shape=";
+  s += o.shape_mismatch == ShapePolicy::kError ? "error" : "missing";
+  s += " missing_files=";
+  s += o.missing_files == MissingFilePolicy::kError ? "error" : "skip";
+  s += " max_file_bytes=" + std::to_string(o.max_file_bytes);
+  return s;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// What one parallel pass over the files found.
+struct PassResult {
+  std::size_t files = 0;
+  std::uintmax_t bytes = 0;
+  std::size_t nonfinite = 0;
+  std::size_t mismatches = 0;
+  std::size_t nan_cells = 0;
+  std::map<std::string, std::size_t> unknown;  // field -> files
+  std::vector<std::size_t> rows_with_new_fields;
+  std::vector<detail::FileStamp> stamps;  // as read (per matrix row)
+};
+
+// Keeps the exception of the lowest row index among those thrown by the workers.
+class FirstError {
+ public:
+  void record(std::size_t index, std::exception_ptr e) {
+    std::lock_guard lock(mutex_);
+    if (!error_ || index < index_) {
+      error_ = std::move(e);
+      index_ = index;
+    }
+    failed_.store(true, std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool failed() const noexcept { return failed_.load(std::memory_order_relaxed); }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+  std::size_t index_ = 0;
+  std::atomic<bool> failed_{false};
+};
+
+// Files handed to a worker at a time: small enough to balance the threads, large enough that the
+// shared counter is not contended.
+constexpr std::size_t kFilesPerClaim = 8;
+
+// Reads every file of \p files on \p threads OpenMP threads, each with its own buffer and state:
+// make_state() once per thread, work(state, i, buffer, stamp) per file, merge(state) once per
+// thread (serialised). Files are claimed from a shared counter (a dynamic schedule without a
+// worksharing construct, so a thread that fails early cannot leave the others waiting). The
+// exception of the lowest file index is rethrown after the parallel region; none escapes it.
+template <typename MakeState, typename Work, typename Merge>
+void for_each_file(const detail::Directory& dir, const std::vector<std::string>& files, int threads,
+                   std::uintmax_t max_file_bytes, const ProgressFn& progress, MakeState make_state,
+                   Work work, Merge merge) {
+  FirstError error;
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::mutex merge_mutex;
+  const std::size_t n = files.size();
+#pragma omp parallel num_threads(threads)
+  {
+    try {
+      auto state = make_state();
+      detail::FileBuffer buffer;
+      for (;;) {
+        const std::size_t begin = next.fetch_add(kFilesPerClaim, std::memory_order_relaxed);
+        if (begin >= n || error.failed()) break;
+        const std::size_t end = std::min(n, begin + kFilesPerClaim);
+        for (std::size_t i = begin; i < end; ++i) {
+          try {
+            const detail::FileStamp stamp = buffer.read(dir, files[i], max_file_bytes);
+            work(state, i, buffer, stamp);
+          } catch (...) {
+            error.record(i, std::current_exception());
+            break;
+          }
+        }
+        const std::size_t finished =
+            done.fetch_add(end - begin, std::memory_order_relaxed) + (end - begin);
+        if (progress && (finished % 64 < kFilesPerClaim || finished == n)) progress(finished, n);
+      }
+      std::lock_guard lock(merge_mutex);
+      merge(state);
+    } catch (...) {
+      error.record(0, std::current_exception());  // per-thread setup failed (out of memory)
+    }
+  }
+  error.rethrow();
+}
+
+// Parses files[i] into row i of \p matrix (already sized rows x schema.size()).
+PassResult parse_pass(const detail::Directory& dir, const std::vector<std::string>& files,
+                      const FeatureSchema& schema, const FeatureOptions& options, int threads,
+                      FeatureMatrix& matrix, bool discovering) {
+  const detail::CompiledSchema compiled(schema);
+  const auto cols = static_cast<std::size_t>(matrix.cols());
+  PassResult total;
+  total.stamps.resize(files.size());
+  struct State {
+    State(const detail::CompiledSchema& c, const FeatureOptions& o)
+        : parser(c, o.non_finite, o.shape_mismatch) {}
+    detail::RowParser parser;
+    detail::RowResult row;
+    PassResult found;
+  };
+  for_each_file(
+      dir, files, threads, options.max_file_bytes, options.progress,
+      [&] { return std::make_unique<State>(compiled, options); },
+      [&](std::unique_ptr<State>& s, std::size_t i, detail::FileBuffer& buffer,
+          const detail::FileStamp& stamp) {
+        total.stamps[i] = stamp;
+        float* out = matrix.data() + i * cols;
+        s->parser.parse(buffer, files[i], out, s->row);
+        PassResult& local = s->found;
+        ++local.files;
+        local.bytes += buffer.size();
+        local.nonfinite += s->row.nonfinite_values;
+        local.mismatches += s->row.shape_mismatches;
+        local.nan_cells += static_cast<std::size_t>(
+            std::count_if(out, out + cols, [](float v) { return std::isnan(v); }));
+        if (!s->row.unknown_fields.empty()) {
+          auto& names = s->row.unknown_fields;
+          std::sort(names.begin(), names.end());
+          names.erase(std::unique(names.begin(), names.end()), names.end());
+          for (const auto& name : names) ++local.unknown[name];
+          if (discovering && s->row.new_section_fields) local.rows_with_new_fields.push_back(i);
+        }
+      },
+      [&](std::unique_ptr<State>& s) {
+        const PassResult& local = s->found;
+        total.files += local.files;
+        total.bytes += local.bytes;
+        total.nonfinite += local.nonfinite;
+        total.mismatches += local.mismatches;
+        total.nan_cells += local.nan_cells;
+        for (const auto& [name, count] : local.unknown) total.unknown[name] += count;
+        total.rows_with_new_fields.insert(total.rows_with_new_fields.end(),
+                                          local.rows_with_new_fields.begin(),
+                                          local.rows_with_new_fields.end());
+      });
+  std::sort(total.rows_with_new_fields.begin(), total.rows_with_new_fields.end());
+  return total;
+}
+
+// The stamp of every file (size kMissingSize when it does not exist), on \p threads threads.
+std::vector<detail::FileStamp> stat_files(const detail::Directory& dir,
+                                          const std::vector<std::string>& files, int threads) {
+  std::vector<detail::FileStamp> stamps(files.size());
+  FirstError error;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(files.size()); ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    try {
+      if (!dir.stat(files[k], stamps[k]))
+        stamps[k] = detail::FileStamp{detail::CacheKey::kMissingSize, 0};
+    } catch (...) {
+      error.record(k, std::current_exception());
+    }
+  }
+  error.rethrow();
+  return stamps;
+}
+
+// During discovery a shape error in the full pass means two files disagree: name the file whose
+// shape the schema took ("01/1.json: /lowlevel/mfcc/mean: expected 2 numbers, found 3 (the shape
+// seen in 00/0.json)").
+ParseError with_shape_origin(const ParseError& e, const detail::FieldUnion& fields) {
+  std::vector<std::string> path;
+  std::string_view rest = e.place();
+  std::string origin;
+  while (rest.size() > 1 && rest[0] == '/') {
+    rest.remove_prefix(1);
+    const auto slash = rest.find('/');
+    path.emplace_back(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (const std::string& file = fields.first_file(path); !file.empty()) origin = file;
+  }
+  const std::string what = e.what();
+  const std::string prefix = e.file().string() + ": " + e.place() + ": ";
+  if (origin.empty() || what.rfind(prefix, 0) != 0) return e;
+  return ParseError(e.file(), e.place(),
+                    what.substr(prefix.size()) + " (the shape seen in " + origin + ")");
+}
+
+// Adds the fields of files[rows[k]] to \p fields.
+void discover_from(const detail::Directory& dir, const std::vector<std::string>& files,
+                   const std::vector<std::size_t>& rows, const FeatureOptions& options,
+                   detail::FieldUnion& fields) {
+  detail::FileBuffer buffer;
+  for (const std::size_t r : rows) {
+    buffer.read(dir, files[r], options.max_file_bytes);
+    auto found = detail::collect_fields(buffer, files[r]);
+    fields.add(found, files[r]);
+  }
+}
+
+bool same_value(float a, float b) {
+  if (std::isnan(a)) return std::isnan(b);
+  return std::memcmp(&a, &b, sizeof(float)) == 0;
+}
+
+// Removes the constant columns of \p matrix in place (no second matrix: the rows are compacted
+// forward, then the allocation is shrunk with realloc). Returns the kept column indices.
+std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
+  const auto rows = static_cast<std::size_t>(matrix.rows());
+  const auto cols = static_cast<std::size_t>(matrix.cols());
+  std::vector<char> varies(cols, 0);
+  const float* first = matrix.data();
+  for (std::size_t r = 1; r < rows; ++r) {
+    const float* row = matrix.data() + r * cols;
+    for (std::size_t c = 0; c < cols; ++c)
+      varies[c] |= static_cast<char>(!same_value(row[c], first[c]));
+  }
+  std::vector<std::size_t> kept;
+  for (std::size_t c = 0; c < cols; ++c) {
+    if (varies[c] != 0) kept.push_back(c);
+  }
+  if (kept.size() == cols) return kept;
+  float* data = matrix.data();
+  for (std::size_t r = 0; r < rows; ++r) {
+    // Destination index r*kept+j never exceeds the source index r*cols+kept[j]: safe forward copy.
+    for (std::size_t j = 0; j < kept.size(); ++j)
+      data[r * kept.size() + j] = data[r * cols + kept[j]];
+  }
+  // Eigen: resize() to the same number of elements keeps the buffer; conservativeResize() of a
+  // row-major matrix that keeps its column count reallocates in place (realloc).
+  const auto new_size = static_cast<Eigen::Index>(rows * kept.size());
+  matrix.resize(matrix.size(), 1);
+  matrix.conservativeResize(new_size, 1);
+  matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(kept.size()));
+  return kept;
+}
+
+detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::string>& relpaths,
+                                const std::vector<std::string>& row_ids,
+                                const FeatureOptions& options, const FeatureSchema* schema,
+                                const std::vector<detail::FileStamp>& stamps) {
+  detail::CacheKey key;
+  const std::string canonical = fs::weakly_canonical(dir).string();
+  const std::string schema_text =
+      schema != nullptr ? schema->to_json() : std::string("(discovered)");
+  for (int k = 0; k < 2; ++k) {
+    detail::Hash64 h(static_cast<std::uint64_t>(k) + 1);
+    h.update_value(canonical.size());
+    h.update(canonical);
+    for (const auto* list : {&relpaths, &row_ids}) {
+      h.update_value(list->size());
+      for (const auto& s : *list) {
+        h.update_value(s.size());
+        h.update(s);
+      }
+    }
+    h.update(schema_text);
+    key.list_digest[k] = h.digest();
+  }
+  key.options = policy_text(options, schema == nullptr);
+  key.stamps = stamps;
+  key.relpaths = relpaths;
+  return key;
+}
+
+}  // namespace
+
+std::string_view to_string(CacheStatus status) noexcept {
+  switch (status) {
+    case CacheStatus::kDisabled:
+      return "disabled";
+    case CacheStatus::kHit:
+      return "hit";
+    case CacheStatus::kMiss:
+      return "miss";
+    case CacheStatus::kStale:
+      return "stale";
+    case CacheStatus::kCorrupt:
+      return "corrupt";
+  }
+  return "?";
+}
+
+std::size_t LoadReport::unknown_field_count() const noexcept {
+  std::size_t n = 0;
+  for (const auto& [name, files] : unknown_fields) n += files;
+  return n;
+}
+
+std::string LoadReport::summary() const {
+  std::string s =
+      std::to_string(files_loaded) + " of " + std::to_string(files_requested) + " feature files";
+  if (synthetic) s += " (SYNTHETIC data written by `moodboost synth`)";
+  if (cache == CacheStatus::kHit) {
+    s += " read from the cache " + cache_file.string();
+  } else {
+    const double mb = static_cast<double>(bytes_parsed) / 1e6;
+    char rate[96];
+    std::snprintf(rate, sizeof(rate),
+                  ": parsed %zu files, %.1f MB, %.0f files/s, %.0f MB/s on %d threads",
+                  files_parsed, mb, seconds > 0 ? static_cast<double>(files_parsed) / seconds : 0.0,
+                  seconds > 0 ? mb / seconds : 0.0, threads);
+    s += rate;
+  }
+  char time[48];
+  std::snprintf(time, sizeof(time), " in %.2f s", seconds);
+  s += time;
+  s += "\n  missing files: " + std::to_string(files_missing);
+  for (const auto& m : missing_examples) s += " " + m;
+  s += "\n  NaN/Inf numbers read: " + std::to_string(nonfinite_values) +
+       "; NaN cells in the matrix: " + std::to_string(nan_cells) +
+       "; malformed fields set to NaN: " + std::to_string(shape_mismatches);
+  s += "\n  unknown fields (ignored): " + std::to_string(unknown_fields.size()) + " names, " +
+       std::to_string(unknown_field_count()) + " occurrences";
+  std::size_t shown = 0;
+  for (const auto& [name, files] : unknown_fields) {
+    if (shown++ == 5) {
+      s += " ...";
+      break;
+    }
+    s += (shown == 1 ? ": " : ", ") + name + " (" + std::to_string(files) + " files)";
+  }
+  if (dropped_constant_columns > 0)
+    s += "\n  constant columns dropped: " + std::to_string(dropped_constant_columns);
+  if (schema_rediscovered)
+    s += "\n  the discovery sample missed some fields: all files were parsed twice";
+  if (cache != CacheStatus::kDisabled) {
+    s += "\n  cache: " + std::string(to_string(cache));
+    if (!cache_detail.empty()) s += " (" + cache_detail + ")";
+  }
+  return s;
+}
+
+std::vector<FeatureField> discover_fields(std::string_view json, const fs::path& file) {
+  detail::FileBuffer buffer;
+  buffer.assign(json);
+  auto fields = detail::collect_fields(buffer, file.string());
+  detail::FieldUnion all;
+  all.add(fields, file.string());
+  return all.fields();
+}
+
+FeatureSchema select_columns(std::vector<FeatureField> fields, const FeatureOptions& options) {
+  const FeatureSchema all = FeatureSchema::all_columns(std::move(fields), options.summarize_beats);
+  FeatureSchema selected = all.filtered([&](const Column& c) {
+    const FeatureField& f = all.fields()[c.field];
+    const std::string field_name = f.name();
+    if (f.kind == FieldKind::kMatrix && f.rows == f.cols) {
+      if (options.covariance == CovarianceColumns::kNone) return false;
+      if (options.covariance == CovarianceColumns::kUpperTriangle &&
+          c.element / f.cols > c.element % f.cols) {
+        return false;
+      }
+    }
+    if (options.basic_preset) {
+      for (const char* pattern : kBasicPresetExcludes) {
+        if (glob_match(pattern, field_name)) return false;
+      }
+    }
+    if (!options.include.empty() && !matches_any(options.include, c, field_name)) return false;
+    return !matches_any(options.exclude, c, field_name);
+  });
+  if (selected.size() == 0) {
+    throw InvalidArgument("the column options leave no feature column (of " +
+                          std::to_string(all.size()) + ")");
+  }
+  return selected;
+}
+
+FeatureSchema schema_of_file(const fs::path& path, const FeatureOptions& options) {
+  detail::FileBuffer buffer;
+  buffer.read(path, options.max_file_bytes);
+  return select_columns(discover_fields(buffer.view(), path), options);
+}
+
+std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema& schema,
+                                     const FeatureOptions& options, const fs::path& file,
+                                     RowCounts* counts) {
+  const detail::CompiledSchema compiled(schema);
+  detail::RowParser parser(compiled, options.non_finite, options.shape_mismatch);
+  detail::FileBuffer buffer;
+  buffer.assign(json);
+  std::vector<float> row(schema.size());
+  detail::RowResult result;
+  parser.parse(buffer, file.string(), row.data(), result);
+  if (counts != nullptr) {
+    counts->nonfinite_values = result.nonfinite_values;
+    counts->shape_mismatches = result.shape_mismatches;
+    counts->unknown_fields = std::move(result.unknown_fields);
+  }
+  return row;
+}
+
+std::uintmax_t parse_files_noop(const fs::path& features_dir,
+                                const std::vector<std::string>& relpaths, int threads,
+                                std::uintmax_t max_file_bytes) {
+  std::uintmax_t total = 0;
+  const detail::Directory dir(features_dir);
+  for_each_file(
+      dir, relpaths, resolve_threads(threads), max_file_bytes, ProgressFn{},
+      [] { return std::uintmax_t{0}; },
+      [&](std::uintmax_t& bytes, std::size_t i, detail::FileBuffer& buffer,
+          const detail::FileStamp&) {
+        detail::parse_noop(buffer, relpaths[i]);
+        bytes += buffer.size();
+      },
+      [&](const std::uintmax_t& bytes) { total += bytes; });
+  return total;
+}
+
+LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std::string>& relpaths,
+                             const std::vector<std::string>& row_ids, const FeatureOptions& options,
+                             const FeatureSchema* schema) {
+  const auto start = std::chrono::steady_clock::now();
+  if (relpaths.size() != row_ids.size()) {
+    throw InvalidArgument("load_features: " + std::to_string(relpaths.size()) + " paths but " +
+                          std::to_string(row_ids.size()) + " row ids");
+  }
+  if (relpaths.empty()) throw DataError("no feature files requested");
+  const int threads = resolve_threads(options.threads);
+  const detail::Directory dir(features_dir);
+  std::error_code ec;
+
+  LoadedFeatures out;
+  LoadReport& report = out.report;
+  report.files_requested = relpaths.size();
+  report.threads = threads;
+  report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
+
+  // Which files exist (and their stamps, the cache key).
+  const std::vector<detail::FileStamp> stamps = stat_files(dir, relpaths, threads);
+  for (std::size_t i = 0; i < relpaths.size(); ++i) {
+    if (stamps[i].size != detail::CacheKey::kMissingSize) {
+      out.kept_rows.push_back(i);
+    } else {
+      if (report.missing_examples.size() < kMissingExamples)
+        report.missing_examples.push_back(relpaths[i]);
+      ++report.files_missing;
+    }
+  }
+  if (report.files_missing > 0 && options.missing_files == MissingFilePolicy::kError) {
+    std::string list;
+    for (const auto& m : report.missing_examples) list += (list.empty() ? "" : ", ") + m;
+    throw DataError(std::to_string(report.files_missing) + " of " +
+                    std::to_string(relpaths.size()) + " feature files are missing in " +
+                    features_dir.string() + " (first: " + list +
+                    (report.files_missing > report.missing_examples.size() ? ", ..." : "") +
+                    "); use the skip policy for missing files to drop those rows");
+  }
+  if (out.kept_rows.empty())
+    throw DataError("none of the " + std::to_string(relpaths.size()) + " feature files exists");
+  report.files_loaded = out.kept_rows.size();
+  for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
+
+  // The cache.
+  detail::CacheKey key;
+  if (!options.cache_dir.empty()) {
+    key = make_cache_key(features_dir, relpaths, row_ids, options, schema, stamps);
+    report.cache_file = options.cache_dir / key.file_name();
+    detail::CacheEntry entry;
+    const detail::CacheLookup lookup = detail::read_cache(report.cache_file, key, entry, threads);
+    report.cache = lookup.status;
+    report.cache_detail = lookup.detail;
+    if (lookup.status == CacheStatus::kHit && entry.kept_rows == out.kept_rows) {
+      const bool synthetic = report.synthetic;
+      const auto cache_file = report.cache_file;
+      report = std::move(entry.report);
+      report.files_parsed = 0;
+      report.bytes_parsed = 0;
+      report.synthetic = synthetic;
+      report.cache = CacheStatus::kHit;
+      report.cache_file = cache_file;
+      report.threads = threads;
+      out.matrix = std::move(entry.matrix);
+      out.schema = std::move(entry.schema);
+      report.seconds = seconds_since(start);
+      return out;
+    }
+    if (lookup.status == CacheStatus::kHit) {
+      report.cache = CacheStatus::kStale;
+      report.cache_detail = "the cached rows differ";
+    }
+  }
+
+  std::vector<std::string> files;
+  files.reserve(out.kept_rows.size());
+  for (const auto r : out.kept_rows) files.push_back(relpaths[r]);
+  const auto rows = static_cast<Eigen::Index>(files.size());
+
+  PassResult pass;
+  if (schema != nullptr) {
+    out.schema = *schema;
+    out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
+    detail::advise_huge_pages(out.matrix.data(),
+                              static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
+    pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, false);
+  } else {
+    // Discovery: a sample first; then, if the full pass meets fields the sample lacked, their
+    // files are added and everything is parsed again with the complete schema.
+    detail::FieldUnion fields;
+    std::vector<std::size_t> sample;
+    const std::size_t k = std::min(kDiscoverySample, files.size());
+    for (std::size_t j = 0; j < k; ++j)
+      sample.push_back(k == 1 ? 0 : j * (files.size() - 1) / (k - 1));
+    sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+    discover_from(dir, files, sample, options, fields);
+    report.discovery_files = sample.size();
+    for (int round = 0;; ++round) {
+      out.schema = select_columns(fields.fields(), options);
+      out.matrix.resize(0, 0);  // free before allocating the new width
+      out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
+      detail::advise_huge_pages(out.matrix.data(),
+                                static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
+      try {
+        pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, true);
+      } catch (const ParseError& e) {
+        throw with_shape_origin(e, fields);
+      }
+      if (pass.rows_with_new_fields.empty()) break;
+      // The files with unknown keys: their fields join the schema. Keys whose values give no field
+      // (only null) stay unknown; when nothing new is found, this pass stands.
+      const std::size_t known = fields.size();
+      discover_from(dir, files, pass.rows_with_new_fields, options, fields);
+      report.discovery_files += pass.rows_with_new_fields.size();
+      if (fields.size() == known) break;
+      if (round > 0) throw Error("feature schema discovery did not converge");  // cannot happen
+      report.schema_rediscovered = true;
+      report.files_parsed += pass.files;
+      report.bytes_parsed += pass.bytes;
+    }
+    if (options.drop_constant) {
+      const auto kept = drop_constant_columns(out.matrix);
+      report.dropped_constant_columns = out.schema.size() - kept.size();
+      if (kept.empty()) throw DataError("every feature column is constant on the training rows");
+      std::set<std::size_t> keep(kept.begin(), kept.end());
+      std::size_t index = 0;
+      out.schema = out.schema.filtered([&](const Column&) { return keep.count(index++) != 0; });
+      pass.nan_cells = static_cast<std::size_t>(out.matrix.array().isNaN().count());
+    }
+  }
+  report.files_parsed += pass.files;
+  report.bytes_parsed += pass.bytes;
+  report.nonfinite_values = pass.nonfinite;
+  report.shape_mismatches = pass.mismatches;
+  report.nan_cells = pass.nan_cells;
+  report.unknown_fields = std::move(pass.unknown);
+
+  if (!options.cache_dir.empty()) {
+    // Files that changed while they were read would make the key lie: do not cache then.
+    bool unchanged = true;
+    for (std::size_t j = 0; j < files.size(); ++j)
+      unchanged = unchanged && pass.stamps[j] == stamps[out.kept_rows[j]];
+    if (!unchanged) {
+      report.cache_detail = "feature files changed while they were read; cache not written";
+    } else {
+      detail::CacheEntry entry;
+      entry.schema = out.schema;
+      entry.kept_rows = out.kept_rows;
+      entry.report = report;
+      std::swap(entry.matrix, out.matrix);  // lend the matrix to the writer without a copy
+      try {
+        detail::write_cache(report.cache_file, key, entry);
+      } catch (...) {
+        std::swap(entry.matrix, out.matrix);
+        throw;
+      }
+      std::swap(entry.matrix, out.matrix);
+    }
+  }
+  report.seconds = seconds_since(start);
+  return out;
+}
+
+}  // namespace moodboost

@@ -1,0 +1,329 @@
+// load_features(): directories of feature files, row order, missing files, discovery across
+// files, constant columns, threads, the synthetic marker, and the real samples against an
+// independent flattening in Python.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "moodboost/error.hpp"
+#include "moodboost/features.hpp"
+#include "moodboost/npy.hpp"
+#include "support.hpp"
+
+using namespace moodboost;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small feature file whose values depend on \p k, so that rows can be told apart.
+std::string doc(int k, const std::string& extra_lowlevel = "") {
+  return "{\"lowlevel\": {\"loud\": " + std::to_string(k) +
+         ".5, \"flat\": 7, \"mfcc\": {\"mean\": [" + std::to_string(k) + ", 2]}" + extra_lowlevel +
+         "}, \"tonal\": {\"key_key\": \"" + std::string(1, static_cast<char>('A' + k % 7)) +
+         "\"}, \"metadata\": {\"n\": " + std::to_string(k) + "}}";
+}
+
+struct Set {
+  test::TempDir dir;
+  std::vector<std::string> paths;
+  std::vector<std::string> ids;
+
+  void add(const std::string& rel, const std::string& content) {
+    test::write_text(dir / rel, content);
+    paths.push_back(rel);
+    ids.push_back("track_" + std::to_string(ids.size()));
+  }
+};
+
+// n files NN/<k>.json, each doc(k).
+void fill(Set& set, int n) {
+  for (int k = 0; k < n; ++k)
+    set.add(
+        std::to_string(k % 100 / 10) + std::to_string(k % 10) + "/" + std::to_string(k) + ".json",
+        doc(k));
+}
+
+float at(const LoadedFeatures& f, std::size_t row, const std::string& name) {
+  const auto c = f.schema.find(name);
+  if (!c) throw std::runtime_error("no column " + name);
+  return f.matrix(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(*c));
+}
+
+bool same_matrix(const FeatureMatrix& a, const FeatureMatrix& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), static_cast<std::size_t>(a.size()) * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("load_features: rows follow the request order, ids and report", "[features][loading]") {
+  Set set;
+  fill(set, 5);
+  std::vector<std::string> paths(set.paths.rbegin(), set.paths.rend());
+  std::vector<std::string> ids(set.ids.rbegin(), set.ids.rend());
+  FeatureOptions o;
+  o.threads = 2;
+  const LoadedFeatures f = load_features(set.dir.path(), paths, ids, o);
+  REQUIRE(f.matrix.rows() == 5);
+  CHECK(f.schema.column_names() ==
+        std::vector<std::string>{
+            "lowlevel.flat", "lowlevel.loud", "lowlevel.mfcc.mean.0", "lowlevel.mfcc.mean.1",
+            "tonal.key_key=A", "tonal.key_key=A#", "tonal.key_key=B", "tonal.key_key=C",
+            "tonal.key_key=C#", "tonal.key_key=D", "tonal.key_key=D#", "tonal.key_key=E",
+            "tonal.key_key=F", "tonal.key_key=F#", "tonal.key_key=G", "tonal.key_key=G#"});
+  for (std::size_t r = 0; r < 5; ++r) {
+    const int k = 4 - static_cast<int>(r);
+    CHECK(at(f, r, "lowlevel.loud") == static_cast<float>(k) + 0.5f);
+    CHECK(at(f, r, "lowlevel.mfcc.mean.0") == static_cast<float>(k));
+  }
+  CHECK(f.row_ids == ids);
+  CHECK(f.kept_rows == std::vector<std::size_t>{0, 1, 2, 3, 4});
+  CHECK(f.report.files_requested == 5);
+  CHECK(f.report.files_loaded == 5);
+  CHECK(f.report.files_parsed == 5);
+  CHECK(f.report.bytes_parsed == [&] {
+    std::uintmax_t b = 0;
+    for (const auto& p : set.paths) b += fs::file_size(set.dir / p);
+    return b;
+  }());
+  CHECK(f.report.nan_cells == 0);
+  CHECK(f.report.cache == CacheStatus::kDisabled);
+  CHECK_FALSE(f.report.synthetic);
+  CHECK(f.report.threads == 2);
+}
+
+TEST_CASE("load_features: one and two threads give bit-identical matrices", "[features][loading]") {
+  Set set;
+  fill(set, 40);
+  FeatureOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const LoadedFeatures a = load_features(set.dir.path(), set.paths, set.ids, one);
+  const LoadedFeatures b = load_features(set.dir.path(), set.paths, set.ids, two);
+  CHECK(a.schema == b.schema);
+  CHECK(same_matrix(a.matrix, b.matrix));
+}
+
+TEST_CASE("load_features: missing files are an error naming them, or skipped rows",
+          "[features][loading]") {
+  Set set;
+  fill(set, 3);
+  std::vector<std::string> paths = set.paths, ids = set.ids;
+  for (int k = 0; k < 7; ++k) {
+    paths.insert(paths.begin() + 1, "99/missing" + std::to_string(k) + ".json");
+    ids.insert(ids.begin() + 1, "gone" + std::to_string(k));
+  }
+  CHECK_THROWS_AS(load_features(set.dir.path(), paths, ids, {}), DataError);
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), paths, ids, {}),
+      Catch::StartsWith("7 of 10 feature files are missing in ") &&
+          Catch::Contains("(first: 99/missing6.json, 99/missing5.json, 99/missing4.json, "
+                          "99/missing3.json, 99/missing2.json, ...)"));
+  FeatureOptions skip;
+  skip.missing_files = MissingFilePolicy::kSkip;
+  const LoadedFeatures f = load_features(set.dir.path(), paths, ids, skip);
+  CHECK(f.matrix.rows() == 3);
+  CHECK(f.kept_rows == std::vector<std::size_t>{0, 8, 9});
+  CHECK(f.row_ids == std::vector<std::string>{"track_0", "track_1", "track_2"});
+  CHECK(at(f, 1, "lowlevel.loud") == 1.5f);
+  CHECK(f.report.files_missing == 7);
+  CHECK(f.report.missing_examples.size() == 5);
+  CHECK_THROWS_AS(load_features(set.dir.path(), {"a.json"}, {"a"}, skip), DataError);
+  CHECK_THROWS_AS(load_features(set.dir.path(), set.paths, {"too", "few"}, {}), InvalidArgument);
+  CHECK_THROWS_AS(load_features(set.dir / "nope", set.paths, set.ids, {}), IoError);
+}
+
+TEST_CASE("load_features: a malformed file anywhere stops the load with its relative path",
+          "[features][loading]") {
+  Set set;
+  fill(set, 30);
+  test::write_text(set.dir / set.paths[17], doc(17).substr(0, 40));
+  for (const int threads : {1, 2}) {
+    FeatureOptions o;
+    o.threads = threads;
+    CHECK_THROWS_WITH(
+        load_features(set.dir.path(), set.paths, set.ids, o),
+        Catch::StartsWith(set.paths[17] + ": byte 40") && Catch::Contains("truncated"));
+  }
+  test::write_text(set.dir / set.paths[17], std::string(100, 'x'));
+  FeatureOptions small;
+  small.max_file_bytes = 99;
+  CHECK_THROWS_WITH(load_features(set.dir.path(), set.paths, set.ids, small),
+                    Catch::Contains("over the 99-byte limit"));
+}
+
+TEST_CASE("load_features: discovery takes the union of all files, beyond the sample",
+          "[features][loading]") {
+  Set set;
+  fill(set, 40);
+  // File 1 is not in the discovery sample (16 evenly spaced files of 40): only the full pass sees
+  // its extra field, which makes the loader rediscover and parse again.
+  test::write_text(set.dir / set.paths[1], doc(1, ", \"extra\": {\"mean\": [4, 5, 6]}"));
+  const LoadedFeatures f = load_features(set.dir.path(), set.paths, set.ids, {});
+  CHECK(f.report.schema_rediscovered);
+  CHECK(f.report.discovery_files == 16 + 1);
+  REQUIRE(f.schema.find("lowlevel.extra.mean.2"));
+  CHECK(at(f, 1, "lowlevel.extra.mean.2") == 6.0f);
+  CHECK(std::isnan(at(f, 0, "lowlevel.extra.mean.2")));
+  CHECK(f.report.nan_cells == 39 * 3);
+  CHECK(f.report.unknown_fields.empty());
+
+  // With the schema of the first file only, the extra field is unknown: ignored and counted.
+  const FeatureSchema narrow = schema_of_file(set.dir / set.paths[0], {});
+  const LoadedFeatures g = load_features(set.dir.path(), set.paths, set.ids, {}, &narrow);
+  CHECK(g.schema == narrow);
+  CHECK(g.report.unknown_fields == std::map<std::string, std::size_t>{{"lowlevel.extra", 1}});
+  CHECK(g.report.unknown_field_count() == 1);
+  CHECK_THAT(g.report.summary(), Catch::Contains("lowlevel.extra (1 files)"));
+}
+
+TEST_CASE("load_features: files disagreeing on a field's shape are an error naming both",
+          "[features][loading]") {
+  Set set;
+  fill(set, 40);
+  // In the discovery sample (file 39 is always in it): found while merging the sample.
+  test::write_text(set.dir / set.paths[39], "{\"lowlevel\": {\"mfcc\": {\"mean\": [1, 2, 3]}}}");
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), set.paths, set.ids, {}),
+      "feature files disagree on lowlevel.mfcc.mean: 39/39.json has 3 numbers (vector), "
+      "00/0.json has 2 numbers (vector)");
+  // Outside the sample (file 1): found by the full pass.
+  test::write_text(set.dir / set.paths[39], doc(39));
+  test::write_text(set.dir / set.paths[1], "{\"lowlevel\": {\"mfcc\": {\"mean\": [1, 2, 3]}}}");
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), set.paths, set.ids, {}),
+      "01/1.json: /lowlevel/mfcc/mean: expected 2 numbers, found 3 (the shape seen in 00/0.json)");
+  // A field in one file, an object in another.
+  test::write_text(set.dir / set.paths[39], "{\"lowlevel\": {\"loud\": {\"mean\": 1}}}");
+  CHECK_THROWS_WITH(
+      load_features(set.dir.path(), set.paths, set.ids, {}),
+      "feature files disagree on lowlevel.loud: 00/0.json has a number, 39/39.json has an object "
+      "holding lowlevel.loud.mean");
+}
+
+TEST_CASE("load_features: drop_constant removes constant columns in place", "[features][loading]") {
+  Set set;
+  fill(set, 5);
+  test::write_text(set.dir / set.paths[0], doc(0, ", \"sometimes\": 3, \"never\": null"));
+  FeatureOptions o;
+  o.drop_constant = true;
+  const LoadedFeatures all = load_features(set.dir.path(), set.paths, set.ids, {});
+  const LoadedFeatures f = load_features(set.dir.path(), set.paths, set.ids, o);
+  // flat (always 7), mfcc.mean.1 (always 2) and the 7 key columns no file uses are constant;
+  // "sometimes" (3 in one file, NaN in the others) is kept; "never" (null: no column) is absent.
+  CHECK(f.schema.column_names() == std::vector<std::string>{"lowlevel.loud", "lowlevel.mfcc.mean.0",
+                                                            "lowlevel.sometimes", "tonal.key_key=A",
+                                                            "tonal.key_key=B", "tonal.key_key=C",
+                                                            "tonal.key_key=D", "tonal.key_key=E"});
+  CHECK(f.report.dropped_constant_columns == all.schema.size() - 8);
+  REQUIRE(f.matrix.rows() == 5);
+  REQUIRE(f.matrix.cols() == 8);
+  for (std::size_t r = 0; r < 5; ++r) {
+    for (const auto& name : f.schema.column_names()) {
+      const float a = at(all, r, name), b = at(f, r, name);
+      CHECK(std::memcmp(&a, &b, sizeof(float)) == 0);
+    }
+  }
+  CHECK(f.report.nan_cells == 4);
+}
+
+TEST_CASE("load_features: the synthetic-data marker is reported", "[features][loading]") {
+  Set set;
+  fill(set, 2);
+  CHECK_FALSE(load_features(set.dir.path(), set.paths, set.ids, {}).report.synthetic);
+  test::write_text(set.dir / "moodboost-synthetic.json", "{\"generator\": \"moodboost synth\"}\n");
+  const LoadedFeatures f = load_features(set.dir.path(), set.paths, set.ids, {});
+  CHECK(f.report.synthetic);
+  CHECK_THAT(f.report.summary(), Catch::Contains("SYNTHETIC"));
+}
+
+TEST_CASE("parse_files_noop: parses what the loader parses and fails the same way",
+          "[features][loading]") {
+  Set set;
+  fill(set, 10);
+  std::uintmax_t bytes = 0;
+  for (const auto& p : set.paths) bytes += fs::file_size(set.dir / p);
+  CHECK(parse_files_noop(set.dir.path(), set.paths, 2) == bytes);
+  test::write_text(set.dir / set.paths[3], "{\"a\": ");
+  CHECK_THROWS_WITH(parse_files_noop(set.dir.path(), set.paths, 1),
+                    Catch::StartsWith(set.paths[3] + ": byte 6"));
+}
+
+TEST_CASE("load_features: the real samples match an independent flattening in Python",
+          "[features][loading][shared]") {
+  if (!test::require_shared(test::samples_dir())) return;
+  const fs::path python = test::python_with({"numpy", "json"});
+  if (python.empty()) return;
+  test::TempDir dir;
+  const std::vector<std::string> names = {
+      "ab-server_0dad432b_lowlevel_2.1-beta2.json",
+      "ab-server_335679c3_lowlevel_2.1-dev_raw-essentia.json",
+      "ab-labs_00c47ea6-0_lowlevel_2.1-beta1.json",
+      "mirdata_be9e01e5_lowlevel_2.1-beta2_ab-genre-dataset.json"};
+  std::vector<std::string> paths, ids;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    paths.push_back("0" + std::to_string(i) + "/" + std::to_string(i) + ".json");
+    ids.push_back(names[i]);
+    fs::create_directories(dir / paths.back().substr(0, 2));
+    fs::copy_file(test::samples_dir() / names[i], dir / paths.back());
+  }
+  FeatureOptions o;
+  o.threads = 2;
+  const LoadedFeatures f = load_features(dir.path(), paths, ids, o);
+  REQUIRE(f.matrix.cols() == 2675);
+  write_feature_matrix(dir / "X.npy", f.matrix);
+  std::string column_list;
+  for (const auto& n : f.schema.column_names()) column_list += n + "\n";
+  test::write_text(dir / "names.txt", column_list);
+  // Independent flattening: json.load, dotted paths, row-major matrices, one-hot keys, float32.
+  const std::string script = R"(
+import json, sys, numpy as np
+d = sys.argv[1]
+X = np.load(d + '/X.npy'); names = open(d + '/names.txt').read().split()
+keys = 'A A# B C C# D D# E F F# G G#'.split()
+def flat(prefix, v, out):
+    if isinstance(v, dict):
+        for k, x in v.items(): flat(prefix + [k], x, out)
+    elif isinstance(v, list):
+        if prefix == ['rhythm', 'beats_position']: return
+        for i, x in enumerate(v):
+            if isinstance(x, list):
+                for j, y in enumerate(x): out['.'.join(prefix) + '.%d.%d' % (i, j)] = y
+            else: out['.'.join(prefix) + '.%d' % i] = x
+    elif isinstance(v, str):
+        for k in (keys if prefix[-1].endswith('key') else ['major', 'minor']):
+            out['.'.join(prefix) + '=' + k] = 1.0 if v == k else 0.0
+    else: out['.'.join(prefix)] = float(v)
+bad = 0
+for i, p in enumerate(sys.argv[2:]):
+    doc = json.load(open(d + '/' + p)); out = {}
+    for s in ('lowlevel', 'rhythm', 'tonal'): flat([s], doc[s], out)
+    assert sorted(out) == sorted(names), 'column sets differ'
+    want = np.array([out[n] for n in names], dtype=np.float32)
+    bad += int((want.view(np.uint32) != X[i].view(np.uint32)).sum())
+print('mismatches', bad, 'rows', X.shape[0], 'cols', X.shape[1])
+)";
+  std::vector<std::string> args = {"-c", script, dir.path().string()};
+  args.insert(args.end(), paths.begin(), paths.end());
+  const test::RunResult r = test::run_program(python, args);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "mismatches 0 rows 4 cols 2675\n");
+}
+
+TEST_CASE("load_features: music-1.0 and music-2.0 files cannot share a discovered schema",
+          "[features][loading][shared]") {
+  if (!test::require_shared(test::samples_dir())) return;
+  test::TempDir dir;
+  fs::create_directories(dir / "00");
+  fs::copy_file(test::samples_dir() / "ab-server_0dad432b_lowlevel_2.1-beta2.json",
+                dir / "00/1.json");
+  fs::copy_file(test::samples_dir() / "essentia-notebook_dubstep_music-2.0_mean-stdev.json",
+                dir / "00/2.json");
+  CHECK_THROWS_WITH(
+      load_features(dir.path(), {"00/1.json", "00/2.json"}, {"a", "b"}, {}),
+      Catch::StartsWith("feature files disagree on rhythm.bpm_histogram_first_peak_bpm: "));
+}
