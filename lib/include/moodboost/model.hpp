@@ -1,0 +1,188 @@
+/// \file model.hpp
+/// The model directory: training a whole run into it (tuning, one booster per tag, thresholds,
+/// optional refit on train + validation), resuming an interrupted run, and loading it back for
+/// prediction.
+///
+/// Layout of MODEL_DIR (every file written atomically):
+///   manifest.json            versions, XGBoost build info, device, features, options, final
+///                            parameters, splits (rows + hash), tags, per-tag results
+///   schema.json              the feature schema (columns in order): prediction uses exactly it
+///   run.json                 the run's arguments and data fingerprint (resume check)
+///   tuning.json              the chosen configuration(s), once the search is over
+///   trials.tsv               one line per tuning trial
+///   thresholds.tsv           tag<TAB>threshold, tag order (as `moodboost decide` writes)
+///   models/NNN-<tag>.json            the train-only booster (XGBoost JSON)
+///   models/NNN-<tag>.refit.json      the train + validation booster (--refit)
+///   records/NNN.train.json, records/NNN.refit.json   per-tag results, written after the model;
+///                            a tag is finished when its record parses, matches the run's
+///                            fingerprint and its model file's hash matches
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "moodboost/train.hpp"
+#include "moodboost/tune.hpp"
+#include "moodboost/types.hpp"
+
+namespace moodboost {
+
+/// A split file a run used.
+struct SplitRecord {
+  std::string role;            ///< "train" or "validation"
+  std::filesystem::path file;  ///< as given
+  std::size_t rows = 0;        ///< tracks (matrix rows)
+  std::string hash;            ///< FNV-1a 64 of the file's bytes, 16 hex digits
+};
+
+/// Everything a training run learns from. It holds the training and validation splits only:
+/// the test split is never part of it.
+struct TrainingData {
+  FeatureMatrix train_x;            ///< training features
+  LabelMatrix train_y;              ///< training labels (columns = tags)
+  FeatureMatrix validation_x;       ///< validation features
+  LabelMatrix validation_y;         ///< validation labels
+  std::vector<std::string> tags;    ///< column order of the label matrices
+  std::vector<SplitRecord> splits;  ///< the split files used
+  /// The feature schema and loader options as a JSON value (object) text; stored verbatim in
+  /// the manifest under "features" and given back to prediction.
+  std::string features_json = "{}";
+  /// The feature schema as its own JSON text (FeatureSchema::to_json()); saved as schema.json
+  /// and given back to prediction, so that the columns can never shift.
+  std::string schema_json = "{}";
+  bool synthetic = false;  ///< the features are moodboost's synthetic set
+};
+
+/// Refit policy.
+enum class Refit {
+  kNone,             ///< train-only models
+  kTrainValidation,  ///< also retrain on train + validation (see RunSettings)
+};
+/// "none" or "train+validation"; throws InvalidArgument otherwise.
+Refit parse_refit(std::string_view text);
+/// "none" or "train+validation".
+std::string to_string(Refit refit);
+
+/// The settings of a training run.
+struct RunSettings {
+  BoostOptions boost;      ///< params = defaults + --param; max_rounds; early stopping; ...
+  TuneConfig base_config;  ///< the starting point of the search (default params)
+  TuneOptions tune;        ///< trials / budget / per-tag
+  Refit refit = Refit::kNone;
+  EngineOptions engine;  ///< device (resolved), threads, strategy
+  /// The command line as given, stored in the manifest (informational).
+  std::vector<std::string> command_line;
+  /// Discard an existing run with other arguments instead of refusing it.
+  bool restart = false;
+};
+
+/// Per-tag result of a run (one manifest entry).
+struct TagRecord {
+  std::size_t index = 0;  ///< tag column
+  std::string tag;
+  int best_iteration = 0;  ///< 0-based; the model holds rounds 0..best_iteration
+  int rounds_trained = 0;
+  double best_score = 0.0;          ///< validation eval metric at best_iteration
+  double validation_roc_auc = 0.0;  ///< of the train-only model (NaN without both classes)
+  double validation_pr_auc = 0.0;   ///< average precision, same
+  double threshold = 0.5;           ///< F1-optimal on validation (decisions: score > threshold)
+  std::size_t positives = 0;        ///< training positives
+  std::size_t validation_positives = 0;
+  double scale_pos_weight = 1.0;
+  double seconds = 0.0;
+  XgbParams params;  ///< this tag's searched parameters (tuned values)
+  std::string scale_pos_weight_mode;
+  std::string model_file;  ///< models/NNN-<tag>.json (relative to the model dir)
+  std::string model_hash;
+  // Refit (empty model file when none).
+  int refit_rounds = 0;
+  double refit_seconds = 0.0;
+  std::string refit_model_file;
+  std::string refit_model_hash;
+};
+
+/// What train_model_dir reports while running. Every callback may be empty.
+struct RunHooks {
+  /// One line of news ("tuning: 9 configurations...", "resuming: 12 of 56 tags finished").
+  std::function<void(const std::string&)> message;
+  /// A tag finished: (phase "train" | "refit", finished, total, record).
+  std::function<void(const std::string& phase, std::size_t done, std::size_t total,
+                     const TagRecord&)>
+      tag_done;
+  /// Progress and interruption of every fit.
+  FitHooks fit;
+  /// A tuning trial finished.
+  std::function<void(const Trial&)> trial_done;
+};
+
+/// Trains a run into \p model_dir (created if missing): the search (if any), one booster per
+/// tag, thresholds, the refit, then manifest.json. A directory holding an earlier run with the
+/// same arguments and data resumes it (finished tags are kept after validating their record and
+/// model file; anything corrupt or half-written is trained again); one with different arguments
+/// is an InvalidArgument naming what differs unless settings.restart. Returns the per-tag
+/// records in tag order. Throws TrainingInterrupted (everything finished is kept), DataError,
+/// XgbError, IoError.
+std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettings& settings,
+                                       const std::filesystem::path& model_dir,
+                                       const RunHooks& hooks = {});
+
+/// Which boosters to predict with.
+enum class ModelChoice {
+  kDefault,  ///< the refit models when the run made them, else the train-only models
+  kTrain,    ///< the train-only models
+  kRefit,    ///< the refit models (InvalidArgument when the run made none)
+};
+/// "default", "train" or "refit"; throws InvalidArgument otherwise.
+ModelChoice parse_model_choice(std::string_view text);
+
+/// A model directory loaded for prediction.
+class LoadedModel {
+ public:
+  /// Reads manifest.json and the chosen boosters; checks every model file against the hash in
+  /// the manifest. Throws IoError / ParseError (naming the file and place) / DataError for a
+  /// missing, corrupt or inconsistent directory, InvalidArgument for kRefit without refit models.
+  LoadedModel(const std::filesystem::path& model_dir, ModelChoice choice, int threads = 0);
+  ~LoadedModel();
+  LoadedModel(LoadedModel&&) noexcept;
+  LoadedModel& operator=(LoadedModel&&) noexcept;
+
+  /// The tags, in column order.
+  [[nodiscard]] const std::vector<std::string>& tags() const noexcept { return tags_; }
+  /// Per-tag thresholds (fitted on validation with the train-only models).
+  [[nodiscard]] const std::vector<double>& thresholds() const noexcept { return thresholds_; }
+  /// The manifest's "features" value as JSON text (schema and loader options).
+  [[nodiscard]] const std::string& features_json() const noexcept { return features_json_; }
+  /// schema.json's text (the feature schema the boosters were trained on).
+  [[nodiscard]] const std::string& schema_json() const noexcept { return schema_json_; }
+  /// True when predictions come from the refit (train + validation) models.
+  [[nodiscard]] bool uses_refit() const noexcept { return uses_refit_; }
+  /// Scores: rows = feature rows, columns = tags.
+  [[nodiscard]] ScoreMatrix predict(const FeatureMatrix& features) const;
+  /// Decisions: score > threshold (strict), per tag.
+  [[nodiscard]] LabelMatrix decide(const ScoreMatrix& scores) const;
+
+ private:
+  std::vector<std::string> tags_;
+  std::vector<double> thresholds_;
+  std::string features_json_;
+  std::string schema_json_;
+  bool uses_refit_ = false;
+  int threads_ = 0;
+  std::vector<TagBooster> boosters_;
+};
+
+/// FNV-1a 64-bit hash of \p bytes as 16 lower-case hex digits (file fingerprints).
+std::string fnv1a_hex(std::string_view bytes);
+
+/// Rounds for the train + validation refit of a tag whose early stopping kept
+/// \p best_rounds rounds on \p train_rows rows: round(best_rounds * (train_rows +
+/// validation_rows) / train_rows), at least 1 (more data supports proportionally more rounds at
+/// the same learning rate).
+int refit_rounds(int best_rounds, std::size_t train_rows, std::size_t validation_rows);
+
+}  // namespace moodboost

@@ -1,0 +1,125 @@
+#include "detail/xgb.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace moodboost::detail::xgb {
+
+int major_version() {
+  int major = 0, minor = 0, patch = 0;
+  XGBoostVersion(&major, &minor, &patch);
+  return major;
+}
+
+DMatrixPtr make_dmatrix(const float* data, std::size_t rows, std::size_t cols, int nthread) {
+  DMatrixHandle handle = nullptr;
+  MOODBOOST_XGB_CHECK(
+      XGDMatrixCreateFromMat_omp(data, static_cast<bst_ulong>(rows), static_cast<bst_ulong>(cols),
+                                 std::numeric_limits<float>::quiet_NaN(), &handle, nthread));
+  return DMatrixPtr(handle);
+}
+
+void set_labels(DMatrixHandle dmat, std::span<const float> labels) {
+  MOODBOOST_XGB_CHECK(
+      XGDMatrixSetFloatInfo(dmat, "label", labels.data(), static_cast<bst_ulong>(labels.size())));
+}
+
+std::size_t num_rows(DMatrixHandle dmat) {
+  bst_ulong rows = 0;
+  MOODBOOST_XGB_CHECK(XGDMatrixNumRow(dmat, &rows));
+  return static_cast<std::size_t>(rows);
+}
+
+Booster::Booster(std::span<const DMatrixHandle> cached) {
+  BoosterHandle handle = nullptr;
+  MOODBOOST_XGB_CHECK(
+      XGBoosterCreate(cached.data(), static_cast<bst_ulong>(cached.size()), &handle));
+  handle_.reset(handle);
+}
+
+Booster Booster::from_buffer(std::string_view model) {
+  BoosterHandle handle = nullptr;
+  MOODBOOST_XGB_CHECK(XGBoosterCreate(nullptr, 0, &handle));
+  BoosterPtr owned(handle);
+  MOODBOOST_XGB_CHECK(
+      XGBoosterLoadModelFromBuffer(handle, model.data(), static_cast<bst_ulong>(model.size())));
+  return Booster(std::move(owned));
+}
+
+void Booster::set_param(const std::string& key, const std::string& value) {
+  MOODBOOST_XGB_CHECK(XGBoosterSetParam(handle_.get(), key.c_str(), value.c_str()));
+}
+
+void Booster::update(int iteration, DMatrixHandle dtrain) {
+  MOODBOOST_XGB_CHECK(XGBoosterUpdateOneIter(handle_.get(), iteration, dtrain));
+}
+
+std::string Booster::eval(int iteration, DMatrixHandle dmat, const char* name) {
+  DMatrixHandle dmats[] = {dmat};
+  const char* names[] = {name};
+  const char* out = nullptr;
+  MOODBOOST_XGB_CHECK(XGBoosterEvalOneIter(handle_.get(), iteration, dmats, names, 1, &out));
+  return out != nullptr ? std::string(out) : std::string();  // copy: XGBoost reuses the buffer
+}
+
+std::vector<float> Booster::predict(DMatrixHandle dmat, int iteration_end) {
+  const std::string config = R"({"type": 0, "training": false, "iteration_begin": 0, )"
+                             R"("iteration_end": )" +
+                             std::to_string(iteration_end) + R"(, "strict_shape": false})";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dims = 0;
+  const float* result = nullptr;
+  MOODBOOST_XGB_CHECK(
+      XGBoosterPredictFromDMatrix(handle_.get(), dmat, config.c_str(), &shape, &dims, &result));
+  bst_ulong size = 1;
+  for (bst_ulong i = 0; i < dims; ++i) size *= shape[i];
+  return std::vector<float>(result, result + size);  // copy: the buffer belongs to XGBoost
+}
+
+int Booster::boosted_rounds() const {
+  int rounds = 0;
+  MOODBOOST_XGB_CHECK(XGBoosterBoostedRounds(handle_.get(), &rounds));
+  return rounds;
+}
+
+Booster Booster::slice(int begin, int end) const {
+  BoosterHandle out = nullptr;
+  MOODBOOST_XGB_CHECK(XGBoosterSlice(handle_.get(), begin, end, 1, &out));
+  return Booster(BoosterPtr(out));
+}
+
+std::string Booster::save_json() const {
+  bst_ulong size = 0;
+  const char* data = nullptr;
+  MOODBOOST_XGB_CHECK(
+      XGBoosterSaveModelToBuffer(handle_.get(), R"({"format": "json"})", &size, &data));
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+void Booster::set_attr(const std::string& key, const std::string& value) {
+  MOODBOOST_XGB_CHECK(XGBoosterSetAttr(handle_.get(), key.c_str(), value.c_str()));
+}
+
+double parse_eval(std::string_view text, std::string_view name_metric) {
+  // XGBoost formats each entry as "\t<name>-<metric>:<value>" after "[<iteration>]".
+  std::size_t pos = 0;
+  while ((pos = text.find(name_metric, pos)) != std::string_view::npos) {
+    const bool starts_field = pos > 0 && (text[pos - 1] == '\t' || text[pos - 1] == ' ');
+    const std::size_t colon = pos + name_metric.size();
+    if (starts_field && colon < text.size() && text[colon] == ':') {
+      double value = 0.0;
+      const char* first = text.data() + colon + 1;
+      const char* last = text.data() + text.size();
+      const auto [end, ec] = std::from_chars(first, last, value);
+      if (ec == std::errc() && end != first) return value;
+      // XGBoost prints nan/inf through printf-style formatting; from_chars accepts those too.
+      break;
+    }
+    pos = colon;
+  }
+  throw XgbError("XGBoosterEvalOneIter", "no number for '" + std::string(name_metric) + "' in \"" +
+                                             std::string(text) + "\"");
+}
+
+}  // namespace moodboost::detail::xgb

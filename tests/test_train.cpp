@@ -1,0 +1,200 @@
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "moodboost/error.hpp"
+#include "moodboost/metrics.hpp"
+#include "moodboost/train.hpp"
+#include "moodboost/version.hpp"
+#include "planted.hpp"
+
+using namespace moodboost;
+using moodboost::test::planted_split;
+
+namespace {
+
+constexpr int kTags = 3;
+
+std::vector<TagJob> all_jobs(int tags) {
+  std::vector<TagJob> jobs;
+  for (int t = 0; t < tags; ++t) {
+    jobs.push_back({static_cast<std::size_t>(t), "tag" + std::to_string(t), 0, {}, {}});
+  }
+  return jobs;
+}
+
+BoostOptions small_options() {
+  BoostOptions options;
+  options.params = {{"max_depth", "3"}, {"eta", "0.3"}, {"max_bin", "32"}};
+  options.max_rounds = 30;
+  options.early_stopping = 5;
+  options.eval_metric = "auc";
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("train: planted tags are learned with early stopping on validation", "[train]") {
+  const auto train = planted_split(400, 20, kTags, 1);
+  const auto valid = planted_split(300, 20, kTags, 2);
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 2, ThreadStrategy::kAuto});
+  const auto jobs = all_jobs(kTags);
+  const auto fits = trainer.fit(train.y, &valid.y, jobs, small_options());
+  REQUIRE(fits.size() == kTags);
+  for (const TagFit& fit : fits) {
+    INFO(fit.tag);
+    CHECK(fit.best_score > 0.85);  // validation ROC-AUC from XGBoost; chance is 0.5
+    CHECK(fit.positives == static_cast<std::size_t>(train.y.col(fit.column).cast<int>().sum()));
+    CHECK(fit.positives + fit.negatives == 400);
+    CHECK(fit.best_iteration < fit.rounds_trained);
+    if (fit.early_stopped) CHECK(fit.rounds_trained - 1 - fit.best_iteration == 5);
+    CHECK(fit.validation_scores.size() == 300);
+    CHECK_FALSE(fit.model_json.empty());
+  }
+}
+
+TEST_CASE("train: a saved model predicts exactly the scores kept at training", "[train]") {
+  const auto train = planted_split(300, 16, 2, 3);
+  const auto valid = planted_split(200, 16, 2, 4);
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kPerTag});
+  const auto jobs = all_jobs(2);
+  const auto fits = trainer.fit(train.y, &valid.y, jobs, small_options());
+  for (const TagFit& fit : fits) {
+    const TagBooster loaded(fit.model_json);
+    CHECK(loaded.rounds() == fit.best_iteration + 1);
+    CHECK(loaded.predict(valid.x) == fit.validation_scores);
+  }
+  std::vector<TagBooster> boosters;
+  for (const TagFit& fit : fits) boosters.emplace_back(fit.model_json);
+  const ScoreMatrix scores = predict_tags(boosters, valid.x);
+  for (std::size_t t = 0; t < fits.size(); ++t) {
+    for (Eigen::Index r = 0; r < scores.rows(); ++r) {
+      REQUIRE(scores(r, static_cast<Eigen::Index>(t)) ==
+              fits[t].validation_scores[static_cast<std::size_t>(r)]);
+    }
+  }
+}
+
+TEST_CASE("train: a tag's model depends neither on the thread strategy nor on the other tags",
+          "[train]") {
+  const auto train = planted_split(300, 16, kTags, 5);
+  const auto valid = planted_split(200, 16, kTags, 6);
+  BoostOptions options = small_options();
+  options.params["subsample"] = "0.7";
+  options.params["colsample_bytree"] = "0.6";
+  options.seed = 11;
+  const auto jobs = all_jobs(kTags);
+
+  Trainer per_tag(train.x, &valid.x, {Device::kCpu, 2, ThreadStrategy::kPerTag});
+  Trainer parallel(train.x, &valid.x, {Device::kCpu, 2, ThreadStrategy::kTagsInParallel});
+  REQUIRE(parallel.strategy() == ThreadStrategy::kTagsInParallel);
+  const auto a = per_tag.fit(train.y, &valid.y, jobs, options);
+  const auto b = parallel.fit(train.y, &valid.y, jobs, options);
+  const std::vector<TagJob> last_only{jobs.back()};
+  Trainer single(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kPerTag});
+  const auto c = single.fit(train.y, &valid.y, last_only, options);
+  for (int t = 0; t < kTags; ++t) {
+    CHECK(a[t].model_json == b[t].model_json);
+    CHECK(a[t].validation_scores == b[t].validation_scores);
+  }
+  CHECK(c[0].model_json == a.back().model_json);
+}
+
+TEST_CASE("train: scale_pos_weight modes follow the training counts", "[train]") {
+  CHECK(scale_pos_weight_value(ScalePosWeight::kNone, 10, 90) == 1.0);
+  CHECK(scale_pos_weight_value(ScalePosWeight::kRatio, 10, 90) == 9.0);
+  CHECK(scale_pos_weight_value(ScalePosWeight::kSqrt, 10, 90) == 3.0);
+  CHECK(scale_pos_weight_value(ScalePosWeight::kRatio, 0, 90) == 1.0);
+  CHECK(parse_scale_pos_weight("sqrt") == ScalePosWeight::kSqrt);
+  CHECK_THROWS_AS(parse_scale_pos_weight("half"), InvalidArgument);
+
+  const auto train = planted_split(300, 12, 1, 7);
+  Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  BoostOptions options = small_options();
+  options.scale_pos_weight = ScalePosWeight::kRatio;
+  options.max_rounds = 3;
+  const auto fits = trainer.fit(train.y, nullptr, all_jobs(1), options);
+  CHECK(fits[0].scale_pos_weight ==
+        Approx(static_cast<double>(fits[0].negatives) / static_cast<double>(fits[0].positives)));
+  CHECK(fits[0].rounds_trained == 3);  // no validation: no early stopping
+  CHECK(fits[0].best_iteration == 2);
+}
+
+TEST_CASE("train: --device cuda on an XGBoost without CUDA fails before any work", "[train]") {
+  if (xgboost_has_cuda()) {
+    WARN("MOODBOOST-SKIP: the linked XGBoost has CUDA; this test covers CPU-only builds");
+    return;
+  }
+  try {
+    (void)resolve_device(Device::kCuda);
+    FAIL("resolve_device(kCuda) should throw");
+  } catch (const InvalidArgument& e) {
+    CHECK_THAT(e.what(), Catch::Contains("built without CUDA") &&
+                             Catch::Contains(xgboost_version()) && Catch::Contains("--device cpu"));
+  }
+  const DeviceChoice choice = resolve_device(Device::kAuto);
+  CHECK(choice.device == Device::kCpu);
+  CHECK_THAT(choice.note, Catch::Contains("using the CPU"));
+  CHECK(engine_params(Device::kCpu, 2).at("tree_method") == "hist");
+  CHECK(engine_params(Device::kCuda, 2).at("tree_method") ==
+        (xgboost_version().rfind("1.", 0) == 0 ? "gpu_hist" : "hist"));
+}
+
+TEST_CASE("train: XgbError carries the failed call and XGBoost's message", "[train]") {
+  const auto train = planted_split(100, 8, 1, 8);
+  Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  BoostOptions options = small_options();
+  options.params["max_depth"] = "not-a-number";
+  try {
+    (void)trainer.fit(train.y, nullptr, all_jobs(1), options);
+    FAIL("an invalid parameter should throw");
+  } catch (const XgbError& e) {
+    CHECK_THAT(e.call(), Catch::Contains("XGBoosterUpdateOneIter"));
+    CHECK_THAT(e.what(), Catch::Contains("max_depth"));
+  }
+}
+
+TEST_CASE("train: a stop request abandons the current tag and keeps the finished ones", "[train]") {
+  const auto train = planted_split(200, 10, kTags, 9);
+  Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kPerTag});
+  std::vector<std::string> done;
+  std::atomic<int> rounds{0};
+  FitHooks hooks;
+  hooks.on_tag_done = [&](const TagFit& fit) { done.push_back(fit.tag); };
+  hooks.on_round = [&](const std::string&, int) { ++rounds; };
+  BoostOptions options = small_options();
+  options.max_rounds = 4;
+  hooks.stop_requested = [&] { return rounds.load() >= 6; };  // during the second tag
+  CHECK_THROWS_AS(trainer.fit(train.y, nullptr, all_jobs(kTags), options, hooks),
+                  TrainingInterrupted);
+  CHECK(done == std::vector<std::string>{"tag0"});
+}
+
+TEST_CASE("train: a tag without training positives is a clear DataError", "[train]") {
+  auto train = planted_split(100, 8, 2, 10);
+  train.y.col(1).setZero();
+  Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  CHECK_THROWS_WITH(trainer.fit(train.y, nullptr, all_jobs(2), small_options()),
+                    Catch::Contains("tag1") && Catch::Contains("no positive"));
+}
+
+TEST_CASE("train: eval metric ap early-stops on the exact average precision", "[train]") {
+  const auto train = planted_split(300, 12, 2, 12);
+  const auto valid = planted_split(200, 12, 2, 13);
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  BoostOptions options = small_options();
+  options.eval_metric = "ap";
+  const auto fits = trainer.fit(train.y, &valid.y, all_jobs(2), options);
+  for (const TagFit& fit : fits) {
+    // The best round's score is the metrics module's AP of the kept model's predictions.
+    CHECK(fit.best_score ==
+          average_precision(fit.validation_scores, label_column(valid.y, fit.column)));
+    CHECK(fit.best_score > 0.5);
+  }
+  CHECK(metric_maximize("ap"));
+  CHECK(metric_maximize("aucpr"));
+  CHECK(metric_maximize("ndcg@5"));
+  CHECK_FALSE(metric_maximize("logloss"));
+  CHECK_FALSE(metric_maximize("error"));
+}

@@ -1,0 +1,238 @@
+// End-to-end tests of `moodboost train`, `predict` and `run` on a tiny generated dataset.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "moodboost/dataset.hpp"
+#include "moodboost/npy.hpp"
+#include "planted.hpp"
+#include "support.hpp"
+
+extern char** environ;
+
+using namespace moodboost;
+using namespace moodboost::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> train_args(const PlantedDataset& data, const fs::path& out) {
+  return {"train",
+          "--features",
+          data.features.string(),
+          "--splits",
+          data.splits.string(),
+          "--tags",
+          data.tags.string(),
+          "--out",
+          out.string(),
+          "--rounds",
+          "30",
+          "--param",
+          "max_depth=3",
+          "--param",
+          "max_bin=32",
+          "--param",
+          "eta=0.3",
+          "--threads",
+          "2"};
+}
+
+std::map<std::string, std::string> model_files(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "models")) {
+    out[entry.path().filename().string()] = read_text(entry.path());
+  }
+  out["thresholds.tsv"] = read_text(dir / "thresholds.tsv");
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> read_thresholds(const fs::path& file) {
+  std::vector<std::pair<std::string, double>> out;
+  std::istringstream in(read_text(file));
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    out.emplace_back(line.substr(0, tab), std::stod(line.substr(tab + 1)));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("train cli: run trains, predicts the test split with the stored thresholds, evaluates",
+          "[train][cli]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 300, 200, 150, 12, 3, 31);
+  auto args = train_args(data, tmp / "out");
+  args[0] = "run";
+  const RunResult run = run_cli(args);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("best_iter") && Catch::Contains("tag0") &&
+                          Catch::Contains("macro") && Catch::Contains("PR-AUC-macro"));
+
+  const ScoreMatrix scores = read_score_matrix(tmp / "out/test/predictions.npy");
+  const LabelMatrix decisions = read_label_matrix(tmp / "out/test/decisions.npy");
+  REQUIRE(scores.rows() == 150);
+  REQUIRE(scores.cols() == 4);  // tag0..tag2 and "other"
+  const auto thresholds = read_thresholds(tmp / "out/model/thresholds.tsv");
+  REQUIRE(thresholds.size() == 4);
+  CHECK(thresholds[0].first == "mood/theme---tag0");
+  for (Eigen::Index r = 0; r < scores.rows(); ++r) {
+    for (Eigen::Index t = 0; t < scores.cols(); ++t) {
+      REQUIRE((decisions(r, t) != 0) == (scores(r, t) > thresholds[t].second));
+    }
+  }
+  const std::string results = read_text(tmp / "out/test/results.tsv");
+  CHECK(results.rfind("ROC-AUC-macro\t", 0) == 0);
+  CHECK(std::count(results.begin(), results.end(), '\n') == 10);
+  CHECK(fs::exists(tmp / "out/test/results.json"));
+
+  // `predict` alone gives the same files.
+  const RunResult predict = run_cli(
+      {"predict", "--model", (tmp / "out/model").string(), "--features", data.features.string(),
+       "--split", (data.splits / "tiny-test.tsv").string(), "--out-dir", (tmp / "again").string()});
+  REQUIRE(predict.exit_code == 0);
+  CHECK(read_text(tmp / "again/predictions.npy") == read_text(tmp / "out/test/predictions.npy"));
+  CHECK(read_text(tmp / "again/decisions.npy") == read_text(tmp / "out/test/decisions.npy"));
+}
+
+TEST_CASE("train cli: training never reads the test split", "[train][cli]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 300, 200, 100, 12, 3, 41);
+  // The test split's file becomes unparseable and its feature files disappear: any read of
+  // either would fail the run.
+  const Split test_split = read_split(data.splits / "tiny-test.tsv");
+  for (const Track& track : test_split.tracks) fs::remove(data.features / feature_relpath(track));
+  write_text(data.splits / "tiny-test.tsv", "not a split file\n");
+  auto args = train_args(data, tmp / "model");
+  args.insert(args.end(), {"--trials", "3", "--budget-minutes", "5"});
+  const RunResult train = run_cli(args);
+  INFO(train.err);
+  CHECK(train.exit_code == 0);
+  CHECK(fs::exists(tmp / "model/manifest.json"));
+  CHECK(read_text(tmp / "model/manifest.json").find("tiny-test") == std::string::npos);
+}
+
+TEST_CASE("train cli: --device cuda on a CPU-only XGBoost fails before any work", "[train][cli]") {
+  const RunResult version = run_cli({"version"});
+  if (version.out.find("(CUDA)") != std::string::npos) {
+    WARN("MOODBOOST-SKIP: the linked XGBoost has CUDA");
+    return;
+  }
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 50, 40, 10, 6, 1, 51);
+  auto args = train_args(data, tmp / "model");
+  args.insert(args.end(), {"--device", "cuda"});
+  const RunResult r = run_cli(args);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--device cuda") && Catch::Contains("without CUDA"));
+  CHECK_FALSE(fs::exists(tmp / "model"));
+}
+
+TEST_CASE("train cli: other arguments in an existing model directory are refused", "[train][cli]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 120, 80, 10, 8, 2, 61);
+  REQUIRE(run_cli(train_args(data, tmp / "model")).exit_code == 0);
+  auto other = train_args(data, tmp / "model");
+  other.insert(other.end(), {"--early-stopping", "3"});
+  const RunResult refused = run_cli(other);
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("early_stopping") && Catch::Contains("--restart"));
+  other.push_back("--restart");
+  CHECK(run_cli(other).exit_code == 0);
+}
+
+TEST_CASE("train cli: SIGKILL mid-run, then the same command, equals an uninterrupted run",
+          "[train][cli]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 400, 200, 10, 30, 6, 71);
+  auto slow = [&](const fs::path& out) {
+    auto args = train_args(data, out);
+    *(std::find(args.begin(), args.end(), "--rounds") + 1) = "150";
+    args.insert(args.end(), {"--early-stopping", "0"});
+    return args;
+  };
+  REQUIRE(run_cli(slow(tmp / "full")).exit_code == 0);
+
+  // Start the same run and kill it once the first tag's record is on disk.
+  std::vector<std::string> args = slow(tmp / "killed");
+  args.insert(args.begin(), cli_path().string());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(tmp / "killed/records/000.train.json") &&
+         !fs::exists(tmp / "killed/records/001.train.json") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const bool killed = WIFSIGNALED(status);
+  if (!killed) WARN("the run finished before it could be killed; the resume is trivial");
+  if (killed) CHECK_FALSE(fs::exists(tmp / "killed/manifest.json"));
+
+  const RunResult resumed = run_cli(slow(tmp / "killed"));
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  if (killed) CHECK_THAT(resumed.err, Catch::Contains("already trained"));
+  CHECK(model_files(tmp / "killed") == model_files(tmp / "full"));
+}
+
+TEST_CASE("train cli: Python's xgboost loads a saved model and predicts the same scores",
+          "[train][cli][python]") {
+  const fs::path python = python_with({"xgboost", "numpy"});
+  if (python.empty()) return;
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 200, 100, 60, 10, 2, 81);
+  REQUIRE(run_cli(train_args(data, tmp / "model")).exit_code == 0);
+  const RunResult predict = run_cli(
+      {"predict", "--model", (tmp / "model").string(), "--features", data.features.string(),
+       "--split", (data.splits / "tiny-test.tsv").string(), "--out-dir", (tmp / "pred").string()});
+  REQUIRE(predict.exit_code == 0);
+  // The same rows as a plain matrix (the columns of the saved schema) for Python.
+  const RunResult flat = run_cli(
+      {"flatten", "--features", data.features.string(), "--split",
+       (data.splits / "tiny-test.tsv").string(), "--schema", (tmp / "model/schema.json").string(),
+       "--out", (tmp / "x.npy").string(), "--names", (tmp / "names.txt").string()});
+  INFO(flat.err);
+  REQUIRE(flat.exit_code == 0);
+  const std::string script =
+      "import sys, numpy as np, xgboost as xgb\n"
+      "x = np.load(sys.argv[1]); p = np.load(sys.argv[2])\n"
+      "for t, f in enumerate(sys.argv[3:]):\n"
+      "    b = xgb.Booster(model_file=f)\n"
+      "    q = b.predict(xgb.DMatrix(x, missing=np.nan))\n"
+      "    d = float(np.max(np.abs(q.astype(np.float64) - p[:, t])))\n"
+      "    print(f, d)\n"
+      "    assert d == 0.0, d\n"
+      "print('OK')\n";
+  write_text(tmp / "check.py", script);
+  std::vector<std::string> args{(tmp / "check.py").string(), (tmp / "x.npy").string(),
+                                (tmp / "pred/predictions.npy").string()};
+  for (int t = 0; t < 3; ++t) {
+    const std::string name = t < 2 ? "tag" + std::to_string(t) : "other";
+    args.push_back(
+        (tmp / "model/models" / ("00" + std::to_string(t) + "-mood_theme---" + name + ".json"))
+            .string());
+  }
+  const RunResult py = run_program(python, args);
+  INFO(py.out + py.err);
+  CHECK(py.exit_code == 0);
+  CHECK_THAT(py.out, Catch::Contains("OK"));
+}
