@@ -15,7 +15,12 @@ jobs="${MOODBOOST_JOBS:-2}"
 fuzz_seconds="${FUZZ_SECONDS:-30}"
 export MOODBOOST_NO_PROGRESS=1
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints how long the previous one took, so CI logs show where the time goes.
+step_start=$SECONDS
+step() {
+  printf '    (%ss)\n\n==> %s\n' "$((SECONDS - step_start))" "$*"
+  step_start=$SECONDS
+}
 
 step "installing missing packages"
 scripts/install-deps.sh --test

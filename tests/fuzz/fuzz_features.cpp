@@ -1,0 +1,154 @@
+// libFuzzer harness: one feature JSON file through the loader's parsers.
+//
+// The input is the file's bytes. It is parsed
+//  1. into a row of the schema of tests/data/good/lowlevel.json (a saved schema, as prediction
+//     does), strictly, leniently (ShapePolicy::kMissing) and rejecting non-finite numbers;
+//  2. by discovery (discover_fields, select_columns: what training does), then into a row of the
+//     schema it discovered, which must also survive its JSON round trip.
+// Beyond "no crash, leak or sanitizer report", it checks invariants: only moodboost errors
+// escape, every ParseError names the file first, a file the strict parse accepts gives the same
+// row bit for bit under the lenient policy (and under the reject policy when it held no NaN/Inf),
+// one-hot columns hold 0, 1 or NaN, and a discovered schema reads back equal from its JSON.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_common.hpp"
+#include "moodboost/feature_schema.hpp"
+#include "moodboost/features.hpp"
+
+using namespace moodboost;
+using moodboost::fuzz::check;
+
+namespace {
+
+const std::filesystem::path kFile = "00/fuzz.json";
+
+struct Setup {
+  FeatureSchema fixture_schema;  // the fixture's columns, all of them
+  FeatureSchema upper_schema;    // upper-triangle covariances and the beats summary
+  FeatureOptions strict;
+  FeatureOptions lenient;
+  FeatureOptions reject;
+};
+
+const Setup& setup() {
+  static const Setup s = [] {
+    Setup out;
+    const std::string fixture = fuzz::read_bytes(MOODBOOST_FUZZ_FIXTURE);
+    const auto fields = discover_fields(fixture, MOODBOOST_FUZZ_FIXTURE);
+    out.fixture_schema = select_columns(fields, {});
+    FeatureOptions upper;
+    upper.covariance = CovarianceColumns::kUpperTriangle;
+    upper.summarize_beats = true;
+    out.upper_schema = select_columns(fields, upper);
+    out.lenient.shape_mismatch = ShapePolicy::kMissing;
+    out.reject.non_finite = NonFinitePolicy::kReject;
+    return out;
+  }();
+  return s;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+// The row, or nothing when the parse threw (a ParseError naming kFile: anything else aborts).
+std::optional<std::vector<float>> parse_row(std::string_view json, const FeatureSchema& schema,
+                                            const FeatureOptions& options, RowCounts* counts) {
+  std::optional<std::vector<float>> row;
+  fuzz::guarded(
+      "parse_feature_row", [&] { row = parse_feature_row(json, schema, options, kFile, counts); },
+      [&](const Error& e) {
+        const auto* parse_error = dynamic_cast<const ParseError*>(&e);
+        check(parse_error != nullptr,
+              std::string("parse_feature_row threw a non-ParseError: ") + e.what());
+        fuzz::check_names_file(*parse_error, kFile);
+      });
+  if (row) check(row->size() == schema.size(), "a row of the wrong length");
+  return row;
+}
+
+void check_one_hot(const std::vector<float>& row, const FeatureSchema& schema) {
+  for (std::size_t i = 0; i < schema.size(); ++i) {
+    if (schema.fields()[schema.columns()[i].field].kind != FieldKind::kCategory) continue;
+    check(std::isnan(row[i]) || row[i] == 0.0f || row[i] == 1.0f,
+          "one-hot column " + schema.columns()[i].name + " holds " + std::to_string(row[i]));
+  }
+}
+
+void with_schema(std::string_view json, const FeatureSchema& schema) {
+  const Setup& s = setup();
+  RowCounts counts;
+  const auto strict = parse_row(json, schema, s.strict, &counts);
+  const auto lenient = parse_row(json, schema, s.lenient, nullptr);
+  const auto reject = parse_row(json, schema, s.reject, nullptr);
+  if (strict) {
+    check_one_hot(*strict, schema);
+    check(lenient && same_bits(*strict, *lenient),
+          "the lenient policy changed a row the strict parse accepted");
+    if (counts.nonfinite_values == 0) {
+      check(reject && same_bits(*strict, *reject),
+            "the reject policy changed a row without non-finite numbers");
+    }
+  }
+  if (reject) {
+    check(strict && same_bits(*strict, *reject), "the reject policy accepted what strict did not");
+    for (const float v : *reject) check(!std::isinf(v), "an infinity passed the reject policy");
+  }
+  if (lenient) check_one_hot(*lenient, schema);
+}
+
+void discovered(std::string_view json) {
+  std::vector<FeatureField> fields;
+  bool ok = false;
+  fuzz::guarded(
+      "discover_fields",
+      [&] {
+        fields = discover_fields(json, kFile);
+        ok = true;
+      },
+      [&](const Error& e) {
+        if (const auto* parse_error = dynamic_cast<const ParseError*>(&e)) {
+          fuzz::check_names_file(*parse_error, kFile);
+        } else {
+          // A key given twice with two shapes: FieldUnion's DataError names the file.
+          check(dynamic_cast<const DataError*>(&e) != nullptr &&
+                    std::string_view(e.what()).find(kFile.string()) != std::string_view::npos,
+                std::string("discover_fields threw: ") + e.what());
+        }
+      });
+  if (!ok) return;
+  FeatureOptions options;
+  options.summarize_beats = true;
+  fuzz::guarded(
+      "select_columns",
+      [&] {
+        const FeatureSchema schema = select_columns(fields, options);
+        const FeatureSchema back = FeatureSchema::from_json(schema.to_json(), "schema.json");
+        check(back == schema, "a discovered schema changed in its JSON round trip");
+        RowCounts counts;
+        (void)parse_row(json, schema, setup().lenient, &counts);
+      },
+      [](const Error& e) {
+        // No column at all (a file of strings, say) is the one refusal expected here.
+        check(dynamic_cast<const InvalidArgument*>(&e) != nullptr ||
+                  dynamic_cast<const DataError*>(&e) != nullptr,
+              std::string("select_columns/schema round trip threw: ") + e.what());
+      });
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view json(reinterpret_cast<const char*>(data), size);
+  with_schema(json, setup().fixture_schema);
+  with_schema(json, setup().upper_schema);
+  discovered(json);
+  return 0;
+}
