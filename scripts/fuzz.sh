@@ -10,7 +10,8 @@
 # harness once crashed on (as a regression case in cases.tsv). New inputs go to
 # build-fuzz/corpus/<harness> (kept between runs), findings to build-fuzz/artifacts/<harness>/
 # (crash-*, leak-*, timeout-*, oom-*); reproduce one with `build-fuzz/bin/<harness> FILE`.
-# Environment: MOODBOOST_JOBS (build jobs, default 2), FUZZ_NICE=1 runs the harnesses under nice.
+# Environment: MOODBOOST_JOBS (build jobs, default 2), FUZZ_NICE=N runs the harnesses at
+# niceness N (on a busy machine a high N starves them: compare executions only at equal load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,7 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:allo
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/sanitizer/ubsan.supp"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp"
 nice_cmd=()
-[[ "${FUZZ_NICE:-0}" == 1 ]] && nice_cmd=(nice -n 19)
+[[ -n "${FUZZ_NICE:-}" ]] && nice_cmd=(nice -n "$FUZZ_NICE")
 
 failed=()
 summary=()

@@ -33,7 +33,10 @@ step "tests"
 [[ $quick -eq 1 ]] && exit 0
 
 step "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
-cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+# GCC 12 at -O1 with ASan reports false maybe-uninitialized warnings inside libstdc++'s <regex>
+# (pulled in by catch.hpp); the Release build above keeps that warning as an error.
+cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug \
+      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1 -Wno-maybe-uninitialized" \
       -DMOODBOOST_SANITIZE=ON -DMOODBOOST_BUILD_BENCH=OFF -DMOODBOOST_WERROR=ON >/dev/null
 cmake --build build-ci-asan -j "$jobs"
 step "tests under ASan + UBSan"
