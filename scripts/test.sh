@@ -26,7 +26,10 @@ step "installing missing packages"
 scripts/install-deps.sh --test
 
 step "build (Release, warnings as errors)"
-cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DMOODBOOST_WERROR=ON >/dev/null
+# GCC 12 at -O3 gives a false -Wrestrict on `"literal" + std::string` (GCC PR 105651), in
+# dataset.cpp, io.cpp and several tests; every other warning stays an error.
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG -Wno-restrict" \
+      -DMOODBOOST_WERROR=ON >/dev/null
 cmake --build build-ci -j "$jobs"
 step "tests"
 (cd build-ci && ctest --output-on-failure -j "$jobs")
