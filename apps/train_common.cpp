@@ -286,9 +286,11 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
   auto* trials = tuning->add_option(
       "--trials", o.trials,
       "Configurations in the first successive-halving stage; 0 = no search (default)");
-  auto* budget = tuning->add_option("--budget-minutes", o.budget_minutes,
-                                    "Wall-time budget of the search; sizes it when --trials is "
-                                    "not given, caps it when it is");
+  auto* budget = tuning->add_option(
+      "--budget-minutes", o.budget_minutes,
+      "Wall-time budget of the search and the final training (the search takes at most half; the "
+      "winner must fit the rest); sizes the search when --trials is "
+      "not given, caps it when it is");
   (void)trials;
   (void)budget;
   tuning->add_flag("--tune-per-tag", o.tune_per_tag,

@@ -200,3 +200,13 @@ TEST_CASE("feature cache: a corrupted or truncated cache is detected, never used
     CHECK(set.load().report.cache == CacheStatus::kCorrupt);
   }
 }
+
+TEST_CASE("feature cache: an unwritable cache directory costs time, not the load",
+          "[features][cache]") {
+  CachedSet set(3);
+  test::write_text(set.cache, "a file where the cache directory should be");
+  const LoadedFeatures f = set.load();
+  CHECK(f.matrix.rows() == 3);
+  CHECK(f.report.cache == CacheStatus::kMiss);
+  CHECK_THAT(f.report.cache_detail, Catch::StartsWith("cache not written: "));
+}

@@ -651,3 +651,58 @@ TEST_CASE("features: the high-level sample is refused with a clear message", "[f
           "/: no lowlevel, rhythm or tonal section (top-level keys: highlevel, metadata) "
           "(an AcousticBrainz high-level file? the loader reads low-level files)"));
 }
+
+TEST_CASE("features: mutated documents parse or throw ParseError, never anything else",
+          "[features]") {
+  const FeatureSchema schema = doc_schema();
+  FeatureOptions lenient;
+  lenient.shape_mismatch = ShapePolicy::kMissing;
+  std::uint64_t state = 12345;
+  auto next = [&] {  // splitmix64: a fixed, portable sequence of mutations
+    state += 0x9E3779B97F4A7C15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  static const char kAlphabet[] = "{}[]:,\"0123456789.-eE nNaiIftrul\\\xC3\xFF";
+  const std::string alphabet(kAlphabet, sizeof(kAlphabet));  // with the final NUL byte
+  std::size_t parsed = 0, refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = kDoc;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % (text.size() + 1);
+      const char c = alphabet[next() % alphabet.size()];
+      switch (next() % 4) {
+        case 0:
+          if (at < text.size()) text[at] = c;
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        case 2:
+          if (at < text.size()) text.erase(at, 1 + next() % 8);
+          break;
+        default:
+          text.resize(at);
+          break;
+      }
+    }
+    const FeatureOptions strict;
+    for (const FeatureOptions* o : {&strict, static_cast<const FeatureOptions*>(&lenient)}) {
+      try {
+        (void)parse(text, schema, *o);
+        (void)discover_fields(text, "m.json");
+        ++parsed;
+      } catch (const ParseError&) {
+        ++refused;
+      } catch (const DataError&) {
+        ++refused;  // discover_fields: a field that is both a leaf and an object, duplicated keys
+      }
+    }
+  }
+  CHECK(parsed + refused == 6000);
+  CHECK(parsed > 100);
+  CHECK(refused > 1000);
+}

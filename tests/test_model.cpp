@@ -279,3 +279,20 @@ TEST_CASE("tune: configurations are seeded, fixed parameters stay, id 0 is the b
   options.seed = 4;
   CHECK(a.key() != draw_config(base, options, 5).key());
 }
+
+TEST_CASE("tune: a budget too small for a search keeps the base configuration", "[tune]") {
+  const TrainingData data = planted_data();
+  Trainer trainer(data.train_x, &data.validation_x, {Device::kCpu, 2, ThreadStrategy::kAuto});
+  RunSettings settings = small_settings();
+  TuneOptions options;
+  options.budget_seconds = 1e-6;  // the first trial alone exceeds it
+  options.first_stage_tags = 2;
+  std::vector<Trial> logged;
+  TuneHooks hooks;
+  hooks.on_trial = [&](const Trial& t) { logged.push_back(t); };
+  const TuneResult result = tune(trainer, data.train_y, data.validation_y, data.tags,
+                                 settings.boost, settings.base_config, options, hooks);
+  CHECK(logged.size() == 1);
+  CHECK(result.best.key() == settings.base_config.key());
+  CHECK(result.best_score == logged[0].score);
+}

@@ -547,7 +547,12 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     key = make_cache_key(features_dir, relpaths, row_ids, options, schema, stamps);
     report.cache_file = options.cache_dir / key.file_name();
     detail::CacheEntry entry;
-    const detail::CacheLookup lookup = detail::read_cache(report.cache_file, key, entry, threads);
+    detail::CacheLookup lookup;
+    try {
+      lookup = detail::read_cache(report.cache_file, key, entry, threads);
+    } catch (const IoError& e) {
+      lookup = {CacheStatus::kCorrupt, std::string("unreadable: ") + e.what()};
+    }
     report.cache = lookup.status;
     report.cache_detail = lookup.detail;
     if (lookup.status == CacheStatus::kHit && entry.kept_rows == out.kept_rows) {
@@ -649,9 +654,9 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       std::swap(entry.matrix, out.matrix);  // lend the matrix to the writer without a copy
       try {
         detail::write_cache(report.cache_file, key, entry);
-      } catch (...) {
-        std::swap(entry.matrix, out.matrix);
-        throw;
+      } catch (const IoError& e) {
+        // A cache that cannot be written (read-only or full disk) costs speed, not the result.
+        report.cache_detail = std::string("cache not written: ") + e.what();
       }
       std::swap(entry.matrix, out.matrix);
     }

@@ -60,7 +60,8 @@ std::string read_file(const std::filesystem::path& path, std::uintmax_t max_byte
   return out;
 }
 
-AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
+AtomicFile::AtomicFile(std::filesystem::path path, Durability durability)
+    : path_(std::move(path)), durability_(durability) {
   const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -76,7 +77,8 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
       temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
       buffer_(std::move(other.buffer_)),
-      committed_(other.committed_) {
+      committed_(other.committed_),
+      durability_(other.durability_) {
   other.fd_ = -1;
   other.committed_ = true;
 }
@@ -86,16 +88,20 @@ AtomicFile::~AtomicFile() {
   if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
-void AtomicFile::flush_buffer() {
+void AtomicFile::write_all(const char* data, std::size_t size) {
   std::size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+  while (done < size) {
+    const ssize_t n = ::write(fd_, data + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw IoError(path_, "write failed: " + errno_text(errno));
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+void AtomicFile::flush_buffer() {
+  write_all(buffer_.data(), buffer_.size());
   buffer_.clear();
 }
 
@@ -104,8 +110,8 @@ void AtomicFile::write(const void* data, std::size_t size) {
   const auto* bytes = static_cast<const char*>(data);
   if (buffer_.size() + size > kWriteBufferBytes) flush_buffer();
   if (size >= kWriteBufferBytes) {
-    buffer_.assign(bytes, size);
-    flush_buffer();
+    // Large payloads (a whole matrix) go straight from the caller's memory: no second copy.
+    write_all(bytes, size);
     return;
   }
   buffer_.append(bytes, size);
@@ -114,7 +120,9 @@ void AtomicFile::write(const void* data, std::size_t size) {
 void AtomicFile::commit() {
   if (fd_ < 0) throw IoError(path_, "commit called twice");
   flush_buffer();
-  if (::fsync(fd_) != 0) throw IoError(path_, "fsync failed: " + errno_text(errno));
+  if (durability_ == Durability::kFsync && ::fsync(fd_) != 0) {
+    throw IoError(path_, "fsync failed: " + errno_text(errno));
+  }
   if (::close(fd_) != 0) {
     fd_ = -1;
     throw IoError(path_, "close failed: " + errno_text(errno));
@@ -126,8 +134,9 @@ void AtomicFile::commit() {
   committed_ = true;
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
-  AtomicFile file(path);
+void write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                       AtomicFile::Durability durability) {
+  AtomicFile file(path, durability);
   file.write(content);
   file.commit();
 }

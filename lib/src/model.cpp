@@ -174,6 +174,30 @@ void write_params(JsonWriter& w, const XgbParams& params) {
 
 // ---- per-tag records ---------------------------------------------------------------------------
 
+// The results of a tag's train-only booster, as both its record and the manifest hold them.
+void write_train_results(JsonWriter& w, const TagRecord& r) {
+  w.Key("best_iteration");
+  w.Int(r.best_iteration);
+  w.Key("rounds_trained");
+  w.Int(r.rounds_trained);
+  w.Key("best_score");
+  detail::write_double(w, r.best_score);
+  w.Key("validation_roc_auc");
+  detail::write_double(w, r.validation_roc_auc);
+  w.Key("validation_pr_auc");
+  detail::write_double(w, r.validation_pr_auc);
+  w.Key("threshold");
+  detail::write_double(w, r.threshold);
+  w.Key("positives");
+  w.Uint64(r.positives);
+  w.Key("validation_positives");
+  w.Uint64(r.validation_positives);
+  w.Key("scale_pos_weight");
+  w.Double(r.scale_pos_weight);
+  w.Key("seconds");
+  w.Double(r.seconds);
+}
+
 std::string record_json(const TagRecord& r, const std::string& fingerprint, bool refit) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -189,26 +213,7 @@ std::string record_json(const TagRecord& r, const std::string& fingerprint, bool
   w.Key("scale_pos_weight_mode");
   w.String(r.scale_pos_weight_mode.c_str());
   if (!refit) {
-    w.Key("best_iteration");
-    w.Int(r.best_iteration);
-    w.Key("rounds_trained");
-    w.Int(r.rounds_trained);
-    w.Key("best_score");
-    detail::write_double(w, r.best_score);
-    w.Key("validation_roc_auc");
-    detail::write_double(w, r.validation_roc_auc);
-    w.Key("validation_pr_auc");
-    detail::write_double(w, r.validation_pr_auc);
-    w.Key("threshold");
-    detail::write_double(w, r.threshold);
-    w.Key("positives");
-    w.Uint64(r.positives);
-    w.Key("validation_positives");
-    w.Uint64(r.validation_positives);
-    w.Key("scale_pos_weight");
-    w.Double(r.scale_pos_weight);
-    w.Key("seconds");
-    w.Double(r.seconds);
+    write_train_results(w, r);
     w.Key("model_file");
     w.String(r.model_file.c_str());
     w.Key("model_hash");
@@ -660,28 +665,9 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
     w.Uint64(r.index);
     w.Key("tag");
     w.String(r.tag.c_str());
-    w.Key("best_iteration");
-    w.Int(r.best_iteration);
-    w.Key("rounds_trained");
-    w.Int(r.rounds_trained);
-    w.Key("best_score");
-    detail::write_double(w, r.best_score);
-    w.Key("validation_roc_auc");
-    detail::write_double(w, r.validation_roc_auc);
-    w.Key("validation_pr_auc");
-    detail::write_double(w, r.validation_pr_auc);
-    w.Key("threshold");
-    detail::write_double(w, r.threshold);
-    w.Key("positives");
-    w.Uint64(r.positives);
-    w.Key("validation_positives");
-    w.Uint64(r.validation_positives);
-    w.Key("scale_pos_weight");
-    w.Double(r.scale_pos_weight);
+    write_train_results(w, r);
     w.Key("config");
     write_params(w, r.params);
-    w.Key("seconds");
-    w.Double(r.seconds);
     w.Key("model");
     w.StartObject();
     w.Key("kind");
@@ -944,6 +930,9 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     throw InvalidArgument(dir.string() + " has no refit models (it was trained with --refit none)");
   }
   uses_refit_ = choice == ModelChoice::kRefit || (choice == ModelChoice::kDefault && has_refit);
+  const auto& synthetic = detail::member(doc, "synthetic_features", file);
+  if (!synthetic.IsBool()) throw ParseError(file, "/synthetic_features", "expected true or false");
+  synthetic_features_ = synthetic.GetBool();
   const auto& tags = detail::member(doc, "tags", file);
   if (!tags.IsArray() || tags.Empty())
     throw ParseError(file, "/tags", "expected a non-empty array");
@@ -967,6 +956,7 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     }
     try {
       boosters_.emplace_back(bytes, threads);
+      model_json_.push_back(bytes);
     } catch (const XgbError& e) {
       throw DataError((dir / relative).string() + ": XGBoost cannot load it: " + e.what());
     }

@@ -121,7 +121,10 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   const bool budgeted = options.budget_seconds > 0;
-  auto out_of_time = [&] { return budgeted && elapsed() >= options.budget_seconds; };
+  // The budget covers the search and the final training of every tag: the search may spend
+  // half of it; the other half (and whatever the search left) is for the final training.
+  const double search_budget = options.budget_seconds / 2.0;
+  auto out_of_time = [&] { return budgeted && elapsed() >= search_budget; };
 
   auto run_trial = [&](const TuneConfig& config, int id, const std::string& stage,
                        const std::vector<std::size_t>& columns) -> Trial {
@@ -174,11 +177,13 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     int id;
     TuneConfig config;
     double score;
+    double seconds;    // of its last trial
+    std::size_t tags;  // in its last trial
   };
   std::vector<Candidate> candidates;
   const std::vector<std::size_t> first_tags = stage_tags(0);
   const Trial first = run_trial(draw_config(base_config, options, 0), 0, "halving-0", first_tags);
-  candidates.push_back({0, first.config, first.score});
+  candidates.push_back({0, first.config, first.score, first.seconds, first.tags.size()});
 
   std::size_t planned = static_cast<std::size_t>(std::max(options.trials, 1));
   if (budgeted) {
@@ -190,7 +195,7 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
       std::size_t stages = 1;
       for (std::size_t left = candidate_n; left > 1; left = (left + eta - 1) / eta) ++stages;
       if (static_cast<double>(stages - 1) * static_cast<double>(candidate_n) * per_trial >
-          options.budget_seconds) {
+          search_budget) {
         break;
       }
       n = candidate_n;
@@ -213,7 +218,7 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   for (const auto& [id, config] : stage0) {
     if (out_of_time()) break;
     const Trial trial = run_trial(config, id, "halving-0", first_tags);
-    candidates.push_back({id, config, trial.score});
+    candidates.push_back({id, config, trial.score, trial.seconds, trial.tags.size()});
   }
 
   // Later stages: keep the best 1/eta (ties: the lower id), train them on eta times the tags.
@@ -225,30 +230,56 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
   };
   rank(candidates);
   std::size_t stage = 1;
-  std::vector<Candidate> finalists = candidates;
+  // With per_tag, the finalists: the best (at most eta) of the last stage that ran.
+  auto top = [&](const std::vector<Candidate>& list) {
+    return std::vector<Candidate>(
+        list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min(eta, list.size())));
+  };
+  std::vector<Candidate> finalists = top(candidates);
   while (candidates.size() > 1) {
+    finalists = top(candidates);
     const std::size_t keep = (candidates.size() + eta - 1) / eta;
-    if (keep == 1) {
-      finalists.assign(
-          candidates.begin(),
-          candidates.begin() + static_cast<std::ptrdiff_t>(std::min(eta, candidates.size())));
-      candidates.resize(1);
-      break;
-    }
+    if (keep == 1) break;
     candidates.resize(keep);
     const std::vector<std::size_t> columns = stage_tags(stage);
+    if (budgeted) {
+      // A stage is started only when its expected cost (each survivor's last trial, scaled to
+      // the new number of tags) fits in what is left of the budget; otherwise the previous
+      // stage's ranking stands.
+      double expected = 0.0;
+      for (const Candidate& c : candidates) {
+        expected += c.seconds * static_cast<double>(columns.size()) / static_cast<double>(c.tags);
+      }
+      if (elapsed() + expected > search_budget) break;
+    }
     std::vector<Candidate> next;
     for (const Candidate& c : candidates) {
-      if (out_of_time() && !next.empty()) break;
       const Trial trial = run_trial(c.config, c.id, "halving-" + std::to_string(stage), columns);
-      next.push_back({c.id, c.config, trial.score});
+      next.push_back({c.id, c.config, trial.score, trial.seconds, trial.tags.size()});
     }
     candidates = std::move(next);
     rank(candidates);
     ++stage;
   }
-  result.best = candidates.front().config;
-  result.best_score = candidates.front().score;
+  // The best configuration whose final training (its last trial's time scaled to every tag)
+  // fits in what is left of the budget; the base configuration (moodboost's defaults, whose
+  // cost was chosen for the main job) always qualifies, so an expensive winner of a few tags
+  // cannot push the whole run past its budget, and a cheap loser is never preferred to it.
+  std::size_t chosen = 0;
+  if (budgeted) {
+    auto full_cost = [&](const Candidate& c) {
+      return c.seconds * static_cast<double>(tags.size()) / static_cast<double>(c.tags);
+    };
+    const double left = options.budget_seconds - elapsed();
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].id == 0 || full_cost(candidates[i]) <= left) {
+        chosen = i;
+        break;
+      }
+    }
+  }
+  result.best = candidates[chosen].config;
+  result.best_score = candidates[chosen].score;
 
   if (options.per_tag) {
     // The finalists (the last stage's configurations, at most eta) on every usable tag; each

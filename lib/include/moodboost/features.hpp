@@ -180,7 +180,8 @@ struct LoadedFeatures {
 ///   row ids, every file's size and modification time, the options that shape the matrix, and the
 ///   given schema. A later load of the same inputs reads it (LoadReport::cache == kHit); changed
 ///   inputs are detected (kStale) and a truncated or corrupted cache file is detected by its size
-///   and checksum (kCorrupt); both are rebuilt.
+///   and checksum (kCorrupt); both are rebuilt. A cache that cannot be read or written costs only
+///   time: the load goes on and LoadReport::cache_detail says why.
 ///
 /// Throws InvalidArgument (relpaths and row_ids of different lengths, bad options), DataError
 /// (missing files under MissingFilePolicy::kError: the count and the first paths; shape conflicts

@@ -161,6 +161,11 @@ class LoadedModel {
   [[nodiscard]] const std::string& schema_json() const noexcept { return schema_json_; }
   /// True when predictions come from the refit (train + validation) models.
   [[nodiscard]] bool uses_refit() const noexcept { return uses_refit_; }
+  /// manifest.json's "synthetic_features": the run trained on moodboost's synthetic data.
+  [[nodiscard]] bool synthetic_features() const noexcept { return synthetic_features_; }
+  /// The chosen boosters as their XGBoost JSON text, in tag order (for feature importance and
+  /// per-track explanations, which need XGBoost calls that prediction does not).
+  [[nodiscard]] const std::vector<std::string>& model_json() const noexcept { return model_json_; }
   /// Scores: rows = feature rows, columns = tags.
   [[nodiscard]] ScoreMatrix predict(const FeatureMatrix& features) const;
   /// Decisions: score > threshold (strict), per tag.
@@ -172,6 +177,8 @@ class LoadedModel {
   std::string features_json_;
   std::string schema_json_;
   bool uses_refit_ = false;
+  bool synthetic_features_ = false;
+  std::vector<std::string> model_json_;
   int threads_ = 0;
   std::vector<TagBooster> boosters_;
 };

@@ -42,8 +42,12 @@ struct Trial {
 struct TuneOptions {
   /// Configurations in the first halving stage; 0 = no search (the base parameters only).
   int trials = 0;
-  /// Wall-time budget of the whole search in seconds (0 = none): with trials == 0 the number of
-  /// configurations is derived from the cost of the first trial; with both, trials caps it.
+  /// Wall-time budget in seconds of the search AND the final training of every tag (0 = none).
+  /// The search spends at most half of it: the number of configurations comes from the cost of
+  /// the first trial (trials, when given, caps it) and a later halving stage starts only when its
+  /// expected cost fits. The winner is the best configuration whose final training (its last
+  /// trial's time scaled to every tag) fits in what is left, or the base configuration
+  /// (configuration 0, which always qualifies) if it ranks higher.
   double budget_seconds = 0.0;
   /// Halving factor: each stage keeps the best 1/eta of the configurations and trains them on
   /// eta times more tags.

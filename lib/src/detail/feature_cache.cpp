@@ -163,7 +163,7 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
                        int threads) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
-    if (errno == ENOENT) return {CacheStatus::kMiss, ""};
+    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
     throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
   }
   struct stat st {};

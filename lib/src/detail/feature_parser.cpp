@@ -211,6 +211,46 @@ void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler,
   }
 }
 
+// A file without any feature section, e.g. an AcousticBrainz high-level file.
+[[noreturn]] void throw_no_section(const std::string& file,
+                                   const std::vector<std::string>& top_keys) {
+  std::string keys;
+  for (const auto& k : top_keys) keys += (keys.empty() ? "" : ", ") + k;
+  const bool highlevel = std::find(top_keys.begin(), top_keys.end(), "highlevel") != top_keys.end();
+  throw ParseError(
+      file, "/",
+      "no lowlevel, rhythm or tonal section (top-level keys: " + (keys.empty() ? "none" : keys) +
+          ")" +
+          (highlevel ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
+                     : ""));
+}
+
+// The error a SAX handler stops the parse with (it returns false; run_parse() throws it).
+class HandlerError {
+ public:
+  [[nodiscard]] bool failed() const noexcept { return failed_; }
+  [[nodiscard]] const std::string& place() const noexcept { return place_; }
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+ protected:
+  bool fail(std::string place, std::string message) {
+    failed_ = true;
+    place_ = std::move(place);
+    message_ = std::move(message);
+    return false;
+  }
+  void clear_error() { failed_ = false; }
+  bool too_deep() {
+    return fail("",
+                "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+
+ private:
+  bool failed_ = false;
+  std::string place_;
+  std::string message_;
+};
+
 std::string found_top_level(std::string_view what) {
   return std::string("expected a JSON object at the top level, found ") + std::string(what);
 }
@@ -317,7 +357,7 @@ std::string CompiledSchema::dotted(std::uint32_t id) const {
 // =============================================================================================
 // RowParser: the hot path. Every number goes from the SAX event straight to its column.
 
-class RowParser::Handler {
+class RowParser::Handler : public HandlerError {
  public:
   Handler(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
       : s_(schema),
@@ -334,29 +374,17 @@ class RowParser::Handler {
     std::fill(row_, row_ + s_.columns(), kNaN);
     depth_ = skip_base_ = top_ = 0;
     pending_ = leaf_ = CompiledSchema::kNone;
-    pending_skip_ = saw_section_ = failed_ = false;
+    in_run_ = false;
+    pending_skip_ = saw_section_ = false;
+    clear_error();
     level_ = 0;
     top_keys_.clear();
     *result_ = RowResult{};
   }
 
   void finish(const std::string& file) {
-    if (!saw_section_) {
-      std::string keys;
-      for (const auto& k : top_keys_) keys += (keys.empty() ? "" : ", ") + k;
-      std::string hint =
-          std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end()
-              ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
-              : "";
-      throw ParseError(file, "/",
-                       "no lowlevel, rhythm or tonal section (top-level keys: " +
-                           (keys.empty() ? "none" : keys) + ")" + hint);
-    }
+    if (!saw_section_) throw_no_section(file, top_keys_);
   }
-
-  [[nodiscard]] bool failed() const noexcept { return failed_; }
-  [[nodiscard]] const std::string& place() const noexcept { return place_; }
-  [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
   // --- SAX events ----------------------------------------------------------------------------
   bool Null() {
@@ -452,10 +480,12 @@ class RowParser::Handler {
   bool StartArray() {
     if (skip_base_ != 0) return enter_skipped();
     if (leaf_ != CompiledSchema::kNone) {
-      if (level_ == 1 && s_.node(leaf_).kind == FieldKind::kMatrix) {
+      if (level_ == 1 && leaf_node_->kind == FieldKind::kMatrix) {
         ++depth_;
         level_ = 2;
         index_ = 0;
+        start_run(leaf_node_->slot + row_index_ * leaf_node_->cols,
+                  row_index_ < leaf_node_->rows ? leaf_node_->cols : 0);
         return true;
       }
       return array_mismatch("an array") && enter_skipped();
@@ -473,6 +503,7 @@ class RowParser::Handler {
     leaf_ = id;
     leaf_node_ = &n;
     leaf_depth_ = depth_;
+    if (n.kind == FieldKind::kVector) start_run(n.slot, n.cols);
     level_ = 1;
     index_ = row_index_ = 0;
     seq_count_ = 0;
@@ -483,6 +514,7 @@ class RowParser::Handler {
   bool EndArray(rapidjson::SizeType /*elements*/) {
     if (skip_base_ != 0) return leave_skipped();
     --depth_;
+    in_run_ = false;
     const auto& n = *leaf_node_;
     if (level_ == 2) {
       level_ = 1;
@@ -531,6 +563,14 @@ class RowParser::Handler {
 
   bool number(double v) {
     if (skip_base_ != 0) return true;
+    if (in_run_ && std::isfinite(v)) {  // the hot path: the next number of a vector or matrix row
+      if (index_ < run_length_) {
+        const std::int32_t col = run_slots_[index_];
+        if (col >= 0) row_[col] = static_cast<float>(v);
+      }
+      ++index_;
+      return true;
+    }
     if (leaf_ != CompiledSchema::kNone) return array_value(v, true);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
@@ -541,6 +581,13 @@ class RowParser::Handler {
     if (!std::isfinite(v) && !non_finite(id, "")) return false;
     store(n.slot, v);
     return true;
+  }
+
+  // Numbers up to \p length go to the slots from \p slot on (a vector, or one matrix row).
+  void start_run(std::uint32_t slot, std::uint32_t length) noexcept {
+    in_run_ = true;
+    run_slots_ = slots_ + slot;
+    run_length_ = length;
   }
 
   void store(std::uint32_t slot, double v) noexcept {
@@ -645,6 +692,7 @@ class RowParser::Handler {
       expected = "a number";
     }
     leaf_ = CompiledSchema::kNone;
+    in_run_ = false;
     skip_base_ = leaf_depth_;
     return field_mismatch(id, place, "expected " + expected + ", found " + found);
   }
@@ -667,17 +715,6 @@ class RowParser::Handler {
     if (--depth_ < skip_base_) skip_base_ = 0;
     return true;
   }
-  bool too_deep() {
-    return fail("",
-                "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-
-  bool fail(std::string place, std::string message) {
-    failed_ = true;
-    place_ = std::move(place);
-    message_ = std::move(message);
-    return false;
-  }
 
   const CompiledSchema& s_;
   const std::int32_t* slots_;
@@ -695,6 +732,9 @@ class RowParser::Handler {
 
   std::uint32_t leaf_ = CompiledSchema::kNone;  // the vector/matrix/sequence field being read
   const CompiledSchema::Node* leaf_node_ = nullptr;
+  bool in_run_ = false;  // inside a vector or matrix row: numbers take the fast path
+  const std::int32_t* run_slots_ = nullptr;
+  std::uint32_t run_length_ = 0;
   std::uint32_t leaf_depth_ = 0;
   std::uint32_t level_ = 0;  // 1: in the field's array, 2: in a matrix row
   std::uint32_t index_ = 0;
@@ -704,9 +744,6 @@ class RowParser::Handler {
 
   bool saw_section_ = false;
   std::vector<std::string> top_keys_;
-  bool failed_ = false;
-  std::string place_;
-  std::string message_;
 };
 
 RowParser::RowParser(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
@@ -724,7 +761,7 @@ void RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, R
 
 namespace {
 
-class FieldCollector {
+class FieldCollector : public HandlerError {
  public:
   void reset() {
     fields_.clear();
@@ -732,26 +769,14 @@ class FieldCollector {
     key_.clear();
     top_keys_.clear();
     depth_ = skip_base_ = 0;
-    pending_skip_ = failed_ = false;
+    pending_skip_ = false;
+    clear_error();
     array_depth_ = 0;
   }
   void finish(const std::string& file) {
-    if (std::none_of(top_keys_.begin(), top_keys_.end(), is_section)) {
-      std::string keys;
-      for (const auto& k : top_keys_) keys += (keys.empty() ? "" : ", ") + k;
-      const bool highlevel =
-          std::find(top_keys_.begin(), top_keys_.end(), "highlevel") != top_keys_.end();
-      throw ParseError(
-          file, "/",
-          "no lowlevel, rhythm or tonal section (top-level keys: " +
-              (keys.empty() ? "none" : keys) + ")" +
-              (highlevel ? " (an AcousticBrainz high-level file? the loader reads low-level files)"
-                         : ""));
-    }
+    if (std::none_of(top_keys_.begin(), top_keys_.end(), is_section))
+      throw_no_section(file, top_keys_);
   }
-  [[nodiscard]] bool failed() const noexcept { return failed_; }
-  [[nodiscard]] const std::string& place() const noexcept { return place_; }
-  [[nodiscard]] const std::string& message() const noexcept { return message_; }
   std::vector<FeatureField> take() { return std::move(fields_); }
 
   bool Null() { return value(Value::kNull); }
@@ -775,9 +800,7 @@ class FieldCollector {
   }
 
   bool StartObject() {
-    if (++depth_ > kMaxJsonDepth)
-      return fail("",
-                  "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++depth_ > kMaxJsonDepth) return too_deep();
     if (skip_base_ != 0) return true;
     if (array_depth_ != 0) {  // an object inside a list: no column can come from it
       unsupported_ = true;
@@ -797,14 +820,12 @@ class FieldCollector {
   }
 
   bool StartArray() {
-    if (++depth_ > kMaxJsonDepth)
-      return fail("",
-                  "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++depth_ > kMaxJsonDepth) return too_deep();
     if (skip_base_ != 0) return true;
     if (depth_ == 1) return fail("/", found_top_level("an array"));
     if (pending_skip_) return start_skip();
     if (array_depth_ == 0 && path_.empty())
-      return fail("/" + key_, "expected an object, found an array");
+      return fail(pointer_of({key_}), "expected an object, found an array");
     if (array_depth_ == 0) {
       array_depth_ = depth_;
       elements_ = 0;
@@ -867,8 +888,8 @@ class FieldCollector {
     }
     if (kind == Value::kNull) return true;  // null says nothing about a field's shape
     if (path_.empty()) {
-      return fail("/" + key_, std::string("expected an object, found ") +
-                                  (kind == Value::kNumber ? "a number" : "a string"));
+      return fail(pointer_of({key_}), std::string("expected an object, found ") +
+                                          (kind == Value::kNumber ? "a number" : "a string"));
     }
     FeatureField f;
     f.path = path_;
@@ -921,12 +942,6 @@ class FieldCollector {
     if (--depth_ < skip_base_) skip_base_ = 0;
     return true;
   }
-  bool fail(std::string place, std::string message) {
-    failed_ = true;
-    place_ = std::move(place);
-    message_ = std::move(message);
-    return false;
-  }
 
   std::vector<FeatureField> fields_;
   std::vector<std::string> path_;
@@ -941,9 +956,6 @@ class FieldCollector {
   std::size_t row_length_ = 0, first_row_length_ = 0;
   std::size_t bad_row_ = kNoRow, bad_row_length_ = 0;
   bool unsupported_ = false;
-  bool failed_ = false;
-  std::string place_;
-  std::string message_;
 };
 
 // The ceiling of the benchmark: parse and validate, store nothing.

@@ -59,10 +59,7 @@ class CompiledSchema {
       if (e.node == kNone) return kNone;
       if (e.hash == static_cast<std::uint32_t>(h) && e.parent == parent) {
         const Node& n = nodes_[e.node];
-        if (n.key_size == size &&
-            std::char_traits<char>::compare(keys_.data() + n.key_begin, key, size) == 0) {
-          return e.node;
-        }
+        if (n.key_size == size && same_bytes(keys_.data() + n.key_begin, key, size)) return e.node;
       }
     }
   }
@@ -81,6 +78,13 @@ class CompiledSchema {
     std::uint32_t node = kNone;
     std::uint32_t hash = 0;
   };
+  // Keys are short (about 4-30 bytes): an inline loop beats a call to memcmp.
+  static bool same_bytes(const char* a, const char* b, std::size_t size) noexcept {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   static std::uint64_t hash_key(std::uint32_t parent, const char* key, std::size_t size) noexcept {
     std::uint64_t h =
         0xcbf29ce484222325ULL ^ (static_cast<std::uint64_t>(parent) * 0x9E3779B97F4A7C15ULL);

@@ -1,0 +1,268 @@
+#include "moodboost/importance.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "detail/xgb_explain.hpp"
+#include "moodboost/dataset.hpp"
+#include "moodboost/error.hpp"
+
+namespace moodboost {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TypeName {
+  ImportanceType type;
+  const char* name;
+};
+constexpr TypeName kTypeNames[] = {{ImportanceType::kGain, "gain"},
+                                   {ImportanceType::kTotalGain, "total_gain"},
+                                   {ImportanceType::kWeight, "weight"},
+                                   {ImportanceType::kCover, "cover"},
+                                   {ImportanceType::kTotalCover, "total_cover"}};
+
+// Indices 0..n-1 ordered by descending value, ties by index (a stable, deterministic ranking).
+std::vector<std::size_t> descending(const std::vector<double>& values) {
+  std::vector<std::size_t> order(values.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return values[a] > values[b]; });
+  return order;
+}
+
+// Sums per-column values by key (family or statistic): keys sorted by descending total (ties by
+// name), the totals and each key's column count; \p index_of receives each column's key index.
+struct Grouping {
+  std::vector<std::string> keys;
+  std::vector<double> totals;
+  std::vector<std::size_t> counts;
+  std::vector<std::size_t> index_of;
+};
+
+template <typename KeyOf>
+Grouping group_columns(const std::vector<Column>& columns, const std::vector<double>& values,
+                       KeyOf key_of) {
+  std::map<std::string, std::pair<double, std::size_t>> sums;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    auto& [total, count] = sums[key_of(columns[c])];
+    total += values[c];
+    ++count;
+  }
+  Grouping g;
+  std::vector<double> totals;
+  std::vector<std::string> keys;
+  for (const auto& [key, sum] : sums) {
+    keys.push_back(key);
+    totals.push_back(sum.first);
+  }
+  std::map<std::string, std::size_t> position;
+  for (std::size_t i : descending(totals)) {
+    position[keys[i]] = g.keys.size();
+    g.keys.push_back(keys[i]);
+    g.totals.push_back(totals[i]);
+    g.counts.push_back(sums[keys[i]].second);
+  }
+  for (const auto& column : columns) g.index_of.push_back(position.at(key_of(column)));
+  return g;
+}
+
+std::string importance_title(const ImportanceReport& r) {
+  const std::string what = fmt::format("feature importance ({}) of the boosters in {}",
+                                       to_string(r.type), r.model_dir.string());
+  if (r.synthetic) {
+    return fmt::format("SYNTHETIC DATA: {} (trained on moodboost's synthetic dataset)", what);
+  }
+  return fmt::format("moodboost {}", what);
+}
+
+}  // namespace
+
+std::string column_family(const Column& column) {
+  if (!column.group.empty()) return column.group;
+  return column.section.empty() ? std::string("(other)") : column.section;
+}
+
+std::string column_statistic(const Column& column) {
+  return column.statistic.empty() ? std::string(kPlainValueStatistic) : column.statistic;
+}
+
+ImportanceType parse_importance_type(std::string_view text) {
+  for (const auto& [type, name] : kTypeNames) {
+    if (text == name) return type;
+  }
+  throw InvalidArgument(fmt::format(
+      "importance type '{}': expected gain, total_gain, weight, cover or total_cover", text));
+}
+
+std::string to_string(ImportanceType type) {
+  for (const auto& [t, name] : kTypeNames) {
+    if (t == type) return name;
+  }
+  return "gain";
+}
+
+std::vector<std::size_t> ImportanceReport::global_ranking() const { return descending(global); }
+
+std::vector<std::size_t> ImportanceReport::tag_ranking(std::size_t tag) const {
+  std::vector<double> row(static_cast<std::size_t>(shares.cols()));
+  for (std::size_t c = 0; c < row.size(); ++c) {
+    row[c] = shares(static_cast<Eigen::Index>(tag), static_cast<Eigen::Index>(c));
+  }
+  return descending(row);
+}
+
+ImportanceReport summarize_importance(const std::vector<std::string>& tags,
+                                      const std::vector<Column>& columns,
+                                      const Eigen::MatrixXd& scores, ImportanceType type,
+                                      std::size_t top_k) {
+  if (scores.rows() != static_cast<Eigen::Index>(tags.size()) ||
+      scores.cols() != static_cast<Eigen::Index>(columns.size())) {
+    throw DataError(fmt::format("importance: a ({}, {}) score matrix for {} tags and {} columns",
+                                scores.rows(), scores.cols(), tags.size(), columns.size()));
+  }
+  for (Eigen::Index t = 0; t < scores.rows(); ++t) {
+    for (Eigen::Index c = 0; c < scores.cols(); ++c) {
+      if (!std::isfinite(scores(t, c)) || scores(t, c) < 0) {
+        throw DataError(
+            fmt::format("importance: tag {} ({}), column {} ({}): score {} is not a "
+                        "finite number >= 0",
+                        t, tags[static_cast<std::size_t>(t)], c,
+                        columns[static_cast<std::size_t>(c)].name, scores(t, c)));
+      }
+    }
+  }
+  ImportanceReport r;
+  r.type = type;
+  r.top_k = top_k;
+  r.tags = tags;
+  r.columns = columns;
+  r.scores = scores;
+  r.shares = Eigen::MatrixXd::Zero(scores.rows(), scores.cols());
+  r.global.assign(columns.size(), 0.0);
+  r.tags_using.assign(columns.size(), 0);
+  std::size_t with_splits = 0;
+  for (Eigen::Index t = 0; t < scores.rows(); ++t) {
+    const double total = scores.row(t).sum();
+    if (total <= 0) {
+      r.tags_without_splits.push_back(static_cast<std::size_t>(t));
+      continue;
+    }
+    ++with_splits;
+    r.shares.row(t) = scores.row(t) / total;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const double share = r.shares(t, static_cast<Eigen::Index>(c));
+      r.global[c] += share;
+      if (share > 0) ++r.tags_using[c];
+    }
+  }
+  if (with_splits > 0) {
+    for (double& g : r.global) g /= static_cast<double>(with_splits);
+  }
+  r.unused_columns = static_cast<std::size_t>(std::count(r.global.begin(), r.global.end(), 0.0));
+
+  const Grouping families = group_columns(columns, r.global, column_family);
+  r.groups = families.keys;
+  r.group_global = families.totals;
+  r.group_columns = families.counts;
+  r.group_shares = Eigen::MatrixXd::Zero(scores.rows(), static_cast<Eigen::Index>(r.groups.size()));
+  for (Eigen::Index t = 0; t < scores.rows(); ++t) {
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      r.group_shares(t, static_cast<Eigen::Index>(families.index_of[c])) +=
+          r.shares(t, static_cast<Eigen::Index>(c));
+    }
+  }
+  const Grouping statistics = group_columns(columns, r.global, column_statistic);
+  r.statistics = statistics.keys;
+  r.statistic_global = statistics.totals;
+  r.statistic_columns = statistics.counts;
+  r.title = importance_title(r);
+  return r;
+}
+
+ImportanceReport model_importance(const fs::path& model_dir, ImportanceType type,
+                                  std::size_t top_k) {
+  const LoadedModel model(model_dir, ModelChoice::kDefault);
+  const FeatureSchema schema =
+      FeatureSchema::from_json(model.schema_json(), model_dir / "schema.json");
+  const std::size_t columns = schema.size();
+  Eigen::MatrixXd scores(static_cast<Eigen::Index>(model.tags().size()),
+                         static_cast<Eigen::Index>(columns));
+  for (std::size_t t = 0; t < model.tags().size(); ++t) {
+    const auto booster = detail::xgb::Booster::from_buffer(model.model_json()[t]);
+    const std::size_t booster_columns = detail::xgb::num_features(booster.get());
+    if (booster_columns != columns) {
+      throw DataError(fmt::format(
+          "{}: the booster of tag {} has {} columns, schema.json {}: the directory is inconsistent",
+          model_dir.string(), model.tags()[t], booster_columns, columns));
+    }
+    const std::vector<double> row =
+        detail::xgb::feature_scores(booster.get(), to_string(type), columns);
+    for (std::size_t c = 0; c < columns; ++c) {
+      scores(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) = row[c];
+    }
+  }
+  ImportanceReport r = summarize_importance(model.tags(), schema.columns(), scores, type, top_k);
+  r.model_dir = model_dir;
+  r.synthetic = model.synthetic_features();
+  r.refit = model.uses_refit();
+  r.title = importance_title(r);
+  return r;
+}
+
+TrackExplanation explain_track(const LoadedModel& model, const FeatureSchema& schema,
+                               const FeatureMatrix& features, const std::string& track_id,
+                               const std::vector<std::size_t>& tag_indices) {
+  const std::size_t columns = schema.size();
+  if (features.rows() != 1 || features.cols() != static_cast<Eigen::Index>(columns)) {
+    throw InvalidArgument(fmt::format("explain: expected one row of {} columns, got ({}, {})",
+                                      columns, features.rows(), features.cols()));
+  }
+  TrackExplanation out;
+  out.track_id = track_id;
+  out.synthetic = model.synthetic_features();
+  out.tags = model.tags();
+  out.columns = schema.columns();
+  const auto dmat = detail::xgb::make_dmatrix(features.data(), 1, columns, 1);
+  for (const std::size_t tag : tag_indices) {
+    if (tag >= model.tags().size()) {
+      throw InvalidArgument(fmt::format(
+          "explain: tag index {} out of range (the model has {} tags)", tag, model.tags().size()));
+    }
+    auto booster = detail::xgb::Booster::from_buffer(model.model_json()[tag]);
+    TagExplanation e;
+    e.tag = tag;
+    // XGBoost's own probability (float, as `predict` writes it), so that `tagged` agrees with
+    // the decisions predict makes.
+    e.probability = booster.predict(dmat.get()).at(0);
+    e.margin = detail::xgb::predict_margins(booster.get(), dmat.get()).at(0);
+    std::vector<double> values =
+        detail::xgb::predict_contributions(booster.get(), dmat.get(), 1, columns);
+    e.bias = values.back();
+    values.pop_back();
+    e.contributions = std::move(values);
+    e.threshold = model.thresholds()[tag];
+    e.tagged = e.probability > e.threshold;  // strict, as decide() does
+    std::map<std::string, double> by_group;
+    for (std::size_t c = 0; c < columns; ++c)
+      by_group[column_family(out.columns[c])] += e.contributions[c];
+    std::vector<std::string> names;
+    std::vector<double> magnitudes;
+    for (const auto& [name, value] : by_group) {
+      names.push_back(name);
+      magnitudes.push_back(std::fabs(value));
+    }
+    for (std::size_t i : descending(magnitudes)) {
+      e.groups.push_back(names[i]);
+      e.group_contributions.push_back(by_group[names[i]]);
+    }
+    out.explained.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace moodboost
