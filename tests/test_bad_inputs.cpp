@@ -282,8 +282,15 @@ void check_cli(const Case& c, const Outcome& library) {
     return;
   }
   CHECK(run.exit_code == 1);
-  // The same message as the library's, after the command's name.
-  CHECK_THAT(run.err, Catch::Contains("error: " + library.what));
+  if (library.threw) {
+    // The same message as the library's, after the command's name.
+    CHECK_THAT(run.err, Catch::Contains("error: " + library.what));
+  } else {
+    // Program only (status open-cli): the file, the place and the message.
+    CHECK_THAT(run.err, Catch::Contains("error: " + shown_file(c).string() + ": " +
+                                        c.place.substr(0, c.place.find('*'))) &&
+                            Catch::Contains(c.message));
+  }
   // No partial output: no output file, no temporary file, no cache entry.
   CHECK(files_under(out).empty());
 }
@@ -292,7 +299,8 @@ void check_cli(const Case& c, const Outcome& library) {
 void run_cases(const std::string& status, const std::vector<std::string>& readers) {
   std::size_t ran = 0;
   for (const Case& c : read_cases()) {
-    if ((c.status == "open") != (status == "open")) continue;
+    const bool open = c.status.rfind("open", 0) == 0;
+    if (open != (status == "open")) continue;
     if (!readers.empty() && std::find(readers.begin(), readers.end(), c.reader) == readers.end()) {
       continue;
     }
@@ -300,9 +308,14 @@ void run_cases(const std::string& status, const std::vector<std::string>& reader
     SECTION("cases.tsv line " + std::to_string(c.line) + ": " + c.reader + " " + c.file +
             (c.options == "-" ? "" : " " + c.options)) {
       TempDir cache;
-      const Outcome got = run_library(c, cache / "cache");
-      check_library(c, got);
-      if (c.kind != "ok") CHECK(files_under(cache.path()).empty());
+      Outcome got;
+      // open-cli: the library aborts on it in a debug build (an assertion inside RapidJSON), so
+      // only the program, in its own process, reads the file until the gap is closed.
+      if (c.status != "open-cli") {
+        got = run_library(c, cache / "cache");
+        check_library(c, got);
+        if (c.kind != "ok") CHECK(files_under(cache.path()).empty());
+      }
       check_cli(c, got);
     }
   }

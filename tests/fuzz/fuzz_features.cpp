@@ -143,10 +143,30 @@ void discovered(std::string_view json) {
       });
 }
 
+// Known gap, reported (tests/data/bad/json/inf_exponent.json, status open-cli in cases.tsv):
+// RapidJSON 1.1.0 with kParseNanAndInfFlag and kParseFullPrecisionFlag goes on after NaN/Inf into
+// a fraction or exponent ("Infe308", "NaN.5") and calls StrtodFullPrecision with no digits, which
+// asserts in a debug build and reads before its buffer otherwise. Such inputs are skipped so that
+// the runs look for other bugs; remove this once the loader refuses them.
+bool known_rapidjson_nan_inf_gap(std::string_view json) {
+  for (const std::string_view token : {"NaN", "Inf", "nan", "inf"}) {
+    for (std::size_t at = json.find(token); at != std::string_view::npos;
+         at = json.find(token, at + 1)) {
+      std::size_t end = at + token.size();
+      if (json.substr(end, 5) == "inity") end += 5;
+      if (end < json.size() && (json[end] == '.' || json[end] == 'e' || json[end] == 'E')) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view json(reinterpret_cast<const char*>(data), size);
+  if (known_rapidjson_nan_inf_gap(json)) return -1;  // -1: libFuzzer keeps it out of the corpus
   with_schema(json, setup().fixture_schema);
   with_schema(json, setup().upper_schema);
   discovered(json);

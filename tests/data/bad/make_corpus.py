@@ -43,6 +43,11 @@ json_cases = {
                            '"bpm": 120.5', '"bpm": -Infinity'),
     "nan_in_vector.json": sub(doc, '"mean": [0.1, 0.2, 0.3, 0.4]', '"mean": [0.1, -nan, 0.3, 0.4]'),
     "huge_number.json": sub(doc, '"bpm": 120.5', '"bpm": 1e400'),
+    # Found by fuzz_features: RapidJSON 1.1.0 (kParseNanAndInfFlag + kParseFullPrecisionFlag)
+    # reads an exponent or fraction after NaN/Inf and returns garbage (0, 0.5) in release builds,
+    # reading before its buffer; a debug build aborts on an assertion.
+    "inf_exponent.json": sub(doc, '"bpm": 120.5', '"bpm": Infe308'),
+    "nan_fraction.json": sub(doc, '"average_loudness": 0.8125', '"average_loudness": NaN.5'),
     "string_for_number.json": sub(doc, '"average_loudness": 0.8125', '"average_loudness": "loud"'),
     "array_for_number.json": sub(doc, '"bpm": 120.5', '"bpm": [120.5]'),
     "number_for_object.json": sub(doc, '"dissonance": {', '"dissonance": 0.5, "x": {'),
