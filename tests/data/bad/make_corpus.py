@@ -47,6 +47,10 @@ json_cases = {
     # reads an exponent or fraction after NaN/Inf and returns garbage (0, 0.5) in release builds,
     # reading before its buffer; a debug build aborts on an assertion.
     "inf_exponent.json": sub(doc, '"bpm": 120.5', '"bpm": Infe308'),
+    # Found by fuzz_features: a key holding \u0000 goes raw into the error's JSON pointer, and the
+    # NUL cuts what() short: "00/1.json: /lowlevel/" with no message.
+    "nul_in_key.json": sub(sub(doc, '"mfcc": {', '"\\u0000mfcc": {'), "[0.25, 0.5, 3, 0.5]",
+                           "[0.25, 0.5, 3]"),
     "nan_fraction.json": sub(doc, '"average_loudness": 0.8125', '"average_loudness": NaN.5'),
     "string_for_number.json": sub(doc, '"average_loudness": 0.8125', '"average_loudness": "loud"'),
     "array_for_number.json": sub(doc, '"bpm": 120.5', '"bpm": [120.5]'),
