@@ -167,16 +167,23 @@ bool known_rapidjson_nan_inf_gap(std::string_view json) {
 }
 
 // Known gap, reported (tests/data/bad/json/zero_exponent.json): RapidJSON 1.1.0's full-precision
-// path mis-reads a zero significand with an exponent ("0e200" gives inf, after clz(0)). Inputs
-// holding a number of only zeros (and a point) before an exponent are skipped.
+// path mis-reads a zero significand with a large decimal exponent ("0e200" and "0." followed by
+// 80 zeros give inf, after clz(0)). Inputs holding a run of zeros (with a point) that is followed
+// by an exponent or is 18 or more characters long are skipped.
 bool known_rapidjson_zero_exponent_gap(std::string_view json) {
-  for (std::size_t e = json.find_first_of("eE"); e != std::string_view::npos;
-       e = json.find_first_of("eE", e + 1)) {
-    std::size_t begin = e;
-    while (begin > 0 && (json[begin - 1] == '0' || json[begin - 1] == '.')) --begin;
-    const bool digits = json.substr(begin, e - begin).find('0') != std::string_view::npos;
-    const bool starts = begin == 0 || !(std::isdigit(static_cast<unsigned char>(json[begin - 1])));
-    if (digits && starts) return true;
+  std::size_t i = 0;
+  while (i < json.size()) {
+    if (json[i] != '0' || (i > 0 && std::isdigit(static_cast<unsigned char>(json[i - 1])))) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < json.size() && (json[end] == '0' || json[end] == '.')) ++end;
+    const bool exponent = end < json.size() && (json[end] == 'e' || json[end] == 'E');
+    const bool zeros_only =
+        end == json.size() || !std::isdigit(static_cast<unsigned char>(json[end]));
+    if (zeros_only && (exponent || end - i >= 18)) return true;
+    i = end;
   }
   return false;
 }
