@@ -15,20 +15,31 @@ jobs="${MOODBOOST_JOBS:-2}"
 fuzz_seconds="${FUZZ_SECONDS:-30}"
 export MOODBOOST_NO_PROGRESS=1
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints how long the previous one took, so CI logs show where the time goes.
+step_start=$SECONDS
+step() {
+  printf '    (%ss)\n\n==> %s\n' "$((SECONDS - step_start))" "$*"
+  step_start=$SECONDS
+}
 
 step "installing missing packages"
 scripts/install-deps.sh --test
 
 step "build (Release, warnings as errors)"
-cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DMOODBOOST_WERROR=ON >/dev/null
+# GCC 12 at -O3 gives a false -Wrestrict on `"literal" + std::string` (GCC PR 105651), in
+# dataset.cpp, io.cpp and several tests; every other warning stays an error.
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG -Wno-restrict" \
+      -DMOODBOOST_WERROR=ON >/dev/null
 cmake --build build-ci -j "$jobs"
 step "tests"
 (cd build-ci && ctest --output-on-failure -j "$jobs")
 [[ $quick -eq 1 ]] && exit 0
 
 step "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
-cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+# GCC 12 at -O1 with ASan reports false maybe-uninitialized warnings inside libstdc++'s <regex>
+# (pulled in by catch.hpp); the Release build above keeps that warning as an error.
+cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug \
+      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1 -Wno-maybe-uninitialized" \
       -DMOODBOOST_SANITIZE=ON -DMOODBOOST_BUILD_BENCH=OFF -DMOODBOOST_WERROR=ON >/dev/null
 cmake --build build-ci-asan -j "$jobs"
 step "tests under ASan + UBSan"

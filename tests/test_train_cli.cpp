@@ -1,4 +1,5 @@
 // End-to-end tests of `moodboost train`, `predict` and `run` on a tiny generated dataset.
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "moodboost/dataset.hpp"
+#include "moodboost/model.hpp"
 #include "moodboost/npy.hpp"
 #include "planted.hpp"
 #include "support.hpp"
@@ -68,6 +70,72 @@ std::vector<std::pair<std::string, double>> read_thresholds(const fs::path& file
   return out;
 }
 
+// Starts the moodboost program with \p args, waits \p delay, then until \p ready() (or 60 s),
+// and kills it with SIGKILL. True when the kill landed (the run had not finished).
+template <typename Ready>
+bool kill_when(std::vector<std::string> args, Ready ready, std::chrono::milliseconds delay) {
+  args.insert(args.begin(), cli_path().string());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+  std::this_thread::sleep_for(delay);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int status = 0;
+  while (!ready() && std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // finished (or failed) alone
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+// Train-phase records on disk (finished tags, if their files check out).
+std::size_t finished_records(const fs::path& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  if (!fs::is_directory(dir / "records", ec)) return 0;
+  for (const auto& entry : fs::directory_iterator(dir / "records")) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".train.json") && name[0] != '.') ++n;
+  }
+  return n;
+}
+
+// The temporary files of AtomicFile (".<name>.tmp-<random>") under \p dir.
+std::vector<std::string> temporary_files(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name[0] == '.' && name.find(".tmp-") != std::string::npos) out.push_back(name);
+  }
+  return out;
+}
+
+// Every visible file of a model directory is whole: JSON files parse, and every record's model
+// file exists with the hash the record gives (the model is written before its record).
+void check_whole_files(const fs::path& dir) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name[0] == '.') continue;
+    INFO(entry.path().string());
+    const std::string text = read_text(entry.path());
+    if (entry.path().extension() == ".json") {
+      rapidjson::Document doc;
+      doc.Parse<rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
+      REQUIRE_FALSE(doc.HasParseError());
+      if (entry.path().parent_path().filename() == "records" && doc.HasMember("model_file")) {
+        const std::string model = doc["model_file"].GetString();
+        REQUIRE(fs::exists(dir / model));
+        CHECK(fnv1a_hex(read_text(dir / model)) == doc["model_hash"].GetString());
+      }
+    } else {
+      CHECK((text.empty() || text.back() == '\n'));
+    }
+  }
+}
 }  // namespace
 
 TEST_CASE("train cli: run trains, predicts the test split with the stored thresholds, evaluates",
@@ -157,41 +225,60 @@ TEST_CASE("train cli: other arguments in an existing model directory are refused
 TEST_CASE("train cli: SIGKILL mid-run, then the same command, equals an uninterrupted run",
           "[train][cli]") {
   TempDir tmp;
-  const auto data = write_planted_dataset(tmp / "data", 400, 200, 10, 30, 6, 71);
+  const auto data = write_planted_dataset(tmp / "data", 800, 300, 60, 30, 6, 71);
   auto slow = [&](const fs::path& out) {
     auto args = train_args(data, out);
-    *(std::find(args.begin(), args.end(), "--rounds") + 1) = "150";
+    *(std::find(args.begin(), args.end(), "--rounds") + 1) = "300";
     args.insert(args.end(), {"--early-stopping", "0"});
     return args;
   };
   REQUIRE(run_cli(slow(tmp / "full")).exit_code == 0);
 
-  // Start the same run and kill it once the first tag's record is on disk.
-  std::vector<std::string> args = slow(tmp / "killed");
-  args.insert(args.begin(), cli_path().string());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!fs::exists(tmp / "killed/records/000.train.json") &&
-         !fs::exists(tmp / "killed/records/001.train.json") &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The same run, killed three times: early (loading or the first fits), once a first tag's
+  // record is on disk, and once three more are; after each kill every file a reader can see is
+  // whole (temporary files aside), and each record's model file is the one it names.
+  const fs::path killed_dir = tmp / "killed";
+  int kills = 0;
+  for (const int more_records : {-1, 1, 3}) {
+    const std::size_t before = finished_records(killed_dir);
+    const bool killed = kill_when(
+        slow(killed_dir),
+        [&] {
+          return more_records < 0 ? true : finished_records(killed_dir) >= before + more_records;
+        },
+        more_records < 0 ? std::chrono::milliseconds(50) : std::chrono::milliseconds(0));
+    if (!killed) break;  // the run finished first: nothing left to interrupt
+    ++kills;
+    CHECK_FALSE(fs::exists(killed_dir / "manifest.json"));
+    check_whole_files(killed_dir);
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  const bool killed = WIFSIGNALED(status);
-  if (!killed) WARN("the run finished before it could be killed; the resume is trivial");
-  if (killed) CHECK_FALSE(fs::exists(tmp / "killed/manifest.json"));
+  if (kills < 3) WARN("only " << kills << " kill(s) landed before the run finished");
 
-  const RunResult resumed = run_cli(slow(tmp / "killed"));
+  const std::size_t finished_before = finished_records(killed_dir);
+  const RunResult resumed = run_cli(slow(killed_dir));
   INFO(resumed.err);
   REQUIRE(resumed.exit_code == 0);
-  if (killed) CHECK_THAT(resumed.err, Catch::Contains("already trained"));
-  CHECK(model_files(tmp / "killed") == model_files(tmp / "full"));
+  if (finished_before > 0) {
+    CHECK_THAT(resumed.err, Catch::Contains("already trained"));
+  }
+  check_whole_files(killed_dir);
+  CHECK(temporary_files(killed_dir).empty());
+  CHECK(model_files(killed_dir) == model_files(tmp / "full"));
+
+  // The predictions of the two model directories are the same bytes.
+  for (const auto& dir : {tmp / "full", killed_dir}) {
+    const RunResult predict =
+        run_cli({"predict", "--model", dir.string(), "--features", data.features.string(),
+                 "--split", (data.splits / "tiny-test.tsv").string(), "--out-dir",
+                 (dir.string() + "-test"), "--threads", "2"});
+    INFO(predict.err);
+    REQUIRE(predict.exit_code == 0);
+  }
+  for (const char* name : {"predictions.npy", "decisions.npy", "results.tsv"}) {
+    INFO(name);
+    CHECK(read_text(tmp / ("killed-test/" + std::string(name))) ==
+          read_text(tmp / ("full-test/" + std::string(name))));
+  }
 }
 
 TEST_CASE("train cli: Python's xgboost loads a saved model and predicts the same scores",

@@ -27,6 +27,26 @@ constexpr std::uintmax_t kMaxSplitBytes = 256u * 1024u * 1024u;
 
 std::string line_place(std::size_t line) { return fmt::format("line {}", line); }
 
+// Text editors on Windows may start a file with a UTF-8 byte-order mark. It would silently become
+// part of the first header or tag ("\xEF\xBB\xBFmood/theme---action"), so it is refused by name.
+void refuse_bom(std::string_view text, const fs::path& file) {
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    throw ParseError(file, line_place(1),
+                     "the file starts with a UTF-8 byte-order mark (EF BB BF); save it without "
+                     "one (remove the first 3 bytes)");
+  }
+}
+
+// One trailing CR per line is a CRLF ending; another CR (a CR CR LF ending, or CR-only line
+// endings) would silently become part of a tag, so it is refused.
+void refuse_cr(std::string_view field, const fs::path& file, std::size_t line) {
+  if (field.find('\r') != std::string_view::npos) {
+    throw ParseError(file, line_place(line),
+                     "a stray carriage return (CR) inside the line (CR CR LF or CR-only line "
+                     "endings?): lines must end in LF or CRLF");
+  }
+}
+
 // Shortens a field quoted in an error message, so that a garbage line does not flood the terminal.
 std::string quote_field(std::string_view text) {
   constexpr std::size_t kMax = 60;
@@ -57,6 +77,7 @@ Track parse_track(const std::vector<std::string_view>& fields, const fs::path& f
   static constexpr std::string_view kColumnNames[] = {"TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH",
                                                       "DURATION"};
   for (std::size_t i = 0; i < fields.size(); ++i) {
+    refuse_cr(fields[i], file, line);
     if (!fields[i].empty()) continue;
     const std::string column = i < kFixedColumns
                                    ? std::string(kColumnNames[i])
@@ -105,6 +126,7 @@ std::size_t Split::label_count() const noexcept {
 
 Split parse_split(std::string_view text, const fs::path& file) {
   if (text.empty()) throw ParseError(file, "", "empty file, expected a split TSV with a header");
+  refuse_bom(text, file);
   detail::LineReader lines(text);
   std::string_view line;
   lines.next(line);
@@ -138,6 +160,7 @@ Split read_split(const fs::path& tsv) { return parse_split(read_file(tsv, kMaxSp
 std::vector<std::string> read_tag_list(const fs::path& file) {
   const std::string text = read_file(file);
   if (text.empty()) throw ParseError(file, "", "empty file, expected one tag per line");
+  refuse_bom(text, file);
   detail::LineReader lines(text);
   std::vector<std::string> tags;
   std::unordered_map<std::string, std::size_t> first_line;
@@ -145,6 +168,7 @@ std::vector<std::string> read_tag_list(const fs::path& file) {
   while (lines.next(line)) {
     const std::string place = line_place(lines.number());
     if (line.empty()) throw ParseError(file, place, "blank line, expected a tag");
+    refuse_cr(line, file, lines.number());
     if (line.find('\t') != std::string_view::npos) {
       throw ParseError(file, place,
                        fmt::format("a tag cannot contain a tab: {}", quote_field(line)));

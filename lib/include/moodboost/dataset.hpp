@@ -42,10 +42,11 @@ struct Split {
 };
 
 /// Reads a split TSV. Throws IoError when it cannot be read, and ParseError naming the file and
-/// line for: an empty file, a wrong header, a file with a header but no tracks, an empty line, a
-/// row with fewer than 6 tab-separated columns (five fixed columns and at least one tag), an empty
-/// field, a DURATION that is not a finite number >= 0, a tag listed twice in one row, and a
-/// TRACK_ID that appeared on an earlier line.
+/// line for: an empty file, a UTF-8 byte-order mark, a wrong header, a file with a header but no
+/// tracks, an empty line, a row with fewer than 6 tab-separated columns (five fixed columns and at
+/// least one tag), an empty field, a carriage return other than a CRLF line ending, a DURATION
+/// that is not a finite number >= 0, a tag listed twice in one row, and a TRACK_ID that appeared
+/// on an earlier line.
 Split read_split(const std::filesystem::path& tsv);
 
 /// Parses split-file text already in memory; \p file is only used in error messages.
@@ -53,8 +54,9 @@ Split read_split(const std::filesystem::path& tsv);
 Split parse_split(std::string_view text, const std::filesystem::path& file);
 
 /// Reads a tag vocabulary: one tag per line, LF or CRLF, final newline optional. Throws IoError
-/// when unreadable and ParseError naming the file and line for an empty file, a blank line, a line
-/// with a tab, or a tag that appeared on an earlier line.
+/// when unreadable and ParseError naming the file and line for an empty file, a UTF-8 byte-order
+/// mark, a blank line, a line with a tab or with a carriage return other than a CRLF ending, or a
+/// tag that appeared on an earlier line.
 std::vector<std::string> read_tag_list(const std::filesystem::path& file);
 
 /// The three files of a split set.
