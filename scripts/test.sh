@@ -26,9 +26,8 @@ step "installing missing packages"
 scripts/install-deps.sh --test
 
 step "build (Release, warnings as errors)"
-# GCC 12 at -O3 gives a false -Wrestrict on `"literal" + std::string` (GCC PR 105651), in
-# dataset.cpp, io.cpp and several tests; every other warning stays an error.
-cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG -Wno-restrict" \
+# GCC 12's false warnings (-Wrestrict, PR 105651) are switched off in cmake/MoodboostOptions.cmake.
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release \
       -DMOODBOOST_WERROR=ON >/dev/null
 cmake --build build-ci -j "$jobs"
 step "tests"
@@ -36,10 +35,7 @@ step "tests"
 [[ $quick -eq 1 ]] && exit 0
 
 step "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
-# GCC 12 at -O1 with ASan reports false maybe-uninitialized warnings inside libstdc++'s <regex>
-# (pulled in by catch.hpp); the Release build above keeps that warning as an error.
-cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug \
-      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1 -Wno-maybe-uninitialized" \
+cmake -S . -B build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
       -DMOODBOOST_SANITIZE=ON -DMOODBOOST_BUILD_BENCH=OFF -DMOODBOOST_WERROR=ON >/dev/null
 cmake --build build-ci-asan -j "$jobs"
 step "tests under ASan + UBSan"
