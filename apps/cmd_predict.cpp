@@ -16,6 +16,7 @@ struct PredictOptions {
   std::string models = "default";
   FeatureCliOptions loader;
   bool no_evaluate = false;
+  UnknownTagPolicy unknown_tags = UnknownTagPolicy::Error;
 };
 
 const RegisterCommand kPredict{
@@ -35,9 +36,20 @@ const RegisterCommand kPredict{
            ->capture_default_str();
        add_feature_options(sub, o->loader, /*column_selection=*/false, /*with_execution=*/true);
        sub.add_flag("--no-evaluate", o->no_evaluate, "Do not write results.tsv/results.json");
+       sub.add_option_function<std::string>(
+              "--unknown-tags",
+              [o](const std::string& mode) {
+                o->unknown_tags =
+                    mode == "ignore" ? UnknownTagPolicy::Ignore : UnknownTagPolicy::Error;
+              },
+              "A split tag that is not one of the model's tags: error (default), or ignore (the "
+              "evaluation leaves that label out)")
+           ->transform(CLI::IsMember({"error", "ignore"}, CLI::ignore_case))
+           ->type_name("error|ignore");
        return [o] {
          return run_predict(o->model, o->features, o->split, o->out_dir,
-                            parse_model_choice(o->models), o->loader, !o->no_evaluate);
+                            parse_model_choice(o->models), o->loader, !o->no_evaluate,
+                            o->unknown_tags);
        };
      }}};
 

@@ -34,7 +34,7 @@ const RegisterCommand kRun{
          if (code != kExitOk) return code;
          std::fprintf(stderr, "predicting the test split %s\n", files.test.string().c_str());
          return run_predict(train.out, options->features, files.test, out / "test",
-                            ModelChoice::kDefault, options->loader, true);
+                            ModelChoice::kDefault, options->loader, true, splits->unknown_tags);
        };
      }}};
 

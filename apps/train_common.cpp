@@ -382,11 +382,14 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
 
 int run_predict(const fs::path& model_dir, const fs::path& features, const fs::path& split_file,
                 const fs::path& out_dir, ModelChoice choice, const FeatureCliOptions& loader_cli,
-                bool evaluate_split) {
+                bool evaluate_split, UnknownTagPolicy unknown_tags) {
   const LoadedModel model(model_dir, choice, loader_cli.threads);
   const FeatureSchema schema =
       FeatureSchema::from_json(model.schema_json(), model_dir / "schema.json");
   const Split split = read_split(split_file);
+  // The labels first: a tag outside the model's vocabulary fails before any file is written.
+  const LabelMatrix truth =
+      evaluate_split ? label_matrix(split, model.tags(), unknown_tags) : LabelMatrix();
 
   FeatureOptions loader = to_feature_options(loader_cli);
   // Prediction needs a score for every row of the split (the submission format).
@@ -407,16 +410,16 @@ int run_predict(const fs::path& model_dir, const fs::path& features, const fs::p
       scores.rows(), scores.cols(), model.uses_refit() ? "refit" : "train-only", out_dir.string()));
   // Reports read "synthetic" from results.json to label numbers from moodboost's synthetic set.
   const bool synthetic = model.synthetic_features() || loaded.report.synthetic;
-  const auto provenance = fmt::format("\n  \"synthetic\": {},\n  \"model_dir\": {},\n  \"split\": {},",
-                                      synthetic, json_string(fs::absolute(model_dir).string()),
-                                      json_string(fs::absolute(split_file).string()));
+  const auto provenance =
+      fmt::format("\n  \"synthetic\": {},\n  \"model_dir\": {},\n  \"split\": {},", synthetic,
+                  json_string(fs::absolute(model_dir).string()),
+                  json_string(fs::absolute(split_file).string()));
   if (!evaluate_split) {
     write_file_atomic(out_dir / "results.json",
                       "{" + provenance.substr(0, provenance.size() - 1) + "\n}\n");
     return kExitOk;
   }
 
-  const LabelMatrix truth = label_matrix(split, model.tags(), UnknownTagPolicy::Error);
   EvaluateOptions eval_options;
   eval_options.single_class_tags = SingleClassTagPolicy::Exclude;
   eval_options.tag_names = model.tags();

@@ -58,10 +58,13 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits,
 /// Predicts \p split with the model in \p model_dir into \p out_dir: predictions.npy (float64),
 /// decisions.npy (bool), rows in split order and columns in tag order; when \p evaluate, also
 /// results.tsv (the official format) and results.json. Returns the exit code.
-/// \p loader gives the parsing and execution options (the saved schema fixes the columns).
+/// \p loader gives the parsing and execution options (the saved schema fixes the columns);
+/// \p unknown_tags says what a split tag outside the model's tags does to the evaluation (the
+/// labels are read before anything is written, so an error leaves no output).
 int run_predict(const std::filesystem::path& model_dir, const std::filesystem::path& features,
                 const std::filesystem::path& split, const std::filesystem::path& out_dir,
-                ModelChoice choice, const FeatureCliOptions& loader, bool evaluate);
+                ModelChoice choice, const FeatureCliOptions& loader, bool evaluate,
+                UnknownTagPolicy unknown_tags);
 
 /// The whole command line as given (for the manifest).
 std::vector<std::string> command_line_of(const std::string& command, const CLI::App& app);
