@@ -28,8 +28,8 @@ struct RegisterCommand {
 
 /// Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;        ///< bad input data, failed computation
-inline constexpr int kExitUsage = 2;        ///< bad command line or option values
+inline constexpr int kExitError = 1;          ///< bad input data, failed computation
+inline constexpr int kExitUsage = 2;          ///< bad command line or option values
 inline constexpr int kExitInterrupted = 130;  ///< SIGINT: finished work is kept, rerun to resume
 
 }  // namespace moodboost::app

@@ -29,9 +29,10 @@ int main(int argc, char** argv) {
   using namespace moodboost;
   using namespace moodboost::app;
 
-  CLI::App app{"moodboost: gradient-boosted music mood/theme auto-tagging on Essentia "
-               "music-extractor (AcousticBrainz JSON) features, scored exactly as the MediaEval "
-               "Emotion and Theme Recognition task."};
+  CLI::App app{
+      "moodboost: gradient-boosted music mood/theme auto-tagging on Essentia "
+      "music-extractor (AcousticBrainz JSON) features, scored exactly as the MediaEval "
+      "Emotion and Theme Recognition task."};
   app.require_subcommand(1);
   app.set_version_flag("--version", [] {
     return fmt::format("moodboost {} (XGBoost {}{})", version(), xgboost_version(),
@@ -65,7 +66,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "moodboost %s: error: %s\n", chosen->get_name().c_str(), e.what());
     return kExitError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "moodboost %s: internal error: %s\n", chosen->get_name().c_str(), e.what());
+    std::fprintf(stderr, "moodboost %s: internal error: %s\n", chosen->get_name().c_str(),
+                 e.what());
     return kExitError;
   }
 }

@@ -62,7 +62,8 @@ void ProgressLine::draw_locked(bool final) {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
-  std::string line = fmt::format("\r\033[K{}: {}/{} {} ({:.1f}/s", label_, done_, total_, unit_, rate);
+  std::string line =
+      fmt::format("\r\033[K{}: {}/{} {} ({:.1f}/s", label_, done_, total_, unit_, rate);
   if (final || done_ >= total_) {
     line += fmt::format(", {} elapsed)", format_duration(elapsed));
   } else {

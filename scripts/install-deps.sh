@@ -8,7 +8,7 @@ packages=(cmake make g++ pkg-config
           rapidjson-dev libeigen3-dev libfmt-dev libcli11-dev catch2 libbenchmark-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3 python3-numpy python3-sklearn python3-xgboost   # cross-checks against the reference tools
-             clang libclang-rt-14-dev                                # libFuzzer harnesses
+             clang libclang-rt-14-dev clang-format                   # libFuzzer harnesses, formatting check
              chromium)                                               # HTML reports in a real browser
 fi
 

@@ -109,4 +109,29 @@ inline PlantedDataset write_planted_dataset(const std::filesystem::path& dir, in
   return out;
 }
 
+/// `moodboost train` arguments for \p data into \p out with small, fast settings (30 rounds,
+/// depth 3, 32 bins, eta 0.3, 2 threads); tests edit or append to them.
+inline std::vector<std::string> planted_train_args(const PlantedDataset& data,
+                                                   const std::filesystem::path& out) {
+  return {"train",
+          "--features",
+          data.features.string(),
+          "--splits",
+          data.splits.string(),
+          "--tags",
+          data.tags.string(),
+          "--out",
+          out.string(),
+          "--rounds",
+          "30",
+          "--param",
+          "max_depth=3",
+          "--param",
+          "max_bin=32",
+          "--param",
+          "eta=0.3",
+          "--threads",
+          "2"};
+}
+
 }  // namespace moodboost::test

@@ -51,28 +51,6 @@ struct HandMade {
   }
 };
 
-std::vector<std::string> train_args(const test::PlantedDataset& data, const fs::path& out) {
-  return {"train",
-          "--features",
-          data.features.string(),
-          "--splits",
-          data.splits.string(),
-          "--tags",
-          data.tags.string(),
-          "--out",
-          out.string(),
-          "--rounds",
-          "30",
-          "--param",
-          "max_depth=3",
-          "--param",
-          "max_bin=32",
-          "--param",
-          "eta=0.3",
-          "--threads",
-          "2"};
-}
-
 // A model trained by the command line on the planted dataset: tag t depends on column t (and,
 // less, on column t + 3) of lowlevel.planted.mean.
 struct TrainedModel {
@@ -83,7 +61,7 @@ struct TrainedModel {
     data = test::write_planted_dataset(dir / "data", 400, 200, 20, 10, 3, 91);
     if (synthetic) test::write_text(data.features / "moodboost-synthetic.json", "{}\n");
     model = dir / "model";
-    const auto run = test::run_cli(train_args(data, model));
+    const auto run = test::run_cli(test::planted_train_args(data, model));
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
   }

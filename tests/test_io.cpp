@@ -43,7 +43,8 @@ TEST_CASE("AtomicFile: an uncommitted file leaves the old output untouched", "[i
 TEST_CASE("AtomicFile: large writes bypass the buffer and arrive intact", "[io]") {
   test::TempDir dir;
   std::string big(3u << 20, 'x');
-  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
+  for (std::size_t i = 0; i < big.size(); i += 4096)
+    big[i] = static_cast<char>('a' + (i / 4096) % 26);
   AtomicFile file(dir / "big.bin");
   file.write("head");
   file.write(big.data(), big.size());
@@ -63,7 +64,9 @@ TEST_CASE("read_file: refuses a file over the size limit and names it", "[io]") 
 }
 
 TEST_CASE("ParseError: the message names file, place and problem", "[io]") {
-  const ParseError e("features/48/948.json", "/lowlevel/mfcc/cov/3", "expected 13 numbers, found 12");
-  CHECK(std::string(e.what()) == "features/48/948.json: /lowlevel/mfcc/cov/3: expected 13 numbers, found 12");
+  const ParseError e("features/48/948.json", "/lowlevel/mfcc/cov/3",
+                     "expected 13 numbers, found 12");
+  CHECK(std::string(e.what()) ==
+        "features/48/948.json: /lowlevel/mfcc/cov/3: expected 13 numbers, found 12");
   CHECK(e.place() == "/lowlevel/mfcc/cov/3");
 }

@@ -28,28 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> train_args(const PlantedDataset& data, const fs::path& out) {
-  return {"train",
-          "--features",
-          data.features.string(),
-          "--splits",
-          data.splits.string(),
-          "--tags",
-          data.tags.string(),
-          "--out",
-          out.string(),
-          "--rounds",
-          "30",
-          "--param",
-          "max_depth=3",
-          "--param",
-          "max_bin=32",
-          "--param",
-          "eta=0.3",
-          "--threads",
-          "2"};
-}
-
 std::map<std::string, std::string> model_files(const fs::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& entry : fs::recursive_directory_iterator(dir / "models")) {
@@ -145,7 +123,7 @@ TEST_CASE("train cli: run trains, predicts the test split with the stored thresh
           "[train][cli]") {
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 300, 200, 150, 12, 3, 31);
-  auto args = train_args(data, tmp / "out");
+  auto args = planted_train_args(data, tmp / "out");
   args[0] = "run";
   const RunResult run = run_cli(args);
   INFO(run.err);
@@ -185,7 +163,7 @@ TEST_CASE("train cli: a tag subset with --unknown-tags ignore trains, predicts a
   const auto data = write_planted_dataset(tmp / "data", 200, 120, 80, 8, 3, 33);
   // Two of the four tags: every split (test included) has labels outside this vocabulary.
   write_text(tmp / "two-tags.txt", data.tag_names[0] + "\n" + data.tag_names[1] + "\n");
-  auto args = train_args(data, tmp / "out");
+  auto args = planted_train_args(data, tmp / "out");
   args[0] = "run";
   *(std::find(args.begin(), args.end(), "--tags") + 1) = (tmp / "two-tags.txt").string();
   args.insert(args.end(), {"--unknown-tags", "ignore"});
@@ -227,7 +205,7 @@ TEST_CASE("train cli: training never reads the test split", "[train][cli]") {
   const Split test_split = read_split(data.splits / "tiny-test.tsv");
   for (const Track& track : test_split.tracks) fs::remove(data.features / feature_relpath(track));
   write_text(data.splits / "tiny-test.tsv", "not a split file\n");
-  auto args = train_args(data, tmp / "model");
+  auto args = planted_train_args(data, tmp / "model");
   args.insert(args.end(), {"--trials", "3", "--budget-minutes", "5"});
   const RunResult train = run_cli(args);
   INFO(train.err);
@@ -244,7 +222,7 @@ TEST_CASE("train cli: --device cuda on a CPU-only XGBoost fails before any work"
   }
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 50, 40, 10, 6, 1, 51);
-  auto args = train_args(data, tmp / "model");
+  auto args = planted_train_args(data, tmp / "model");
   args.insert(args.end(), {"--device", "cuda"});
   const RunResult r = run_cli(args);
   CHECK(r.exit_code == 2);
@@ -255,8 +233,8 @@ TEST_CASE("train cli: --device cuda on a CPU-only XGBoost fails before any work"
 TEST_CASE("train cli: other arguments in an existing model directory are refused", "[train][cli]") {
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 120, 80, 10, 8, 2, 61);
-  REQUIRE(run_cli(train_args(data, tmp / "model")).exit_code == 0);
-  auto other = train_args(data, tmp / "model");
+  REQUIRE(run_cli(planted_train_args(data, tmp / "model")).exit_code == 0);
+  auto other = planted_train_args(data, tmp / "model");
   other.insert(other.end(), {"--early-stopping", "3"});
   const RunResult refused = run_cli(other);
   CHECK(refused.exit_code == 2);
@@ -270,7 +248,7 @@ TEST_CASE("train cli: SIGKILL mid-run, then the same command, equals an uninterr
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 800, 300, 60, 30, 6, 71);
   auto slow = [&](const fs::path& out) {
-    auto args = train_args(data, out);
+    auto args = planted_train_args(data, out);
     *(std::find(args.begin(), args.end(), "--rounds") + 1) = "300";
     args.insert(args.end(), {"--early-stopping", "0"});
     return args;
@@ -330,7 +308,7 @@ TEST_CASE("train cli: Python's xgboost loads a saved model and predicts the same
   if (python.empty()) return;
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 200, 100, 60, 10, 2, 81);
-  REQUIRE(run_cli(train_args(data, tmp / "model")).exit_code == 0);
+  REQUIRE(run_cli(planted_train_args(data, tmp / "model")).exit_code == 0);
   const RunResult predict = run_cli(
       {"predict", "--model", (tmp / "model").string(), "--features", data.features.string(),
        "--split", (data.splits / "tiny-test.tsv").string(), "--out-dir", (tmp / "pred").string()});
