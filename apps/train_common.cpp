@@ -192,6 +192,21 @@ RunSettings run_settings(const TrainCliOptions& options, Device device,
     s.boost.params[key] = pair.substr(eq + 1);
     s.tune.fixed_params.insert(key);
   }
+  // XGBoost ignores a parameter it does not know (a typo would silently change nothing).
+  if (!s.boost.params.empty()) {
+    std::vector<std::string> unused;
+    try {
+      unused = unused_xgboost_params(s.boost.params);
+    } catch (const XgbError& e) {
+      throw InvalidArgument(fmt::format("--param: XGBoost {} rejects the parameters: {}",
+                                        xgboost_version(), e.what()));
+    }
+    if (!unused.empty()) {
+      throw InvalidArgument(fmt::format(
+          "--param {}: XGBoost {} does not use {} with moodboost's boosters (misspelt?)",
+          fmt::join(unused, ", "), xgboost_version(), unused.size() == 1 ? "it" : "them"));
+    }
+  }
   if (!options.scale_pos_weight.empty()) {
     s.boost.scale_pos_weight = parse_scale_pos_weight(options.scale_pos_weight);
     s.tune.fixed_scale_pos_weight = true;

@@ -198,3 +198,21 @@ TEST_CASE("train: eval metric ap early-stops on the exact average precision", "[
   CHECK_FALSE(metric_maximize("logloss"));
   CHECK_FALSE(metric_maximize("error"));
 }
+
+TEST_CASE("train: XGBoost's parameter validation finds a misspelt parameter", "[train]") {
+  // Every parameter the search varies, and a few more users set, is used.
+  const XgbParams good{{"max_depth", "3"},           {"eta", "0.2"},
+                       {"learning_rate", "0.2"},     {"min_child_weight", "2"},
+                       {"subsample", "0.8"},         {"colsample_bytree", "0.5"},
+                       {"reg_lambda", "2"},          {"max_bin", "32"},
+                       {"scale_pos_weight", "3"},    {"gamma", "0.1"},
+                       {"reg_alpha", "0.5"},         {"seed", "7"},
+                       {"grow_policy", "lossguide"}, {"max_leaves", "8"},
+                       {"eval_metric", "aucpr"}};
+  CHECK(unused_xgboost_params(good).empty());
+  XgbParams typo = good;
+  typo["max_dpeth"] = "3";
+  typo["colsample_by_tree"] = "0.5";
+  CHECK(unused_xgboost_params(typo) == std::vector<std::string>{"colsample_by_tree", "max_dpeth"});
+  CHECK_THROWS_AS(unused_xgboost_params({{"max_depth", "deep"}}), XgbError);
+}

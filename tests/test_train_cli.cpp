@@ -197,6 +197,24 @@ TEST_CASE("train cli: a tag subset with --unknown-tags ignore trains, predicts a
   CHECK(read_text(tmp / "p/results.tsv") == results);
 }
 
+TEST_CASE("train cli: a misspelt or invalid --param is refused before any work", "[train][cli]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 60, 40, 10, 6, 1, 35);
+  auto args = planted_train_args(data, tmp / "model");
+  args.insert(args.end(), {"--param", "max_dpeth=3"});
+  const RunResult typo = run_cli(args);
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("--param max_dpeth") && Catch::Contains("misspelt"));
+  CHECK_FALSE(fs::exists(tmp / "model"));
+
+  args = planted_train_args(data, tmp / "model");
+  args.insert(args.end(), {"--param", "subsample=lots"});
+  const RunResult invalid = run_cli(args);
+  CHECK(invalid.exit_code == 2);
+  CHECK_THAT(invalid.err, Catch::Contains("--param") && Catch::Contains("subsample"));
+  CHECK_FALSE(fs::exists(tmp / "model"));
+}
+
 TEST_CASE("train cli: training never reads the test split", "[train][cli]") {
   TempDir tmp;
   const auto data = write_planted_dataset(tmp / "data", 300, 200, 100, 12, 3, 41);

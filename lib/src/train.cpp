@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -125,6 +126,66 @@ DeviceChoice resolve_device(Device requested) {
   }
   return {Device::kCuda, "device auto: using the GPU (XGBoost " + xgboost_version() +
                              " built with CUDA, a CUDA device answered)"};
+}
+
+namespace {
+// XGBoost's log messages while unused_xgboost_params() listens (the C API takes a plain
+// function); at other times they go to stderr, as XGBoost's own logger sends them.
+std::mutex log_mutex;
+std::atomic<std::string*> log_sink = nullptr;
+
+void capture_log(const char* message) {
+  if (std::string* sink = log_sink.load(); sink != nullptr) {
+    sink->append(message).push_back('\n');
+  } else {
+    std::fprintf(stderr, "%s\n", message);
+  }
+}
+
+// The quoted names in XGBoost's `Parameters: { "a", "b" } are not used.` (1.7) or
+// `... might not be used.` (later versions) warning.
+std::vector<std::string> names_in_unused_warning(std::string_view log) {
+  std::vector<std::string> names;
+  const auto open = log.find("Parameters: {");
+  if (open == std::string_view::npos) return names;
+  const auto close = log.find('}', open);
+  std::string_view list = log.substr(open, close - open);
+  for (auto q = list.find('"'); q != std::string_view::npos; q = list.find('"')) {
+    const auto end = list.find('"', q + 1);
+    if (end == std::string_view::npos) break;
+    names.emplace_back(list.substr(q + 1, end - q - 1));
+    list.remove_prefix(end + 1);
+  }
+  return names;
+}
+}  // namespace
+
+std::vector<std::string> unused_xgboost_params(const XgbParams& params) {
+  const float data[] = {0.f, 1.f, 2.f, 3.f};
+  const float labels[] = {0.f, 1.f, 0.f, 1.f};
+  auto dmat = xgb::make_dmatrix(data, 4, 1, 1);
+  xgb::set_labels(dmat.get(), labels);
+  const DMatrixHandle cached[] = {dmat.get()};
+  xgb::Booster probe(cached);
+  for (const auto& [key, value] : engine_params(Device::kCpu, 1)) probe.set_param(key, value);
+  for (const auto& [key, value] : params) probe.set_param(key, value);
+  probe.set_param("validate_parameters", "1");
+  probe.set_param("verbosity", "1");  // warnings: the validation speaks through the log
+
+  std::string log;
+  {
+    const std::lock_guard lock(log_mutex);
+    log_sink = &log;
+    MOODBOOST_XGB_CHECK(XGBRegisterLogCallback(capture_log));
+    try {
+      probe.update(0, dmat.get());
+    } catch (...) {
+      log_sink = nullptr;
+      throw;
+    }
+    log_sink = nullptr;
+  }
+  return names_in_unused_warning(log);
 }
 
 ScalePosWeight parse_scale_pos_weight(std::string_view text) {

@@ -194,6 +194,11 @@ ThreadStrategy default_thread_strategy();
 /// nthread, verbosity 0.
 XgbParams engine_params(Device device, int threads);
 
+/// The keys of \p params that the linked XGBoost would not use in moodboost's boosters (e.g. a
+/// misspelt `--param max_dpeth=3`), found by one round on a 4-row matrix with XGBoost's own
+/// parameter validation; empty when all are used. A value XGBoost rejects throws XgbError.
+std::vector<std::string> unused_xgboost_params(const XgbParams& params);
+
 /// A model saved by Trainer, loaded for prediction.
 class TagBooster {
  public:
