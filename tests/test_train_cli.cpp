@@ -117,6 +117,18 @@ void check_whole_files(const fs::path& dir) {
     }
   }
 }
+// Runs `train` with \p extra arguments on a small planted dataset; the run must stop with exit
+// code 2 before it creates the model directory. Returns what it printed on stderr.
+std::string refused_train(const std::vector<std::string>& extra) {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 50, 40, 10, 6, 1, 51);
+  auto args = planted_train_args(data, tmp / "model");
+  args.insert(args.end(), extra.begin(), extra.end());
+  const RunResult r = run_cli(args);
+  CHECK(r.exit_code == 2);
+  CHECK_FALSE(fs::exists(tmp / "model"));
+  return r.err;
+}
 }  // namespace
 
 TEST_CASE("train cli: run trains, predicts the test split with the stored thresholds, evaluates",
@@ -198,21 +210,10 @@ TEST_CASE("train cli: a tag subset with --unknown-tags ignore trains, predicts a
 }
 
 TEST_CASE("train cli: a misspelt or invalid --param is refused before any work", "[train][cli]") {
-  TempDir tmp;
-  const auto data = write_planted_dataset(tmp / "data", 60, 40, 10, 6, 1, 35);
-  auto args = planted_train_args(data, tmp / "model");
-  args.insert(args.end(), {"--param", "max_dpeth=3"});
-  const RunResult typo = run_cli(args);
-  CHECK(typo.exit_code == 2);
-  CHECK_THAT(typo.err, Catch::Contains("--param max_dpeth") && Catch::Contains("misspelt"));
-  CHECK_FALSE(fs::exists(tmp / "model"));
-
-  args = planted_train_args(data, tmp / "model");
-  args.insert(args.end(), {"--param", "subsample=lots"});
-  const RunResult invalid = run_cli(args);
-  CHECK(invalid.exit_code == 2);
-  CHECK_THAT(invalid.err, Catch::Contains("--param") && Catch::Contains("subsample"));
-  CHECK_FALSE(fs::exists(tmp / "model"));
+  CHECK_THAT(refused_train({"--param", "max_dpeth=3"}),
+             Catch::Contains("--param max_dpeth") && Catch::Contains("misspelt"));
+  CHECK_THAT(refused_train({"--param", "subsample=lots"}),
+             Catch::Contains("--param") && Catch::Contains("subsample"));
 }
 
 TEST_CASE("train cli: training never reads the test split", "[train][cli]") {
@@ -238,14 +239,8 @@ TEST_CASE("train cli: --device cuda on a CPU-only XGBoost fails before any work"
     WARN("MOODBOOST-SKIP: the linked XGBoost has CUDA");
     return;
   }
-  TempDir tmp;
-  const auto data = write_planted_dataset(tmp / "data", 50, 40, 10, 6, 1, 51);
-  auto args = planted_train_args(data, tmp / "model");
-  args.insert(args.end(), {"--device", "cuda"});
-  const RunResult r = run_cli(args);
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains("--device cuda") && Catch::Contains("without CUDA"));
-  CHECK_FALSE(fs::exists(tmp / "model"));
+  CHECK_THAT(refused_train({"--device", "cuda"}),
+             Catch::Contains("--device cuda") && Catch::Contains("without CUDA"));
 }
 
 TEST_CASE("train cli: other arguments in an existing model directory are refused", "[train][cli]") {
