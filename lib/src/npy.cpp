@@ -29,6 +29,9 @@ constexpr std::size_t kArrayAlign = 64;
 constexpr std::size_t kGrowthAxisMaxDigits = 21;
 // A .npy is read whole; 8 GiB is far beyond any matrix of this task.
 constexpr std::uintmax_t kMaxNpyBytes = std::uintmax_t{8} << 30;
+// An empty array (a zero dimension) holds no data, so the byte count cannot bound its other
+// dimensions; a forged (0, 18427387904) would make every loop over its columns run for minutes.
+constexpr std::size_t kMaxEmptyArrayDimension = std::size_t{1} << 24;
 
 constexpr std::array<std::pair<NpyDtype, std::string_view>, 6> kDescrs{{
     {NpyDtype::Bool, "|b1"},
@@ -353,6 +356,15 @@ NpyHeader parse_npy_header(std::string_view bytes, const fs::path& file) {
                        fmt::format("shape {} is too large", header.shape_text()));
     }
     expected *= d;
+  }
+  if (expected == 0) {
+    for (const std::size_t d : header.shape) {
+      if (d > kMaxEmptyArrayDimension) {
+        throw ParseError(file, key_place("shape"),
+                         fmt::format("shape {} is an empty array with a dimension over {}",
+                                     header.shape_text(), kMaxEmptyArrayDimension));
+      }
+    }
   }
   const std::size_t found = bytes.size() - header.data_offset;
   if (found != expected) {

@@ -181,6 +181,8 @@ npy_cases = {
     "unknown_key.npy": npy(None, None, scores, dictionary="{'descr': '<f8', 'fortran_order': "
                            "False, 'shape': (3, 2), 'order': 'C', }"),
     "huge_shape.npy": npy("'<f8'", (2 ** 62, 2 ** 62), scores),
+    # Found by fuzz_npy (10-minute run): no data, but 18 billion columns to loop over.
+    "empty_huge_columns.npy": npy("'<i4'", (0, 18427387904), b""),
     "float_labels.npy": npy("'<f4'", (3, 2), struct.pack("<6f", 1, 0, 0, 1, 1, 0)),
     "label_value_2.npy": npy("'<i4'", (3, 2), struct.pack("<6i", 1, 0, 0, 1, 2, 0)),
     "v2_truncated.npy": npy("'<f8'", (3, 2), scores, version=2)[:-1],
