@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "split_options.hpp"
 #include "train_common.hpp"
 
 namespace moodboost::app {
@@ -36,16 +37,9 @@ const RegisterCommand kPredict{
            ->capture_default_str();
        add_feature_options(sub, o->loader, /*column_selection=*/false, /*with_execution=*/true);
        sub.add_flag("--no-evaluate", o->no_evaluate, "Do not write results.tsv/results.json");
-       sub.add_option_function<std::string>(
-              "--unknown-tags",
-              [o](const std::string& mode) {
-                o->unknown_tags =
-                    mode == "ignore" ? UnknownTagPolicy::Ignore : UnknownTagPolicy::Error;
-              },
-              "A split tag that is not one of the model's tags: error (default), or ignore (the "
-              "evaluation leaves that label out)")
-           ->transform(CLI::IsMember({"error", "ignore"}, CLI::ignore_case))
-           ->type_name("error|ignore");
+       add_unknown_tags_option(sub, o->unknown_tags,
+                               "A split tag that is not one of the model's tags: error "
+                               "(default), or ignore (the evaluation leaves that label out)");
        return [o] {
          return run_predict(o->model, o->features, o->split, o->out_dir,
                             parse_model_choice(o->models), o->loader, !o->no_evaluate,

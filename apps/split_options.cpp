@@ -28,18 +28,23 @@ CLI::Option_group* add_split_options(CLI::App& app, SplitOptions& options) {
                    "Tag vocabulary, one tag per line, in matrix column order (default: the sorted "
                    "set of tags used in the split files)")
       ->check(CLI::ExistingFile);
-  group
-      ->add_option_function<std::string>(
+  add_unknown_tags_option(*group, options.unknown_tags,
+                          "What to do with a split tag missing from --tags: error (default), or "
+                          "ignore (drop the label and report how many were dropped)");
+  return group;
+}
+
+CLI::Option* add_unknown_tags_option(CLI::App& app, UnknownTagPolicy& policy,
+                                     const std::string& description) {
+  return app
+      .add_option_function<std::string>(
           "--unknown-tags",
-          [&options](const std::string& mode) {
-            options.unknown_tags =
-                mode == "ignore" ? UnknownTagPolicy::Ignore : UnknownTagPolicy::Error;
+          [&policy](const std::string& mode) {
+            policy = mode == "ignore" ? UnknownTagPolicy::Ignore : UnknownTagPolicy::Error;
           },
-          "What to do with a split tag missing from --tags: error (default), or ignore (drop the "
-          "label and report how many were dropped)")
+          description)
       ->transform(CLI::IsMember({"error", "ignore"}, CLI::ignore_case))
       ->type_name("error|ignore");
-  return group;
 }
 
 SplitFiles resolve_split_files(const SplitOptions& options, SplitNeeds needs) {

@@ -53,6 +53,11 @@ struct SplitNeeds {
 /// \p options (which must outlive the parse). Returns the group.
 CLI::Option_group* add_split_options(CLI::App& app, SplitOptions& options);
 
+/// Declares `--unknown-tags error|ignore` on \p app (a command or an option group), writing into
+/// \p policy (which must outlive the parse); \p description says what each choice does there.
+CLI::Option* add_unknown_tags_option(CLI::App& app, UnknownTagPolicy& policy,
+                                     const std::string& description);
+
 /// The split files named by \p options: those found in --splits DIR (a kind missing from DIR is
 /// left empty), each replaced by --train/--validation/--test when given. Throws InvalidArgument
 /// when a split in \p needs is missing ("no test split: give --splits DIR or --test FILE") and the

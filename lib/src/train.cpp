@@ -44,6 +44,20 @@ std::string param_number(double value) {
   return std::string(buffer, ec == std::errc() ? end : buffer);
 }
 
+// One boosting round with \p params on a 4-row, 1-column matrix: what XGBoost makes of a
+// parameter set (and of the device it names) before any real work. Throws XgbError when it
+// refuses them.
+void probe_round(const XgbParams& params) {
+  const float data[] = {0.f, 1.f, 2.f, 3.f};
+  const float labels[] = {0.f, 1.f, 0.f, 1.f};
+  auto dmat = xgb::make_dmatrix(data, 4, 1, 1);
+  xgb::set_labels(dmat.get(), labels);
+  const DMatrixHandle cached[] = {dmat.get()};
+  xgb::Booster probe(cached);
+  for (const auto& [key, value] : params) probe.set_param(key, value);
+  probe.update(0, dmat.get());
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> label_column(const LabelMatrix& labels, std::size_t column) {
@@ -111,14 +125,7 @@ DeviceChoice resolve_device(Device requested) {
   }
   // A CUDA build may still run on a machine without a usable GPU: probe with one tiny round.
   try {
-    const float data[] = {0.f, 1.f};
-    const float labels[] = {0.f, 1.f};
-    auto dmat = xgb::make_dmatrix(data, 2, 1, 1);
-    xgb::set_labels(dmat.get(), labels);
-    const DMatrixHandle cached[] = {dmat.get()};
-    xgb::Booster probe(cached);
-    for (const auto& [key, value] : engine_params(Device::kCuda, 1)) probe.set_param(key, value);
-    probe.update(0, dmat.get());
+    probe_round(engine_params(Device::kCuda, 1));
   } catch (const XgbError& e) {
     return {Device::kCpu, std::string("device auto: using the CPU (XGBoost has CUDA but no GPU "
                                       "could train: ") +
@@ -161,29 +168,23 @@ std::vector<std::string> names_in_unused_warning(std::string_view log) {
 }  // namespace
 
 std::vector<std::string> unused_xgboost_params(const XgbParams& params) {
-  const float data[] = {0.f, 1.f, 2.f, 3.f};
-  const float labels[] = {0.f, 1.f, 0.f, 1.f};
-  auto dmat = xgb::make_dmatrix(data, 4, 1, 1);
-  xgb::set_labels(dmat.get(), labels);
-  const DMatrixHandle cached[] = {dmat.get()};
-  xgb::Booster probe(cached);
-  for (const auto& [key, value] : engine_params(Device::kCpu, 1)) probe.set_param(key, value);
-  for (const auto& [key, value] : params) probe.set_param(key, value);
-  probe.set_param("validate_parameters", "1");
-  probe.set_param("verbosity", "1");  // warnings: the validation speaks through the log
+  XgbParams probe = engine_params(Device::kCpu, 1);
+  for (const auto& [key, value] : params) probe[key] = value;
+  probe["validate_parameters"] = "1";
+  probe["verbosity"] = "1";  // warnings: the validation speaks through the log
 
   std::string log;
   {
     const std::lock_guard lock(log_mutex);
-    log_sink = &log;
     MOODBOOST_XGB_CHECK(XGBRegisterLogCallback(capture_log));
-    try {
-      probe.update(0, dmat.get());
-    } catch (...) {
-      log_sink = nullptr;
-      throw;
-    }
-    log_sink = nullptr;
+    // The sink is cleared on every way out, an XgbError from the round included.
+    struct Listen {
+      explicit Listen(std::string* sink) { log_sink = sink; }
+      ~Listen() { log_sink = nullptr; }
+      Listen(const Listen&) = delete;
+      Listen& operator=(const Listen&) = delete;
+    } listen(&log);
+    probe_round(probe);
   }
   return names_in_unused_warning(log);
 }
