@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -150,6 +151,7 @@ TrainingData load_training_data(const TrainCliOptions& options, const SplitFiles
 
   data.train_x = train.matrix;
   data.train_y = keep_rows(set.labels(set.train), train.kept_rows);
+  for (std::size_t row : train.kept_rows) data.train_groups.push_back(set.train.tracks[row].artist_id);
   data.validation_x = valid.matrix;
   data.validation_y = keep_rows(set.labels(set.validation), valid.kept_rows);
   data.schema_json = train.schema.to_json();
@@ -169,6 +171,37 @@ TrainingData load_training_data(const TrainCliOptions& options, const SplitFiles
   return data;
 }
 
+// "linear:reg_lambda" -> (linear, "reg_lambda"); anything else is a tree parameter.
+std::pair<Family, std::string> param_target(const std::string& key) {
+  constexpr std::string_view kLinear = "linear:";
+  if (key.starts_with(kLinear)) return {Family::kLinear, key.substr(kLinear.size())};
+  return {Family::kTree, key};
+}
+
+// Checks \p params with XGBoost's own parameter validation for \p family (a typo would
+// silently change nothing).
+void check_xgboost_params(const XgbParams& params, Family family, const char* prefix) {
+  if (params.empty()) return;
+  std::vector<std::string> unused;
+  try {
+    unused = unused_xgboost_params(params, family);
+  } catch (const XgbError& e) {
+    throw InvalidArgument(fmt::format("--param: XGBoost {} rejects the {} parameters: {}",
+                                      xgboost_version(), to_string(family), e.what()));
+  }
+  for (auto& name : unused) name = prefix + name;
+  if (!unused.empty()) {
+    throw InvalidArgument(
+        fmt::format("--param {}: XGBoost {} does not use {} with moodboost's {} boosters "
+                    "(misspelt?{})",
+                    fmt::join(unused, ", "), xgboost_version(), unused.size() == 1 ? "it" : "them",
+                    to_string(family),
+                    family == Family::kTree ? " a linear parameter takes the prefix linear:" : ""));
+  }
+}
+
+// The training settings from the options; the held-out data (cv_folds) and the search
+// portfolio, which depend on the data, are set by resolve_selection().
 RunSettings run_settings(const TrainCliOptions& options, Device device,
                          const std::vector<std::string>& command_line) {
   RunSettings s;
@@ -178,45 +211,50 @@ RunSettings run_settings(const TrainCliOptions& options, Device device,
   if (options.early_stopping >= 0) s.boost.early_stopping = options.early_stopping;
   if (!options.eval_metric.empty()) s.boost.eval_metric = options.eval_metric;
   s.boost.seed = options.seed;
+  XgbParams tree_user, linear_user;
   for (const std::string& pair : options.params) {
     const auto eq = pair.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw InvalidArgument("--param '" + pair + "': expected KEY=VALUE");
+      throw InvalidArgument("--param '" + pair + "': expected KEY=VALUE or linear:KEY=VALUE");
     }
-    const std::string key = canonical_param(pair.substr(0, eq));
-    if (key == "nthread" || key == "objective") {
+    const auto [family, raw_key] = param_target(pair.substr(0, eq));
+    const std::string key = canonical_param(raw_key);
+    if (key.empty()) throw InvalidArgument("--param '" + pair + "': the key is empty");
+    if (key == "nthread" || key == "objective" || key == "booster") {
       throw InvalidArgument("--param " + key +
-                            ": set by moodboost (use --threads; every booster "
-                            "is binary:logistic)");
+                            ": set by moodboost (use --threads and --family; every booster is "
+                            "binary:logistic)");
     }
-    s.boost.params[key] = pair.substr(eq + 1);
-    s.tune.fixed_params.insert(key);
+    (family == Family::kLinear ? linear_user : tree_user)[key] = pair.substr(eq + 1);
+    (family == Family::kLinear ? s.tune.fixed_linear_params : s.tune.fixed_params).insert(key);
   }
-  // XGBoost ignores a parameter it does not know (a typo would silently change nothing).
-  if (!s.boost.params.empty()) {
-    std::vector<std::string> unused;
-    try {
-      unused = unused_xgboost_params(s.boost.params);
-    } catch (const XgbError& e) {
-      throw InvalidArgument(fmt::format("--param: XGBoost {} rejects the parameters: {}",
-                                        xgboost_version(), e.what()));
-    }
-    if (!unused.empty()) {
-      throw InvalidArgument(fmt::format(
-          "--param {}: XGBoost {} does not use {} with moodboost's boosters (misspelt?)",
-          fmt::join(unused, ", "), xgboost_version(), unused.size() == 1 ? "it" : "them"));
-    }
-  }
+  check_xgboost_params(tree_user, Family::kTree, "");
+  check_xgboost_params(linear_user, Family::kLinear, "linear:");
+  for (const auto& [key, value] : tree_user) s.boost.params[key] = value;
+  for (const auto& [key, value] : linear_user) s.boost.linear_params[key] = value;
   if (!options.scale_pos_weight.empty()) {
     s.boost.scale_pos_weight = parse_scale_pos_weight(options.scale_pos_weight);
     s.tune.fixed_scale_pos_weight = true;
   }
+  s.base_config.family = Family::kTree;
   s.base_config.scale_pos_weight = s.boost.scale_pos_weight;
   for (const char* key : {"max_depth", "eta", "min_child_weight", "subsample", "colsample_bytree",
-                          "reg_lambda", "max_bin"}) {
+                          "reg_lambda", "reg_alpha", "max_bin"}) {
     if (auto it = s.boost.params.find(key); it != s.boost.params.end()) {
       s.base_config.params[key] = it->second;
     }
+  }
+  s.linear_base_config.family = Family::kLinear;
+  s.linear_base_config.scale_pos_weight = s.boost.scale_pos_weight;
+  for (const char* key : {"reg_lambda", "reg_alpha"}) {
+    if (auto it = s.boost.linear_params.find(key); it != s.boost.linear_params.end()) {
+      s.linear_base_config.params[key] = it->second;
+    }
+  }
+  if (options.family == "auto") {
+    s.tune.families = {Family::kTree, Family::kLinear};
+  } else {
+    s.tune.families = {parse_family(options.family)};
   }
   if (options.trials < -1) throw InvalidArgument("--trials must be 0 or more");
   if (options.budget_minutes < 0) throw InvalidArgument("--budget-minutes must be 0 or more");
@@ -233,6 +271,53 @@ RunSettings run_settings(const TrainCliOptions& options, Device device,
   return s;
 }
 
+// --cv as a fold count: "auto" is -1 (decided by the data), else 0 or K >= 2.
+int parse_cv(const std::string& text) {
+  if (text == "auto") return -1;
+  int folds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), folds);
+  if (ec != std::errc() || end != text.data() + text.size() || folds < 0 || folds == 1 ||
+      folds > 100) {
+    throw InvalidArgument("--cv '" + text +
+                          "': expected auto, 0 (hold out the validation split) or a number of "
+                          "folds from 2 to 100");
+  }
+  return folds;
+}
+
+// Held-out data and the search portfolio from the data: --cv auto cross-validates small
+// training splits, and a run without --trials/--budget-minutes searches the small-data
+// portfolio when it cross-validates. Says what it chose in one line.
+void resolve_selection(RunSettings& s, const TrainCliOptions& options, std::size_t train_rows) {
+  const int asked = parse_cv(options.cv);
+  s.cv_folds = asked >= 0 ? asked : auto_cv_folds(train_rows);
+  const bool search = s.tune.trials > 0 || s.tune.budget_seconds > 0;
+  s.tune.portfolio = !search && options.trials != 0 && s.cv_folds > 0;
+  const std::string heldout =
+      s.cv_folds > 0
+          ? fmt::format("{}-fold cross-validation on the training split, folds grouped by "
+                        "ARTIST_ID",
+                        s.cv_folds)
+          : std::string("the validation split");
+  const std::string why =
+      asked >= 0 ? fmt::format("--cv {}", options.cv)
+      : s.cv_folds > 0
+          ? fmt::format("--cv auto: {} training rows <= {}", train_rows, kCrossValidateRows)
+          : fmt::format("--cv auto: {} training rows > {}; --cv 5 to cross-validate", train_rows,
+                        kCrossValidateRows);
+  std::string families;
+  for (Family f : s.tune.families) families += (families.empty() ? "" : " and ") + to_string(f);
+  const std::string search_text =
+      search ? std::string("successive halving (--trials/--budget-minutes)")
+      : s.tune.portfolio
+          ? std::string("the small-data portfolio (4 tree and 6 linear configurations)")
+          : std::string("none (the base configurations)");
+  note(fmt::format("selection: held out on {} ({}); search: {}; families: {}{}", heldout, why,
+                   search_text, families,
+                   s.tune.families.size() > 1 ? ", each tag keeps trees, linear or their blend"
+                                              : ""));
+}
+
 std::string cell(double value, const char* format = "{:.4f}") {
   return std::isnan(value) ? std::string("-") : fmt::format(fmt::runtime(format), value);
 }
@@ -240,16 +325,31 @@ std::string cell(double value, const char* format = "{:.4f}") {
 void print_summary(const std::vector<TagRecord>& records, bool refit) {
   std::size_t width = 3;
   for (const auto& r : records) width = std::max(width, tag_display_name(r.tag).size());
-  fmt::print("{:<{}}  {:>9}  {:>6}  {:>10}  {:>11}  {:>9}  {:>7}{}\n", "tag", width, "best_iter",
-             "rounds", "val_PR-AUC", "val_ROC-AUC", "threshold", "seconds",
-             refit ? "  refit_rounds" : "");
+  const bool cross_validated = !records.empty() && records.front().folds > 0;
+  const char* heldout = cross_validated ? "cv_PR-AUC" : "heldout_PR";
+  fmt::print("{:<{}}  {:>6}  {:>11}  {:>13}  {:>10}  {:>10}  {:>11}  {:>9}  {:>7}{}\n", "tag",
+             width, "model", "tree_rounds", "linear_rounds", heldout, "val_PR-AUC", "val_ROC-AUC",
+             "threshold", "seconds", refit ? "  refit_rounds" : "");
   double pr = 0, roc = 0, seconds = 0;
   std::size_t scored = 0;
+  auto rounds = [](const TagRecord& r, Family family, bool of_refit) {
+    const ComponentRecord* c = r.component(family);
+    if (c == nullptr) return std::string("-");
+    return std::to_string(of_refit ? c->refit_rounds : c->best_iteration + 1);
+  };
   for (const auto& r : records) {
-    fmt::print("{:<{}}  {:>9}  {:>6}  {:>10}  {:>11}  {:>9}  {:>7.1f}{}\n", tag_display_name(r.tag),
-               width, r.best_iteration, r.rounds_trained, cell(r.validation_pr_auc),
-               cell(r.validation_roc_auc), cell(r.threshold), r.seconds + r.refit_seconds,
-               refit ? fmt::format("  {:>12}", r.refit_rounds) : std::string());
+    std::string refit_rounds;
+    if (refit) {
+      for (const ComponentRecord& c : r.components) {
+        refit_rounds += (refit_rounds.empty() ? "" : "+") + std::to_string(c.refit_rounds);
+      }
+    }
+    fmt::print("{:<{}}  {:>6}  {:>11}  {:>13}  {:>10}  {:>10}  {:>11}  {:>9}  {:>7.1f}{}\n",
+               tag_display_name(r.tag), width, to_string(r.model),
+               rounds(r, Family::kTree, false), rounds(r, Family::kLinear, false),
+               cell(r.heldout_pr_auc), cell(r.validation_pr_auc), cell(r.validation_roc_auc),
+               cell(r.threshold), r.seconds + r.refit_seconds,
+               refit ? fmt::format("  {:>12}", refit_rounds) : std::string());
     if (!std::isnan(r.validation_pr_auc)) {
       pr += r.validation_pr_auc;
       roc += r.validation_roc_auc;
@@ -258,10 +358,14 @@ void print_summary(const std::vector<TagRecord>& records, bool refit) {
     seconds += r.seconds + r.refit_seconds;
   }
   if (scored > 0) {
-    fmt::print("{:<{}}  {:>9}  {:>6}  {:>10.4f}  {:>11.4f}  {:>9}  {:>7.1f}\n", "macro", width, "",
-               "", pr / static_cast<double>(scored), roc / static_cast<double>(scored), "",
-               seconds);
+    fmt::print("{:<{}}  {:>6}  {:>11}  {:>13}  {:>10}  {:>10.4f}  {:>11.4f}  {:>9}  {:>7.1f}\n",
+               "macro", width, "", "", "", "", pr / static_cast<double>(scored),
+               roc / static_cast<double>(scored), "", seconds);
   }
+  std::size_t counts[3] = {0, 0, 0};
+  for (const auto& r : records) ++counts[static_cast<int>(r.model)];
+  fmt::print("models: {} tree, {} linear, {} blend (the manifest says why, per tag)\n", counts[0],
+             counts[1], counts[2]);
 }
 
 }  // namespace
@@ -276,13 +380,17 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
       app.add_option_group("Boosting", "XGBoost settings (fixed values are not searched)");
   boost
       ->add_option("--param", o.params,
-                   "KEY=VALUE: any XGBoost parameter, fixed (repeatable), e.g. max_depth=6")
+                   "KEY=VALUE: any XGBoost parameter of the trees, fixed (repeatable), e.g. "
+                   "max_depth=6; linear:KEY=VALUE for the linear family (gblinear), e.g. "
+                   "linear:reg_lambda=0.3")
       ->allow_extra_args(false);
   boost->add_option("--rounds", o.rounds,
-                    fmt::format("Most boosting rounds per tag (default {})", defaults.max_rounds));
+                    fmt::format("Most boosting rounds per tag at eta >= 0.1, times 0.1/eta below "
+                                "(default {})",
+                                defaults.max_rounds));
   boost->add_option("--early-stopping", o.early_stopping,
-                    fmt::format("Stop a tag after N rounds without validation improvement; 0 = "
-                                "off (default {})",
+                    fmt::format("Stop a tag after N rounds without held-out improvement (times "
+                                "0.1/eta for eta < 0.1); 0 = off (default {})",
                                 defaults.early_stopping));
   boost->add_option("--eval-metric", o.eval_metric,
                     fmt::format("Validation metric for early stopping: any XGBoost eval_metric, "
@@ -296,11 +404,28 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
       ->check(CLI::IsMember({"none", "sqrt", "ratio"}));
   boost->add_option("--seed", o.seed, "Seed of XGBoost's sampling and of the search")
       ->capture_default_str();
-  auto* tuning =
-      app.add_option_group("Search", "Tuning on the validation split (never the test split)");
+  auto* tuning = app.add_option_group(
+      "Search", "Tuning on held-out data: the validation split or cross-validation folds of the "
+                "training split (never the test split)");
+  tuning
+      ->add_option("--cv", o.cv,
+                   fmt::format("Held-out data for the search, the rounds and the family: auto "
+                               "({}-fold cross-validation grouped by ARTIST_ID when the training "
+                               "split has at most {} rows, else the validation split), 0 (the "
+                               "validation split) or K folds",
+                               kAutoFolds, kCrossValidateRows))
+      ->capture_default_str();
+  tuning
+      ->add_option("--family", o.family,
+                   "auto (trees and a linear model, each tag keeps trees, linear or their blend "
+                   "by held-out PR-AUC), tree or linear")
+      ->check(CLI::IsMember({"auto", "tree", "linear"}))
+      ->capture_default_str();
   auto* trials = tuning->add_option(
       "--trials", o.trials,
-      "Configurations in the first successive-halving stage; 0 = no search (default)");
+      "Random tree configurations in the first successive-halving stage, on top of the "
+      "portfolio; 0 = no search at all (default: none, but the small-data portfolio when "
+      "cross-validating)");
   auto* budget = tuning->add_option(
       "--budget-minutes", o.budget_minutes,
       "Wall-time budget of the search and the final training (the search takes at most half; the "
@@ -349,12 +474,15 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
   // The device first: an impossible --device must fail before any data is read.
   const DeviceChoice device = resolve_device(parse_device(options.device));
   if (parse_device(options.device) == Device::kAuto) note(device.note);
-  const RunSettings settings = run_settings(options, device.device, command_line);
+  // Bad options fail before any work.
+  RunSettings settings = run_settings(options, device.device, command_line);
+  (void)parse_cv(options.cv);
   if (splits.train.empty() || splits.validation.empty()) {
     throw InvalidArgument("training needs a train and a validation split");
   }
 
   const TrainingData data = load_training_data(options, splits, tags_file, unknown_tags);
+  resolve_selection(settings, options, static_cast<std::size_t>(data.train_x.rows()));
 
   SigintGuard sigint;
   ProgressLine progress("training", "tags");
@@ -365,17 +493,19 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
     progress.set_detail(fmt::format("{} round {}", tag_display_name(tag), round + 1));
   };
   hooks.trial_done = [&](const Trial& t) {
-    note(fmt::format("search: trial {} ({}, {} tags): PR-AUC-macro {:.4f}, {:.1f} rounds, {:.1f} s",
-                     t.id, t.stage, t.tags.size(), t.score, t.mean_rounds, t.seconds));
+    note(fmt::format("search: trial {} ({} {}, {} tags): held-out PR-AUC-macro {:.4f}, {:.1f} "
+                     "rounds, {:.1f} s",
+                     t.id, to_string(t.config.family), t.stage, t.tags.size(), t.score,
+                     t.mean_rounds, t.seconds));
   };
   hooks.tag_done = [&](const std::string& phase, std::size_t done, std::size_t total,
                        const TagRecord& r) {
     progress.update(done, total);
     if (!progress.enabled()) {
-      note(fmt::format("{} {}/{} {}: {} rounds, validation PR-AUC {}, {:.1f} s", phase, done, total,
-                       tag_display_name(r.tag),
-                       phase == "refit" ? r.refit_rounds : r.best_iteration + 1,
-                       cell(r.validation_pr_auc), phase == "refit" ? r.refit_seconds : r.seconds));
+      note(fmt::format("{} {}/{} {}: {}, held-out PR-AUC {}, validation PR-AUC {}, {:.1f} s", phase,
+                       done, total, tag_display_name(r.tag), r.choice.reason.empty() ? to_string(r.model) : r.choice.reason,
+                       cell(r.heldout_pr_auc), cell(r.validation_pr_auc),
+                       phase == "refit" ? r.refit_seconds : r.seconds));
     }
   };
   std::vector<TagRecord> records;

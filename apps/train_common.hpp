@@ -19,13 +19,15 @@ namespace moodboost::app {
 struct TrainCliOptions {
   std::filesystem::path features;        ///< --features DIR
   std::filesystem::path out;             ///< --out MODEL_DIR
-  std::vector<std::string> params;       ///< --param KEY=VALUE (repeatable)
+  std::vector<std::string> params;       ///< --param [linear:]KEY=VALUE (repeatable)
   int rounds = 0;                        ///< --rounds N (0 = default)
   int early_stopping = -1;               ///< --early-stopping N (-1 = default)
   std::string eval_metric;               ///< --eval-metric M
   int trials = -1;                       ///< --trials N (-1: not given)
   double budget_minutes = 0;             ///< --budget-minutes M
   bool tune_per_tag = false;             ///< --tune-per-tag
+  std::string cv = "auto";               ///< --cv auto|K (0 = the validation split)
+  std::string family = "auto";           ///< --family auto|tree|linear
   std::string scale_pos_weight;          ///< --scale-pos-weight (empty: default, searched)
   std::string refit = "none";            ///< --refit none|train+validation
   std::string device = "cpu";            ///< --device cpu|cuda|auto

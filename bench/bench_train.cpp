@@ -108,7 +108,10 @@ Data load(const Args& args, bool moodboost_features) {
 std::vector<TagJob> jobs_for(const Data& data, std::size_t limit) {
   std::vector<TagJob> jobs;
   for (std::size_t t = 0; t < data.tags.size() && (limit == 0 || jobs.size() < limit); ++t) {
-    jobs.push_back({t, data.tags[t], 0, {}, {}});
+    TagJob job;
+    job.column = t;
+    job.tag = data.tags[t];
+    jobs.push_back(std::move(job));
   }
   return jobs;
 }

@@ -109,8 +109,9 @@ inline PlantedDataset write_planted_dataset(const std::filesystem::path& dir, in
   return out;
 }
 
-/// `moodboost train` arguments for \p data into \p out with small, fast settings (30 rounds,
-/// depth 3, 32 bins, eta 0.3, 2 threads); tests edit or append to them.
+/// `moodboost train` arguments for \p data into \p out with small, fast settings (trees only,
+/// early stopping on the validation split, no search, 30 rounds, depth 3, 32 bins, eta 0.3, 2
+/// threads); tests edit or append to them.
 inline std::vector<std::string> planted_train_args(const PlantedDataset& data,
                                                    const std::filesystem::path& out) {
   return {"train",
@@ -131,7 +132,11 @@ inline std::vector<std::string> planted_train_args(const PlantedDataset& data,
           "--param",
           "eta=0.3",
           "--threads",
-          "2"};
+          "2",
+          "--cv",
+          "0",
+          "--family",
+          "tree"};
 }
 
 }  // namespace moodboost::test

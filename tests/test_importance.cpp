@@ -166,7 +166,8 @@ TEST_CASE("importance: a trained model ranks each tag's planted column first", "
   const LoadedModel model(trained.model, ModelChoice::kDefault);
   test::TempDir tmp;
   for (std::size_t t = 0; t < 3; ++t) {
-    test::write_text(tmp / ("m" + std::to_string(t) + ".json"), model.model_json()[t]);
+    REQUIRE(model.components()[t].size() == 1);
+    test::write_text(tmp / ("m" + std::to_string(t) + ".json"), model.components()[t][0].model_json);
   }
   const std::string script =
       "import json, sys, xgboost\n"

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "moodboost/error.hpp"
+#include "moodboost/feature_schema.hpp"
 #include "moodboost/io.hpp"
 #include "moodboost/metrics.hpp"
 #include "moodboost/model.hpp"
@@ -21,20 +22,31 @@ namespace {
 
 constexpr int kTags = 3;
 
-TrainingData planted_data() {
-  auto train = planted_split(300, 16, kTags, 21);
-  auto valid = planted_split(200, 16, kTags, 22);
+// A real schema for \p columns plain columns (lowlevel.planted.mean.0, ...).
+std::string planted_schema(int columns) {
+  FeatureField field;
+  field.path = {"lowlevel", "planted", "mean"};
+  field.kind = FieldKind::kVector;
+  field.cols = static_cast<std::size_t>(columns);
+  return FeatureSchema({field}, FeatureSchema::column_names_of(field)).to_json();
+}
+
+TrainingData planted_data(int tags = kTags) {
+  auto train = planted_split(300, 16, tags, 21);
+  auto valid = planted_split(200, 16, tags, 22);
   TrainingData data;
   data.train_x = train.x;
   data.train_y = train.y;
   data.validation_x = valid.x;
   data.validation_y = valid.y;
-  for (int t = 0; t < kTags; ++t) data.tags.push_back("mood/theme---tag" + std::to_string(t));
+  for (int t = 0; t < tags; ++t) data.tags.push_back("mood/theme---tag" + std::to_string(t));
   data.splits = {{"train", "train.tsv", 300, "0000000000000001"},
                  {"validation", "validation.tsv", 200, "0000000000000002"}};
   data.features_json = R"({"source": "planted"})";
-  data.schema_json = R"({"columns": 16})";
+  data.schema_json = planted_schema(16);
   data.synthetic = true;
+  // Three tracks per artist.
+  for (int r = 0; r < 300; ++r) data.train_groups.push_back("artist_" + std::to_string(r / 3));
   return data;
 }
 
@@ -189,7 +201,7 @@ TEST_CASE("model dir: other arguments are refused unless --restart", "[model]") 
                                                                   Catch::Contains("--restart"));
   other.restart = true;
   const auto records = train_model_dir(data, other, dir.path());
-  for (const auto& r : records) CHECK(r.rounds_trained <= 10);
+  for (const auto& r : records) CHECK(r.components.at(0).rounds_trained <= 10);
   // Threads never change a model, so they may differ on resume.
   RunSettings threads = other;
   threads.restart = false;
@@ -204,9 +216,11 @@ TEST_CASE("model dir: refit on train + validation beside the train-only models",
   settings.refit = Refit::kTrainValidation;
   const auto records = train_model_dir(data, settings, dir.path());
   for (const auto& r : records) {
-    CHECK(r.refit_rounds == refit_rounds(r.best_iteration + 1, 300, 200));
-    CHECK(fs::exists(dir / r.refit_model_file));
-    CHECK(fs::exists(dir / r.model_file));
+    REQUIRE(r.components.size() == 1);
+    const ComponentRecord& c = r.components[0];
+    CHECK(c.refit_rounds == refit_rounds(c.best_iteration + 1, 300, 200));
+    CHECK(fs::exists(dir / c.refit_model_file));
+    CHECK(fs::exists(dir / c.model_file));
   }
   CHECK(refit_rounds(30, 300, 200) == 50);
   CHECK(refit_rounds(1, 9949, 3802) == 1);
@@ -226,7 +240,7 @@ TEST_CASE("model dir: refit on train + validation beside the train-only models",
 }
 
 TEST_CASE("model dir: a search logs every trial and is reproducible", "[model][tune]") {
-  const TrainingData data = planted_data();
+  const TrainingData data = planted_data(6);
   TempDir a, b;
   RunSettings settings = small_settings();
   settings.tune.trials = 4;
@@ -235,15 +249,28 @@ TEST_CASE("model dir: a search logs every trial and is reproducible", "[model][t
   (void)train_model_dir(data, settings, a.path());
   (void)train_model_dir(data, settings, b.path());
   const std::string trials = read_text(a / "trials.tsv");
-  // Header, 4 configurations on 2 tags, then the best 2 on all 3 usable tags.
-  CHECK(std::count(trials.begin(), trials.end(), '\n') == 1 + 4 + 2);
+  // Header, the 4 portfolio and 4 random configurations on 2 tags, then the best 3 on all 6.
+  CHECK(std::count(trials.begin(), trials.end(), '\n') == 1 + 8 + 3);
   CHECK(trials.find("halving-1") != std::string::npos);
   CHECK(model_files(a.path()) == model_files(b.path()));
   CHECK(read_text(a / "tuning.json") == read_text(b / "tuning.json"));
 }
 
-TEST_CASE("model dir: a per-tag search gives every tag one of the finalists", "[model][tune]") {
+TEST_CASE("model dir: with few tags, the first stage runs every tag and decides", "[model][tune]") {
   const TrainingData data = planted_data();
+  TempDir dir;
+  RunSettings settings = small_settings();
+  settings.tune.trials = 2;
+  settings.tune.first_stage_tags = 2;  // 3 tags <= 2 x 2: every tag from the start
+  (void)train_model_dir(data, settings, dir.path());
+  const std::string trials = read_text(dir / "trials.tsv");
+  CHECK(std::count(trials.begin(), trials.end(), '\n') == 1 + 4 + 2);
+  CHECK(trials.find("halving-1") == std::string::npos);
+  CHECK(trials.find("tag0,mood/theme---tag") != std::string::npos);
+}
+
+TEST_CASE("model dir: a per-tag search gives every tag one of the finalists", "[model][tune]") {
+  const TrainingData data = planted_data(6);
   TempDir dir;
   RunSettings settings = small_settings();
   settings.tune.trials = 3;
@@ -252,13 +279,13 @@ TEST_CASE("model dir: a per-tag search gives every tag one of the finalists", "[
   settings.tune.fixed_params = {"max_bin"};
   const auto records = train_model_dir(data, settings, dir.path());
   const std::string trials = read_text(dir / "trials.tsv");
-  CHECK(trials.find("per-tag") != std::string::npos);
   for (const auto& r : records) {
-    CHECK(r.params.at("max_bin") == "32");  // fixed: never searched
-    CHECK(trials.find(r.params.at("eta")) != std::string::npos);
+    const XgbParams& params = r.components.at(0).params;
+    CHECK(params.at("max_bin") == "32");  // fixed: never searched
+    CHECK(trials.find(params.at("eta")) != std::string::npos);
   }
   const std::string tuning = read_text(dir / "tuning.json");
-  CHECK(std::count(tuning.begin(), tuning.end(), '{') >= 2 * kTags);
+  CHECK(std::count(tuning.begin(), tuning.end(), '{') >= 2 * 6);
 }
 
 TEST_CASE("tune: configurations are seeded, fixed parameters stay, id 0 is the base", "[tune]") {
@@ -273,7 +300,7 @@ TEST_CASE("tune: configurations are seeded, fixed parameters stay, id 0 is the b
   CHECK(a.key() != draw_config(base, options, 6).key());
   CHECK(a.params.at("eta") == "0.1");
   for (const char* key : {"max_depth", "min_child_weight", "subsample", "colsample_bytree",
-                          "reg_lambda", "max_bin"}) {
+                          "reg_lambda", "reg_alpha", "max_bin"}) {
     CHECK(a.params.contains(key));
   }
   options.seed = 4;
@@ -291,8 +318,9 @@ TEST_CASE("tune: a budget too small for a search keeps the base configuration", 
   TuneHooks hooks;
   hooks.on_trial = [&](const Trial& t) { logged.push_back(t); };
   const TuneResult result = tune(trainer, data.train_y, data.validation_y, data.tags,
-                                 settings.boost, settings.base_config, options, hooks);
+                                 settings.boost, {settings.base_config}, options, hooks);
   CHECK(logged.size() == 1);
-  CHECK(result.best.key() == settings.base_config.key());
-  CHECK(result.best_score == logged[0].score);
+  REQUIRE(result.families.size() == 1);
+  CHECK(result.families[0].best.key() == settings.base_config.key());
+  CHECK(result.families[0].best_score == logged[0].score);
 }

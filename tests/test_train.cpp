@@ -19,7 +19,10 @@ constexpr int kTags = 3;
 std::vector<TagJob> all_jobs(int tags) {
   std::vector<TagJob> jobs;
   for (int t = 0; t < tags; ++t) {
-    jobs.push_back({static_cast<std::size_t>(t), "tag" + std::to_string(t), 0, {}, {}});
+    TagJob job;
+    job.column = static_cast<std::size_t>(t);
+    job.tag = "tag" + std::to_string(t);
+    jobs.push_back(std::move(job));
   }
   return jobs;
 }

@@ -140,7 +140,7 @@ TEST_CASE("train cli: run trains, predicts the test split with the stored thresh
   const RunResult run = run_cli(args);
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
-  CHECK_THAT(run.out, Catch::Contains("best_iter") && Catch::Contains("tag0") &&
+  CHECK_THAT(run.out, Catch::Contains("tree_rounds") && Catch::Contains("tag0") &&
                           Catch::Contains("macro") && Catch::Contains("PR-AUC-macro"));
 
   const ScoreMatrix scores = read_score_matrix(tmp / "out/test/predictions.npy");

@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 
+#include "detail/linear_model.hpp"
 #include "detail/xgb_explain.hpp"
 #include "moodboost/dataset.hpp"
 #include "moodboost/error.hpp"
@@ -184,6 +185,32 @@ ImportanceReport summarize_importance(const std::vector<std::string>& tags,
   return r;
 }
 
+namespace {
+
+// One component's scores per column: XGBoost's feature scores (trees) or |coefficient| x sd
+// (linear: the coefficient on the standardised column).
+std::vector<double> component_scores(const LoadedComponent& component, const LoadedModel& model,
+                                     ImportanceType type, std::size_t columns,
+                                     const fs::path& model_dir, const std::string& tag) {
+  const auto booster = detail::xgb::Booster::from_buffer(component.model_json);
+  const std::size_t booster_columns = detail::xgb::num_features(booster.get());
+  if (booster_columns != columns) {
+    throw DataError(fmt::format(
+        "{}: the {} model of tag {} has {} columns, schema.json {}: the directory is inconsistent",
+        model_dir.string(), to_string(component.family), tag, booster_columns, columns));
+  }
+  if (component.family == Family::kTree) {
+    return detail::xgb::feature_scores(booster.get(), to_string(type), columns);
+  }
+  const detail::LinearWeights linear = detail::gblinear_weights(component.model_json, columns);
+  const ColumnScaler& scaler = *model.scaler();
+  std::vector<double> out(columns);
+  for (std::size_t c = 0; c < columns; ++c) out[c] = std::fabs(linear.weights[c]) * scaler.sd[c];
+  return out;
+}
+
+}  // namespace
+
 ImportanceReport model_importance(const fs::path& model_dir, ImportanceType type,
                                   std::size_t top_k) {
   const LoadedModel model(model_dir, ModelChoice::kDefault);
@@ -193,20 +220,26 @@ ImportanceReport model_importance(const fs::path& model_dir, ImportanceType type
   Eigen::MatrixXd scores(static_cast<Eigen::Index>(model.tags().size()),
                          static_cast<Eigen::Index>(columns));
   for (std::size_t t = 0; t < model.tags().size(); ++t) {
-    const auto booster = detail::xgb::Booster::from_buffer(model.model_json()[t]);
-    const std::size_t booster_columns = detail::xgb::num_features(booster.get());
-    if (booster_columns != columns) {
-      throw DataError(fmt::format(
-          "{}: the booster of tag {} has {} columns, schema.json {}: the directory is inconsistent",
-          model_dir.string(), model.tags()[t], booster_columns, columns));
+    const auto& components = model.components()[t];
+    std::vector<double> row(columns, 0.0);
+    if (components.size() == 1) {
+      row = component_scores(components[0], model, type, columns, model_dir, model.tags()[t]);
+    } else {
+      // A blend: the weighted mean of its models' shares.
+      for (const LoadedComponent& component : components) {
+        const std::vector<double> part =
+            component_scores(component, model, type, columns, model_dir, model.tags()[t]);
+        const double total = std::accumulate(part.begin(), part.end(), 0.0);
+        if (total <= 0) continue;
+        for (std::size_t c = 0; c < columns; ++c) row[c] += component.weight * part[c] / total;
+      }
     }
-    const std::vector<double> row =
-        detail::xgb::feature_scores(booster.get(), to_string(type), columns);
     for (std::size_t c = 0; c < columns; ++c) {
       scores(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) = row[c];
     }
   }
   ImportanceReport r = summarize_importance(model.tags(), schema.columns(), scores, type, top_k);
+  for (TagModel m : model.tag_models()) r.tag_models.push_back(to_string(m));
   r.model_dir = model_dir;
   r.synthetic = model.synthetic_features();
   r.refit = model.uses_refit();
@@ -227,40 +260,67 @@ TrackExplanation explain_track(const LoadedModel& model, const FeatureSchema& sc
   out.synthetic = model.synthetic_features();
   out.tags = model.tags();
   out.columns = schema.columns();
-  const auto dmat = detail::xgb::make_dmatrix(features.data(), 1, columns, 1);
+  const ScoreMatrix tag_scores = model.predict(features);
+  const auto raw = detail::xgb::make_dmatrix(features.data(), 1, columns, 1);
+  // A linear model sees a missing value as its column's training mean.
+  FeatureMatrix imputed;
+  detail::xgb::DMatrixPtr linear_input;
+  if (model.scaler()) {
+    imputed = impute_means(features, *model.scaler());
+    linear_input = detail::xgb::make_dmatrix(imputed.data(), 1, columns, 1);
+  }
   for (const std::size_t tag : tag_indices) {
     if (tag >= model.tags().size()) {
       throw InvalidArgument(fmt::format(
           "explain: tag index {} out of range (the model has {} tags)", tag, model.tags().size()));
     }
-    auto booster = detail::xgb::Booster::from_buffer(model.model_json()[tag]);
-    TagExplanation e;
-    e.tag = tag;
-    // XGBoost's own probability (float, as `predict` writes it), so that `tagged` agrees with
-    // the decisions predict makes.
-    e.probability = booster.predict(dmat.get()).at(0);
-    e.margin = detail::xgb::predict_margins(booster.get(), dmat.get()).at(0);
-    std::vector<double> values =
-        detail::xgb::predict_contributions(booster.get(), dmat.get(), 1, columns);
-    e.bias = values.back();
-    values.pop_back();
-    e.contributions = std::move(values);
-    e.threshold = model.thresholds()[tag];
-    e.tagged = e.probability > e.threshold;  // strict, as decide() does
-    std::map<std::string, double> by_group;
-    for (std::size_t c = 0; c < columns; ++c)
-      by_group[column_family(out.columns[c])] += e.contributions[c];
-    std::vector<std::string> names;
-    std::vector<double> magnitudes;
-    for (const auto& [name, value] : by_group) {
-      names.push_back(name);
-      magnitudes.push_back(std::fabs(value));
+    for (const LoadedComponent& component : model.components()[tag]) {
+      const bool linear = component.family == Family::kLinear;
+      const DMatrixHandle dmat = linear ? linear_input.get() : raw.get();
+      auto booster = detail::xgb::Booster::from_buffer(component.model_json);
+      TagExplanation e;
+      e.tag = tag;
+      e.model = model.tag_models()[tag];
+      e.family = component.family;
+      e.weight = component.weight;
+      e.tag_probability = tag_scores(0, static_cast<Eigen::Index>(tag));
+      // XGBoost's own probability (float, as `predict` writes it), so that `tagged` agrees with
+      // the decisions predict makes.
+      e.probability = booster.predict(dmat).at(0);
+      e.margin = detail::xgb::predict_margins(booster.get(), dmat).at(0);
+      std::vector<double> values =
+          detail::xgb::predict_contributions(booster.get(), dmat, 1, columns);
+      e.bias = values.back();
+      values.pop_back();
+      if (linear) {
+        // XGBoost gives w_j x_j; centred on the training means, w_j (x_j - mean_j) says how far
+        // this track's value moves the log-odds from an average track's.
+        const detail::LinearWeights weights =
+            detail::gblinear_weights(component.model_json, columns);
+        for (std::size_t c = 0; c < columns; ++c) {
+          const double shift = weights.weights[c] * model.scaler()->mean[c];
+          values[c] -= shift;
+          e.bias += shift;
+        }
+      }
+      e.contributions = std::move(values);
+      e.threshold = model.thresholds()[tag];
+      e.tagged = e.tag_probability > e.threshold;  // strict, as decide() does
+      std::map<std::string, double> by_group;
+      for (std::size_t c = 0; c < columns; ++c)
+        by_group[column_family(out.columns[c])] += e.contributions[c];
+      std::vector<std::string> names;
+      std::vector<double> magnitudes;
+      for (const auto& [name, value] : by_group) {
+        names.push_back(name);
+        magnitudes.push_back(std::fabs(value));
+      }
+      for (std::size_t i : descending(magnitudes)) {
+        e.groups.push_back(names[i]);
+        e.group_contributions.push_back(by_group[names[i]]);
+      }
+      out.explained.push_back(std::move(e));
     }
-    for (std::size_t i : descending(magnitudes)) {
-      e.groups.push_back(names[i]);
-      e.group_contributions.push_back(by_group[names[i]]);
-    }
-    out.explained.push_back(std::move(e));
   }
   return out;
 }

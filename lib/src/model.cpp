@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "detail/json_util.hpp"
+#include "moodboost/feature_schema.hpp"
+#include "moodboost/folds.hpp"
 #include "moodboost/io.hpp"
 #include "moodboost/metrics.hpp"
 #include "moodboost/metrics_format.hpp"
@@ -21,13 +23,14 @@ using detail::JsonWriter;
 
 namespace {
 
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;
 constexpr const char* kManifest = "manifest.json";
 constexpr const char* kRunFile = "run.json";
 constexpr const char* kTuningFile = "tuning.json";
 constexpr const char* kTrialsFile = "trials.tsv";
 constexpr const char* kThresholdsFile = "thresholds.tsv";
 constexpr const char* kSchemaFile = "schema.json";
+constexpr const char* kScalerFile = "scaler.tsv";
 
 // ---- small helpers -----------------------------------------------------------------------------
 
@@ -49,8 +52,9 @@ std::string file_safe(std::string_view tag) {
   return out.substr(0, 80);
 }
 
-std::string model_file(std::size_t index, const std::string& tag, bool refit) {
-  return "models/" + index_name(index) + "-" + file_safe(tag) + (refit ? ".refit.json" : ".json");
+std::string model_file(std::size_t index, const std::string& tag, Family family, bool refit) {
+  return "models/" + index_name(index) + "-" + file_safe(tag) +
+         (family == Family::kLinear ? ".linear" : "") + (refit ? ".refit.json" : ".json");
 }
 
 std::string record_file(std::size_t index, bool refit) {
@@ -88,26 +92,43 @@ std::string number_text(double value) {
 // The arguments that decide what a run produces, as name -> value. Two runs with equal maps
 // (and equal data) produce identical models, so a directory holding one may resume the other.
 // Threads and the thread strategy are absent: they never change a model (tested).
+std::string families_text(const std::vector<Family>& families) {
+  std::string out;
+  for (Family f : families) out += (out.empty() ? "" : ",") + to_string(f);
+  return out;
+}
+
+// The arguments that decide what a run produces, as name -> value. Two runs with equal maps
+// (and equal data) produce identical models, so a directory holding one may resume the other.
+// Threads and the thread strategy are absent: they never change a model (tested).
 std::map<std::string, std::string> run_arguments(const RunSettings& s) {
   std::map<std::string, std::string> args{
       {"params", params_text(s.boost.params)},
+      {"linear_params", params_text(s.boost.linear_params)},
       {"rounds", std::to_string(s.boost.max_rounds)},
       {"early_stopping", std::to_string(s.boost.early_stopping)},
       {"eval_metric", s.boost.eval_metric},
       {"seed", std::to_string(s.boost.seed)},
       {"scale_pos_weight", to_string(s.boost.scale_pos_weight)},
       {"search_base", s.base_config.key()},
+      {"search_linear_base", s.linear_base_config.key()},
       {"trials", std::to_string(s.tune.trials)},
       {"budget_seconds", number_text(s.tune.budget_seconds)},
+      {"portfolio", s.tune.portfolio ? "true" : "false"},
+      {"families", families_text(s.tune.families)},
       {"halving_eta", std::to_string(s.tune.eta)},
       {"first_stage_tags", std::to_string(s.tune.first_stage_tags)},
       {"tune_per_tag", s.tune.per_tag ? "true" : "false"},
       {"tune_seed", std::to_string(s.tune.seed)},
+      {"cv_folds", std::to_string(s.cv_folds)},
       {"refit", to_string(s.refit)},
       {"device", to_string(s.engine.device)},
   };
   std::string fixed;
   for (const auto& name : s.tune.fixed_params) fixed += (fixed.empty() ? "" : ",") + name;
+  for (const auto& name : s.tune.fixed_linear_params) {
+    fixed += (fixed.empty() ? "linear:" : ",linear:") + name;
+  }
   args["fixed_params"] = fixed + (s.tune.fixed_scale_pos_weight ? ";scale_pos_weight" : "");
   return args;
 }
@@ -132,6 +153,11 @@ std::map<std::string, std::string> data_fingerprint(const TrainingData& data) {
       {"data.tags", fnv1a_hex(tags) + " (" + std::to_string(data.tags.size()) + " tags)"},
   };
   for (const auto& split : data.splits) out["data.split." + split.role] = split.hash;
+  if (!data.train_groups.empty()) {
+    std::string groups;
+    for (const auto& group : data.train_groups) groups += group + "\n";
+    out["data.groups"] = fnv1a_hex(groups);
+  }
   return out;
 }
 
@@ -174,14 +200,133 @@ void write_params(JsonWriter& w, const XgbParams& params) {
 
 // ---- per-tag records ---------------------------------------------------------------------------
 
-// The results of a tag's train-only booster, as both its record and the manifest hold them.
-void write_train_results(JsonWriter& w, const TagRecord& r) {
+XgbParams read_params(const rapidjson::Value& object, const fs::path& file, const char* where) {
+  const auto entries = read_string_map(object, file, where);
+  return XgbParams(entries.begin(), entries.end());
+}
+
+void write_choice(JsonWriter& w, const TagModelChoice& c) {
+  w.StartObject();
+  w.Key("tree_pr_auc");
+  detail::write_double(w, c.tree_pr_auc);
+  w.Key("linear_pr_auc");
+  detail::write_double(w, c.linear_pr_auc);
+  w.Key("blend_pr_auc");
+  detail::write_double(w, c.blend_pr_auc);
+  w.Key("tree_se");
+  detail::write_double(w, c.tree_se);
+  w.Key("linear_se");
+  detail::write_double(w, c.linear_se);
+  w.Key("tree_wins");
+  detail::write_double(w, c.tree_wins);
+  w.Key("linear_wins");
+  detail::write_double(w, c.linear_wins);
+  w.Key("reason");
+  w.String(c.reason.c_str());
+  w.EndObject();
+}
+
+TagModelChoice read_choice(const rapidjson::Value& v, const fs::path& file,
+                           const std::string& where) {
+  TagModelChoice c;
+  c.tree_pr_auc = detail::get_double(v, "tree_pr_auc", file, where);
+  c.linear_pr_auc = detail::get_double(v, "linear_pr_auc", file, where);
+  c.blend_pr_auc = detail::get_double(v, "blend_pr_auc", file, where);
+  c.tree_se = detail::get_double(v, "tree_se", file, where);
+  c.linear_se = detail::get_double(v, "linear_se", file, where);
+  c.tree_wins = detail::get_double(v, "tree_wins", file, where);
+  c.linear_wins = detail::get_double(v, "linear_wins", file, where);
+  c.reason = detail::get_string(v, "reason", file, where);
+  return c;
+}
+
+// A component as the record and the manifest hold it (the model file under "model").
+void write_component(JsonWriter& w, const ComponentRecord& c, bool with_refit) {
+  w.StartObject();
+  w.Key("family");
+  w.String(to_string(c.family).c_str());
+  w.Key("weight");
+  w.Double(c.weight);
+  w.Key("config");
+  write_params(w, c.params);
+  w.Key("scale_pos_weight_mode");
+  w.String(c.scale_pos_weight_mode.c_str());
+  w.Key("scale_pos_weight");
+  w.Double(c.scale_pos_weight);
+  w.Key("base_score");
+  w.Double(c.base_score);
   w.Key("best_iteration");
-  w.Int(r.best_iteration);
+  w.Int(c.best_iteration);
   w.Key("rounds_trained");
-  w.Int(r.rounds_trained);
+  w.Int(c.rounds_trained);
   w.Key("best_score");
-  detail::write_double(w, r.best_score);
+  detail::write_double(w, c.best_score);
+  w.Key("heldout_pr_auc");
+  detail::write_double(w, c.heldout_pr_auc);
+  w.Key("seconds");
+  w.Double(c.seconds);
+  w.Key("model");
+  w.StartObject();
+  w.Key("kind");
+  w.String("train");
+  w.Key("file");
+  w.String(c.model_file.c_str());
+  w.Key("fnv1a64");
+  w.String(c.model_hash.c_str());
+  w.EndObject();
+  if (with_refit) {
+    w.Key("refit_model");
+    w.StartObject();
+    w.Key("kind");
+    w.String("train+validation");
+    w.Key("file");
+    w.String(c.refit_model_file.c_str());
+    w.Key("fnv1a64");
+    w.String(c.refit_model_hash.c_str());
+    w.Key("rounds");
+    w.Int(c.refit_rounds);
+    w.Key("seconds");
+    w.Double(c.refit_seconds);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+ComponentRecord read_component(const rapidjson::Value& v, const fs::path& file,
+                               const std::string& where) {
+  ComponentRecord c;
+  c.family = parse_family(detail::get_string(v, "family", file, where));
+  c.weight = detail::get_double(v, "weight", file, where);
+  c.params = read_params(detail::member(v, "config", file, where), file,
+                         (where + "/config").c_str());
+  c.scale_pos_weight_mode = detail::get_string(v, "scale_pos_weight_mode", file, where);
+  c.scale_pos_weight = detail::get_double(v, "scale_pos_weight", file, where);
+  c.base_score = detail::get_double(v, "base_score", file, where);
+  c.best_iteration = static_cast<int>(detail::get_int(v, "best_iteration", file, where));
+  c.rounds_trained = static_cast<int>(detail::get_int(v, "rounds_trained", file, where));
+  c.best_score = detail::get_double(v, "best_score", file, where);
+  c.heldout_pr_auc = detail::get_double(v, "heldout_pr_auc", file, where);
+  c.seconds = detail::get_double(v, "seconds", file, where);
+  const auto& model = detail::member(v, "model", file, where);
+  c.model_file = detail::get_string(model, "file", file, where + "/model");
+  c.model_hash = detail::get_string(model, "fnv1a64", file, where + "/model");
+  return c;
+}
+
+// The results of a tag's train-only model, as both its record and the manifest hold them.
+void write_tag_results(JsonWriter& w, const TagRecord& r, bool with_refit) {
+  w.Key("index");
+  w.Uint64(r.index);
+  w.Key("tag");
+  w.String(r.tag.c_str());
+  w.Key("tag_model");
+  w.String(to_string(r.model).c_str());
+  w.Key("choice");
+  write_choice(w, r.choice);
+  w.Key("folds");
+  w.Int(r.folds);
+  w.Key("heldout_pr_auc");
+  detail::write_double(w, r.heldout_pr_auc);
   w.Key("validation_roc_auc");
   detail::write_double(w, r.validation_roc_auc);
   w.Key("validation_pr_auc");
@@ -192,51 +337,23 @@ void write_train_results(JsonWriter& w, const TagRecord& r) {
   w.Uint64(r.positives);
   w.Key("validation_positives");
   w.Uint64(r.validation_positives);
-  w.Key("scale_pos_weight");
-  w.Double(r.scale_pos_weight);
   w.Key("seconds");
   w.Double(r.seconds);
+  w.Key("components");
+  w.StartArray();
+  for (const ComponentRecord& c : r.components) write_component(w, c, with_refit);
+  w.EndArray();
 }
 
-std::string record_json(const TagRecord& r, const std::string& fingerprint, bool refit) {
+std::string record_json(const TagRecord& r, const std::string& fingerprint) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
   w.Key("fingerprint");
   w.String(fingerprint.c_str());
-  w.Key("index");
-  w.Uint64(r.index);
-  w.Key("tag");
-  w.String(r.tag.c_str());
-  w.Key("config");
-  write_params(w, r.params);
-  w.Key("scale_pos_weight_mode");
-  w.String(r.scale_pos_weight_mode.c_str());
-  if (!refit) {
-    write_train_results(w, r);
-    w.Key("model_file");
-    w.String(r.model_file.c_str());
-    w.Key("model_hash");
-    w.String(r.model_hash.c_str());
-  } else {
-    w.Key("train_model_hash");
-    w.String(r.model_hash.c_str());
-    w.Key("refit_rounds");
-    w.Int(r.refit_rounds);
-    w.Key("refit_seconds");
-    w.Double(r.refit_seconds);
-    w.Key("refit_model_file");
-    w.String(r.refit_model_file.c_str());
-    w.Key("refit_model_hash");
-    w.String(r.refit_model_hash.c_str());
-  }
+  write_tag_results(w, r, false);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
-}
-
-XgbParams read_params(const rapidjson::Value& object, const fs::path& file, const char* where) {
-  const auto entries = read_string_map(object, file, where);
-  return XgbParams(entries.begin(), entries.end());
 }
 
 bool model_file_matches(const fs::path& dir, const std::string& relative, const std::string& hash) {
@@ -249,12 +366,15 @@ bool model_file_matches(const fs::path& dir, const std::string& relative, const 
   }
 }
 
+// The configuration each family in play uses for one tag.
+using TagConfigs = std::vector<TuneConfig>;
+
 // A finished train-phase record of \p index, or nothing when absent, unreadable, from another
-// run or configuration, or when its model file is missing or differs from the recorded hash
-// (a crash between the two writes, or a damaged file): such a tag is trained again.
+// run or configuration, or when a model file is missing or differs from the recorded hash (a
+// crash between the writes, or a damaged file): such a tag is trained again.
 std::optional<TagRecord> load_train_record(const fs::path& dir, std::size_t index,
                                            const std::string& tag, const std::string& fingerprint,
-                                           const XgbParams& config, const std::string& mode) {
+                                           const TagConfigs& configs) {
   const fs::path file = dir / record_file(index, false);
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
@@ -264,33 +384,74 @@ std::optional<TagRecord> load_train_record(const fs::path& dir, std::size_t inde
     TagRecord r;
     r.index = static_cast<std::size_t>(detail::get_int(doc, "index", file));
     r.tag = detail::get_string(doc, "tag", file);
-    r.params = read_params(detail::member(doc, "config", file), file, "/config");
-    r.scale_pos_weight_mode = detail::get_string(doc, "scale_pos_weight_mode", file);
-    if (r.index != index || r.tag != tag || r.params != config || r.scale_pos_weight_mode != mode) {
-      return std::nullopt;
-    }
-    r.best_iteration = static_cast<int>(detail::get_int(doc, "best_iteration", file));
-    r.rounds_trained = static_cast<int>(detail::get_int(doc, "rounds_trained", file));
-    r.best_score = detail::get_double(doc, "best_score", file);
+    if (r.index != index || r.tag != tag) return std::nullopt;
+    r.model = parse_tag_model(detail::get_string(doc, "tag_model", file));
+    r.choice = read_choice(detail::member(doc, "choice", file), file, "/choice");
+    r.choice.model = r.model;
+    r.folds = static_cast<int>(detail::get_int(doc, "folds", file));
+    r.heldout_pr_auc = detail::get_double(doc, "heldout_pr_auc", file);
     r.validation_roc_auc = detail::get_double(doc, "validation_roc_auc", file);
     r.validation_pr_auc = detail::get_double(doc, "validation_pr_auc", file);
     r.threshold = detail::get_double(doc, "threshold", file);
     r.positives = static_cast<std::size_t>(detail::get_int(doc, "positives", file));
     r.validation_positives =
         static_cast<std::size_t>(detail::get_int(doc, "validation_positives", file));
-    r.scale_pos_weight = detail::get_double(doc, "scale_pos_weight", file);
     r.seconds = detail::get_double(doc, "seconds", file);
-    r.model_file = detail::get_string(doc, "model_file", file);
-    r.model_hash = detail::get_string(doc, "model_hash", file);
-    if (!model_file_matches(dir, r.model_file, r.model_hash)) return std::nullopt;
+    const auto& components = detail::member(doc, "components", file);
+    if (!components.IsArray() || components.Empty()) return std::nullopt;
+    for (rapidjson::SizeType i = 0; i < components.Size(); ++i) {
+      ComponentRecord c =
+          read_component(components[i], file, "/components/" + std::to_string(i));
+      const auto expected = std::find_if(configs.begin(), configs.end(), [&](const TuneConfig& t) {
+        return t.family == c.family;
+      });
+      if (expected == configs.end() || expected->params != c.params ||
+          to_string(expected->scale_pos_weight) != c.scale_pos_weight_mode ||
+          !model_file_matches(dir, c.model_file, c.model_hash)) {
+        return std::nullopt;
+      }
+      r.components.push_back(std::move(c));
+    }
     return r;
-  } catch (const ParseError&) {
-    return std::nullopt;
-  } catch (const IoError&) {
+  } catch (const Error&) {
     return std::nullopt;
   }
 }
 
+std::string refit_record_json(const TagRecord& r, const std::string& fingerprint) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("fingerprint");
+  w.String(fingerprint.c_str());
+  w.Key("index");
+  w.Uint64(r.index);
+  w.Key("tag");
+  w.String(r.tag.c_str());
+  w.Key("components");
+  w.StartArray();
+  for (const ComponentRecord& c : r.components) {
+    w.StartObject();
+    w.Key("family");
+    w.String(to_string(c.family).c_str());
+    w.Key("train_model_hash");
+    w.String(c.model_hash.c_str());
+    w.Key("refit_rounds");
+    w.Int(c.refit_rounds);
+    w.Key("refit_seconds");
+    w.Double(c.refit_seconds);
+    w.Key("refit_model_file");
+    w.String(c.refit_model_file.c_str());
+    w.Key("refit_model_hash");
+    w.String(c.refit_model_hash.c_str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+// Completes \p r's components with a finished refit record, when there is a valid one.
 bool load_refit_record(const fs::path& dir, TagRecord& r, const std::string& fingerprint) {
   const fs::path file = dir / record_file(r.index, true);
   std::error_code ec;
@@ -298,21 +459,29 @@ bool load_refit_record(const fs::path& dir, TagRecord& r, const std::string& fin
   try {
     const auto doc = detail::parse_json(read_file(file), file);
     if (detail::get_string(doc, "fingerprint", file) != fingerprint ||
-        detail::get_string(doc, "tag", file) != r.tag ||
-        detail::get_string(doc, "train_model_hash", file) != r.model_hash) {
+        detail::get_string(doc, "tag", file) != r.tag) {
       return false;
     }
+    const auto& components = detail::member(doc, "components", file);
+    if (!components.IsArray() || components.Size() != r.components.size()) return false;
     TagRecord copy = r;
-    copy.refit_rounds = static_cast<int>(detail::get_int(doc, "refit_rounds", file));
-    copy.refit_seconds = detail::get_double(doc, "refit_seconds", file);
-    copy.refit_model_file = detail::get_string(doc, "refit_model_file", file);
-    copy.refit_model_hash = detail::get_string(doc, "refit_model_hash", file);
-    if (!model_file_matches(dir, copy.refit_model_file, copy.refit_model_hash)) return false;
+    for (rapidjson::SizeType i = 0; i < components.Size(); ++i) {
+      const std::string where = "/components/" + std::to_string(i);
+      ComponentRecord& c = copy.components[i];
+      if (detail::get_string(components[i], "family", file, where) != to_string(c.family) ||
+          detail::get_string(components[i], "train_model_hash", file, where) != c.model_hash) {
+        return false;
+      }
+      c.refit_rounds = static_cast<int>(detail::get_int(components[i], "refit_rounds", file, where));
+      c.refit_seconds = detail::get_double(components[i], "refit_seconds", file, where);
+      c.refit_model_file = detail::get_string(components[i], "refit_model_file", file, where);
+      c.refit_model_hash = detail::get_string(components[i], "refit_model_hash", file, where);
+      if (!model_file_matches(dir, c.refit_model_file, c.refit_model_hash)) return false;
+      copy.refit_seconds += c.refit_seconds;
+    }
     r = copy;
     return true;
-  } catch (const ParseError&) {
-    return false;
-  } catch (const IoError&) {
+  } catch (const Error&) {
     return false;
   }
 }
@@ -397,15 +566,20 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
 
 std::string trials_tsv(const std::vector<Trial>& trials) {
   std::string out =
-      "trial\tstage\tconfig\tscale_pos_weight\tn_tags\ttags\tmax_rounds\tmean_rounds\t"
-      "pr_auc_macro\tseconds\n";
+      "trial\tstage\tfamily\tconfig\tscale_pos_weight\tn_tags\ttags\tmax_rounds\tmean_rounds\t"
+      "pr_auc_macro\ttag_pr_auc\tseconds\n";
   for (const Trial& t : trials) {
+    std::vector<std::string> tag_scores;
+    for (double v : t.tag_scores) tag_scores.push_back(number_text(v));
     char numbers[160];
-    std::snprintf(numbers, sizeof(numbers), "%d\t%.1f\t%.17g\t%.3f", t.max_rounds, t.mean_rounds,
-                  t.score, t.seconds);
-    out += std::to_string(t.id) + "\t" + t.stage + "\t" + params_text(t.config.params) + "\t" +
-           to_string(t.config.scale_pos_weight) + "\t" + std::to_string(t.tags.size()) + "\t" +
-           join(t.tags, ",") + "\t" + numbers + "\n";
+    std::snprintf(numbers, sizeof(numbers), "%d\t%.1f\t%.17g", t.max_rounds, t.mean_rounds,
+                  t.score);
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%.3f", t.seconds);
+    out += std::to_string(t.id) + "\t" + t.stage + "\t" + to_string(t.config.family) + "\t" +
+           params_text(t.config.params) + "\t" + to_string(t.config.scale_pos_weight) + "\t" +
+           std::to_string(t.tags.size()) + "\t" + join(t.tags, ",") + "\t" + numbers + "\t" +
+           join(tag_scores, ",") + "\t" + seconds + "\n";
   }
   return out;
 }
@@ -422,8 +596,8 @@ std::vector<std::string> split_fields(const std::string& line, char sep) {
   return out;
 }
 
-// Trials logged by an earlier run (its run.json matched ours). Per-tag scores are not logged, so
-// only halving trials are reused; a damaged line ends the reuse there.
+// Trials logged by an earlier run (its run.json matched ours); a damaged line ends the reuse
+// there.
 std::vector<Trial> read_trials(const fs::path& file) {
   std::vector<Trial> out;
   std::error_code ec;
@@ -433,32 +607,39 @@ std::vector<Trial> read_trials(const fs::path& file) {
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
     const auto f = split_fields(line, '\t');
-    if (f.size() != 10) break;
+    if (f.size() != 12) break;
     Trial t;
     try {
       t.id = std::stoi(f[0]);
       t.stage = f[1];
-      for (const auto& kv : f[2].empty() ? std::vector<std::string>{} : split_fields(f[2], ';')) {
+      t.config.family = parse_family(f[2]);
+      for (const auto& kv : f[3].empty() ? std::vector<std::string>{} : split_fields(f[3], ';')) {
         const auto eq = kv.find('=');
         if (eq == std::string::npos) throw std::invalid_argument(kv);
         t.config.params[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
-      t.config.scale_pos_weight = parse_scale_pos_weight(f[3]);
-      t.tags = f[5].empty() ? std::vector<std::string>{} : split_fields(f[5], ',');
-      t.max_rounds = std::stoi(f[6]);
-      t.mean_rounds = std::stod(f[7]);
-      t.score = std::stod(f[8]);
-      t.seconds = std::stod(f[9]);
+      t.config.scale_pos_weight = parse_scale_pos_weight(f[4]);
+      t.tags = f[6].empty() ? std::vector<std::string>{} : split_fields(f[6], ',');
+      t.max_rounds = std::stoi(f[7]);
+      t.mean_rounds = std::stod(f[8]);
+      t.score = std::stod(f[9]);
+      for (const auto& v : f[10].empty() ? std::vector<std::string>{} : split_fields(f[10], ',')) {
+        t.tag_scores.push_back(std::stod(v));
+      }
+      t.seconds = std::stod(f[11]);
     } catch (const std::exception&) {
       break;
     }
-    if (t.stage != "per-tag") out.push_back(std::move(t));
+    if (t.tag_scores.size() != t.tags.size()) break;
+    out.push_back(std::move(t));
   }
   return out;
 }
 
 void write_config(JsonWriter& w, const TuneConfig& config) {
   w.StartObject();
+  w.Key("family");
+  w.String(to_string(config.family).c_str());
   w.Key("params");
   write_params(w, config.params);
   w.Key("scale_pos_weight");
@@ -469,11 +650,27 @@ void write_config(JsonWriter& w, const TuneConfig& config) {
 TuneConfig read_config(const rapidjson::Value& value, const fs::path& file,
                        const std::string& where) {
   TuneConfig config;
+  config.family = parse_family(detail::get_string(value, "family", file, where));
   config.params =
       read_params(detail::member(value, "params", file, where), file, (where + "/params").c_str());
   config.scale_pos_weight =
       parse_scale_pos_weight(detail::get_string(value, "scale_pos_weight", file, where));
   return config;
+}
+
+void write_family_choice(JsonWriter& w, const FamilyChoice& choice) {
+  w.StartObject();
+  w.Key("family");
+  w.String(to_string(choice.best.family).c_str());
+  w.Key("best");
+  write_config(w, choice.best);
+  w.Key("best_score");
+  detail::write_double(w, choice.best_score);
+  w.Key("per_tag");
+  w.StartArray();
+  for (const auto& config : choice.per_tag) write_config(w, config);
+  w.EndArray();
+  w.EndObject();
 }
 
 void write_tuning(const fs::path& file, const std::string& fingerprint, const TuneResult& result) {
@@ -482,15 +679,11 @@ void write_tuning(const fs::path& file, const std::string& fingerprint, const Tu
   w.StartObject();
   w.Key("fingerprint");
   w.String(fingerprint.c_str());
-  w.Key("best");
-  write_config(w, result.best);
-  w.Key("best_score");
-  detail::write_double(w, result.best_score);
   w.Key("trials");
   w.Uint64(result.trials.size());
-  w.Key("per_tag");
+  w.Key("families");
   w.StartArray();
-  for (const auto& config : result.per_tag) write_config(w, config);
+  for (const FamilyChoice& choice : result.families) write_family_choice(w, choice);
   w.EndArray();
   w.EndObject();
   write_file_atomic(file, std::string(buffer.GetString(), buffer.GetSize()) + "\n");
@@ -503,39 +696,126 @@ std::optional<TuneResult> read_tuning(const fs::path& file, const std::string& f
     const auto doc = detail::parse_json(read_file(file), file);
     if (detail::get_string(doc, "fingerprint", file) != fingerprint) return std::nullopt;
     TuneResult result;
-    result.best = read_config(detail::member(doc, "best", file), file, "/best");
-    result.best_score = detail::get_double(doc, "best_score", file);
-    const auto& per_tag = detail::member(doc, "per_tag", file);
-    if (!per_tag.IsArray()) throw ParseError(file, "/per_tag", "expected an array");
-    for (rapidjson::SizeType i = 0; i < per_tag.Size(); ++i) {
-      result.per_tag.push_back(read_config(per_tag[i], file, "/per_tag/" + std::to_string(i)));
+    const auto& families = detail::member(doc, "families", file);
+    if (!families.IsArray()) throw ParseError(file, "/families", "expected an array");
+    for (rapidjson::SizeType f = 0; f < families.Size(); ++f) {
+      const std::string where = "/families/" + std::to_string(f);
+      FamilyChoice choice;
+      choice.best = read_config(detail::member(families[f], "best", file, where), file,
+                                where + "/best");
+      choice.best_score = detail::get_double(families[f], "best_score", file, where);
+      const auto& per_tag = detail::member(families[f], "per_tag", file, where);
+      if (!per_tag.IsArray()) throw ParseError(file, where + "/per_tag", "expected an array");
+      for (rapidjson::SizeType i = 0; i < per_tag.Size(); ++i) {
+        choice.per_tag.push_back(
+            read_config(per_tag[i], file, where + "/per_tag/" + std::to_string(i)));
+      }
+      result.families.push_back(std::move(choice));
     }
     return result;
-  } catch (const ParseError&) {
-    return std::nullopt;
-  } catch (const InvalidArgument&) {
+  } catch (const Error&) {
     return std::nullopt;
   }
 }
 
-// ---- metrics of a finished tag -----------------------------------------------------------------
+// ---- finishing a tag ---------------------------------------------------------------------------
 
-void score_on_validation(TagRecord& r, const LabelMatrix& validation_y, const TagFit& fit) {
-  const std::vector<std::uint8_t> labels = label_column(validation_y, fit.column);
+// Fits the validation metrics and the threshold of \p r from \p scores (its model's validation
+// predictions).
+void score_on_validation(TagRecord& r, const LabelMatrix& validation_y,
+                         const std::vector<double>& scores) {
+  const std::vector<std::uint8_t> labels = label_column(validation_y, r.index);
   r.validation_positives =
       static_cast<std::size_t>(std::count(labels.begin(), labels.end(), std::uint8_t{1}));
   const bool both = r.validation_positives > 0 &&
                     r.validation_positives < static_cast<std::size_t>(labels.size());
-  if (!both) {
+  if (!both || scores.size() != labels.size()) {
     // Documented policy: ranking metrics are undefined; decisions fall back to score > 0.5.
     r.validation_roc_auc = r.validation_pr_auc = std::numeric_limits<double>::quiet_NaN();
     r.threshold = 0.5;
     return;
   }
-  r.validation_roc_auc = roc_auc(fit.validation_scores, labels);
-  r.validation_pr_auc = average_precision(fit.validation_scores, labels);
+  r.validation_roc_auc = roc_auc(scores, labels);
+  r.validation_pr_auc = average_precision(scores, labels);
   // The reference decision script's rule (metrics module): F1-optimal, decisions score > t.
-  r.threshold = best_f1_threshold(fit.validation_scores, labels);
+  r.threshold = best_f1_threshold(scores, labels);
+}
+
+ComponentRecord component_of(const TagFit& fit, const TuneConfig& config) {
+  ComponentRecord c;
+  c.family = fit.family;
+  c.params = config.params;
+  c.scale_pos_weight_mode = to_string(config.scale_pos_weight);
+  c.scale_pos_weight = fit.scale_pos_weight;
+  c.base_score = fit.base_score;
+  c.best_iteration = fit.best_iteration;
+  c.rounds_trained = fit.rounds_trained;
+  c.best_score = fit.best_score;
+  c.heldout_pr_auc = fit.heldout_pr_auc;
+  c.seconds = fit.seconds;
+  c.model_file = model_file(fit.column, fit.tag, fit.family, false);
+  c.model_hash = fnv1a_hex(fit.model_json);
+  return c;
+}
+
+// A tag's record from its fits (one per family in play, in the run's family order): which
+// model it uses (blend.hpp's rule when both families were trained), its components, its
+// validation results and threshold.
+TagRecord finish_tag(const std::vector<TagFit>& fits, const TagConfigs& configs,
+                     const TrainingData& data, std::uint64_t seed) {
+  const TagFit& first = fits.front();
+  TagRecord r;
+  r.index = first.column;
+  r.tag = first.tag;
+  r.folds = first.folds;
+  r.positives = first.positives;
+  const TagFit* tree = nullptr;
+  const TagFit* linear = nullptr;
+  for (const TagFit& fit : fits) {
+    (fit.family == Family::kTree ? tree : linear) = &fit;
+    r.seconds += fit.seconds;
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (tree != nullptr && linear != nullptr) {
+    const std::vector<std::uint8_t> labels = label_column(
+        first.folds > 0 ? data.train_y : data.validation_y, first.column);
+    r.choice = choose_tag_model(tree->heldout_scores, linear->heldout_scores, labels, 200,
+                                seed ^ (0xb1e4dull + first.column));
+  } else {
+    r.choice.model = tree != nullptr ? TagModel::kTree : TagModel::kLinear;
+    r.choice.tree_pr_auc = tree != nullptr ? tree->heldout_pr_auc : nan;
+    r.choice.linear_pr_auc = linear != nullptr ? linear->heldout_pr_auc : nan;
+    r.choice.blend_pr_auc = r.choice.tree_se = r.choice.linear_se = nan;
+    r.choice.tree_wins = r.choice.linear_wins = nan;
+    r.choice.reason = to_string(r.choice.model) + ": the only family trained";
+  }
+  r.model = r.choice.model;
+  auto config_of = [&](Family family) -> const TuneConfig& {
+    return *std::find_if(configs.begin(), configs.end(),
+                         [&](const TuneConfig& c) { return c.family == family; });
+  };
+  std::vector<double> scores;
+  switch (r.model) {
+    case TagModel::kTree:
+      r.components.push_back(component_of(*tree, config_of(Family::kTree)));
+      r.heldout_pr_auc = tree->heldout_pr_auc;
+      scores = tree->validation_scores;
+      break;
+    case TagModel::kLinear:
+      r.components.push_back(component_of(*linear, config_of(Family::kLinear)));
+      r.heldout_pr_auc = linear->heldout_pr_auc;
+      scores = linear->validation_scores;
+      break;
+    case TagModel::kBlend:
+      r.components.push_back(component_of(*tree, config_of(Family::kTree)));
+      r.components.push_back(component_of(*linear, config_of(Family::kLinear)));
+      for (ComponentRecord& c : r.components) c.weight = kBlendWeight;
+      r.heldout_pr_auc = r.choice.blend_pr_auc;
+      scores = blend_scores(tree->validation_scores, linear->validation_scores);
+      break;
+  }
+  score_on_validation(r, data.validation_y, scores);
+  return r;
 }
 
 LabelMatrix stack(const LabelMatrix& a, const LabelMatrix& b) {
@@ -550,10 +830,24 @@ FeatureMatrix stack(const FeatureMatrix& a, const FeatureMatrix& b) {
   return out;
 }
 
+std::vector<std::string> column_names(const std::string& schema_json) {
+  std::vector<std::string> names;
+  const FeatureSchema schema = FeatureSchema::from_json(schema_json, kSchemaFile);
+  for (const Column& column : schema.columns()) names.push_back(column.name);
+  return names;
+}
+
+struct ManifestExtras {
+  const std::map<std::string, std::string>* entries;
+  std::string fingerprint;
+  const TuneResult* tuning;
+  ThreadStrategy strategy;
+  int threads;
+  std::string scaler_hash;  // empty without linear models
+};
+
 void write_manifest(const fs::path& dir, const TrainingData& data, const RunSettings& settings,
-                    const std::map<std::string, std::string>& entries,
-                    const std::string& fingerprint, const TuneResult& tuning,
-                    const std::vector<TagRecord>& records, ThreadStrategy strategy, int threads) {
+                    const ManifestExtras& extras, const std::vector<TagRecord>& records) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
@@ -569,17 +863,17 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.Key("device");
   w.String(to_string(settings.engine.device).c_str());
   w.Key("thread_strategy");
-  w.String(to_string(strategy).c_str());
+  w.String(to_string(extras.strategy).c_str());
   w.Key("threads");
-  w.Int(threads);
+  w.Int(extras.threads);
   w.Key("command_line");
   w.StartArray();
   for (const auto& arg : settings.command_line) w.String(arg.c_str());
   w.EndArray();
   w.Key("fingerprint");
-  w.String(fingerprint.c_str());
+  w.String(extras.fingerprint.c_str());
   w.Key("arguments");
-  write_string_map(w, entries);
+  write_string_map(w, *extras.entries);
   w.Key("synthetic_features");
   w.Bool(data.synthetic);
   w.Key("features");
@@ -588,6 +882,14 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.String(kSchemaFile);
   w.Key("schema_fnv1a64");
   w.String(fnv1a_hex(data.schema_json).c_str());
+  w.Key("column_order");
+  w.String("a model's columns are schema.json's columns, in that order");
+  if (!extras.scaler_hash.empty()) {
+    w.Key("scaler_file");
+    w.String(kScalerFile);
+    w.Key("scaler_fnv1a64");
+    w.String(extras.scaler_hash.c_str());
+  }
   w.Key("splits");
   w.StartArray();
   for (const auto& split : data.splits) {
@@ -617,10 +919,35 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.Int(settings.tune.trials);
   w.Key("budget_minutes");
   w.Double(settings.tune.budget_seconds / 60.0);
+  w.Key("portfolio");
+  w.Bool(settings.tune.portfolio);
+  w.Key("families");
+  w.String(families_text(settings.tune.families).c_str());
   w.Key("tune_per_tag");
   w.Bool(settings.tune.per_tag);
   w.Key("refit");
   w.String(to_string(settings.refit).c_str());
+  w.EndObject();
+  w.Key("selection");
+  w.StartObject();
+  w.Key("heldout");
+  w.String(settings.cv_folds > 0 ? "cross-validation" : "validation");
+  w.Key("folds");
+  w.Int(settings.cv_folds);
+  w.Key("folds_grouped_by");
+  w.String(settings.cv_folds > 0 ? "ARTIST_ID" : "");
+  w.Key("rounds_rule");
+  w.String(
+      "early stopping on the held-out metric (the mean over the folds with cross-validation), "
+      "patience and round cap scaled by max(1, 0.1 / eta); with cross-validation the final model "
+      "is trained on the whole training split with the chosen number of rounds");
+  w.Key("tag_model_rule");
+  w.String(
+      "the blend (mean of the tree and linear probabilities) unless one family's held-out "
+      "average precision beats the blend's in at least 95% of 200 paired bootstrap resamples "
+      "of the held-out rows");
+  w.Key("decisions");
+  w.String("score > threshold (strict), thresholds F1-optimal on the validation split");
   w.EndObject();
   w.Key("final_params");
   XgbParams final_params = engine_params(settings.engine.device, 0);
@@ -628,18 +955,21 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   final_params["seed"] = std::to_string(settings.boost.seed);
   if (settings.boost.eval_metric != "ap") final_params["eval_metric"] = settings.boost.eval_metric;
   for (const auto& [key, value] : settings.boost.params) final_params[key] = value;
-  for (const auto& [key, value] : tuning.best.params) final_params[key] = value;
+  const FamilyChoice* tree_choice = extras.tuning->find(Family::kTree);
+  if (tree_choice != nullptr) {
+    for (const auto& [key, value] : tree_choice->best.params) final_params[key] = value;
+  }
   write_params(w, final_params);
   w.Key("scale_pos_weight_mode");
-  w.String(to_string(tuning.best.scale_pos_weight).c_str());
+  w.String(to_string(tree_choice != nullptr ? tree_choice->best.scale_pos_weight
+                                            : settings.boost.scale_pos_weight)
+               .c_str());
   w.Key("tuning");
   w.StartObject();
-  w.Key("best");
-  write_config(w, tuning.best);
-  w.Key("best_score");
-  detail::write_double(w, tuning.best_score);
-  w.Key("per_tag");
-  w.Bool(!tuning.per_tag.empty());
+  w.Key("families");
+  w.StartArray();
+  for (const FamilyChoice& choice : extras.tuning->families) write_family_choice(w, choice);
+  w.EndArray();
   w.Key("trials_file");
   w.String(kTrialsFile);
   w.EndObject();
@@ -661,37 +991,7 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.StartArray();
   for (const TagRecord& r : records) {
     w.StartObject();
-    w.Key("index");
-    w.Uint64(r.index);
-    w.Key("tag");
-    w.String(r.tag.c_str());
-    write_train_results(w, r);
-    w.Key("config");
-    write_params(w, r.params);
-    w.Key("model");
-    w.StartObject();
-    w.Key("kind");
-    w.String("train");
-    w.Key("file");
-    w.String(r.model_file.c_str());
-    w.Key("fnv1a64");
-    w.String(r.model_hash.c_str());
-    w.EndObject();
-    if (has_refit) {
-      w.Key("refit_model");
-      w.StartObject();
-      w.Key("kind");
-      w.String("train+validation");
-      w.Key("file");
-      w.String(r.refit_model_file.c_str());
-      w.Key("fnv1a64");
-      w.String(r.refit_model_hash.c_str());
-      w.Key("rounds");
-      w.Int(r.refit_rounds);
-      w.Key("seconds");
-      w.Double(r.refit_seconds);
-      w.EndObject();
-    }
+    write_tag_results(w, r, has_refit);
     w.EndObject();
   }
   w.EndArray();
@@ -715,6 +1015,10 @@ int refit_rounds(int best_rounds, std::size_t train_rows, std::size_t validation
   return std::max(1, static_cast<int>(std::lround(scaled)));
 }
 
+int auto_cv_folds(std::size_t train_rows) {
+  return train_rows <= kCrossValidateRows ? kAutoFolds : 0;
+}
+
 Refit parse_refit(std::string_view text) {
   if (text == "none") return Refit::kNone;
   if (text == "train+validation") return Refit::kTrainValidation;
@@ -728,6 +1032,13 @@ ModelChoice parse_model_choice(std::string_view text) {
   if (text == "train") return ModelChoice::kTrain;
   if (text == "refit") return ModelChoice::kRefit;
   throw InvalidArgument("models '" + std::string(text) + "': expected default, train or refit");
+}
+
+const ComponentRecord* TagRecord::component(Family family) const {
+  for (const ComponentRecord& c : components) {
+    if (c.family == family) return &c;
+  }
+  return nullptr;
 }
 
 std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettings& settings,
@@ -744,6 +1055,13 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
         std::to_string(data.validation_y.rows()) + " label rows; " +
         std::to_string(data.tags.size()) + " tags");
   }
+  if (settings.tune.families.empty()) throw InvalidArgument("no model family to train");
+  if (settings.cv_folds > 0 &&
+      data.train_groups.size() != static_cast<std::size_t>(data.train_x.rows())) {
+    throw InvalidArgument("cross-validation needs the ARTIST_ID of every training row (" +
+                          std::to_string(data.train_groups.size()) + " for " +
+                          std::to_string(data.train_x.rows()) + " rows)");
+  }
   auto say = [&](const std::string& text) {
     if (hooks.message) hooks.message(text);
   };
@@ -751,20 +1069,26 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   std::map<std::string, std::string> entries = run_arguments(settings);
   entries.merge(data_fingerprint(data));
   const std::string fingerprint = fingerprint_of(entries);
+  // The folds before anything is written: too few artists for the folds is an argument error.
+  std::vector<int> folds;
+  if (settings.cv_folds > 0) {
+    folds = grouped_stratified_folds(data.train_y, data.train_groups, settings.cv_folds,
+                                     settings.tune.seed);
+  }
   check_or_claim_dir(dir, entries, settings.restart, hooks);
   remove_stale_temporaries(dir);
 
-  Trainer trainer(data.train_x, &data.validation_x, settings.engine);
+  Trainer trainer(data.train_x, &data.validation_x, settings.engine, folds);
 
   // 1. The search (reused from tuning.json when an earlier run finished it).
+  std::vector<TuneConfig> bases{settings.base_config, settings.linear_base_config};
+  bases[0].family = Family::kTree;
+  bases[1].family = Family::kLinear;
   TuneResult tuning;
-  tuning.best = settings.base_config;
-  tuning.best_score = std::numeric_limits<double>::quiet_NaN();
-  const bool search = settings.tune.trials > 0 || settings.tune.budget_seconds > 0;
   if (auto done = read_tuning(dir / kTuningFile, fingerprint)) {
     tuning = *done;
     say("search: reusing the finished search in " + (dir / kTuningFile).string());
-  } else if (search) {
+  } else {
     std::vector<Trial> logged = read_trials(dir / kTrialsFile);
     if (!logged.empty()) say("search: reusing " + std::to_string(logged.size()) + " logged trials");
     std::vector<Trial> log;
@@ -789,92 +1113,124 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
       write_file_atomic(dir / kTrialsFile, trials_tsv(log));
       if (hooks.trial_done) hooks.trial_done(trial);
     };
-    tuning = tune(trainer, data.train_y, data.validation_y, data.tags, settings.boost,
-                  settings.base_config, settings.tune, tune_hooks);
+    tuning = tune(trainer, data.train_y, data.validation_y, data.tags, settings.boost, bases,
+                  settings.tune, tune_hooks);
     tuning.trials = log;
     write_tuning(dir / kTuningFile, fingerprint, tuning);
-  } else {
-    write_tuning(dir / kTuningFile, fingerprint, tuning);
   }
-
-  auto config_of = [&](std::size_t index) -> const TuneConfig& {
-    return tuning.per_tag.empty() ? tuning.best : tuning.per_tag.at(index);
+  if (tuning.families.size() != settings.tune.families.size()) {
+    throw DataError((dir / kTuningFile).string() + ": holds " +
+                    std::to_string(tuning.families.size()) + " families, the run " +
+                    std::to_string(settings.tune.families.size()));
+  }
+  auto configs_of = [&](std::size_t index) {
+    TagConfigs configs;
+    for (const FamilyChoice& choice : tuning.families) configs.push_back(choice.config(index));
+    return configs;
   };
 
-  // 2. One booster per tag on the training split; finished tags of an earlier run are kept.
+  // 2. Every family in play for every tag on the training split (its rounds from the held-out
+  // data), then the tag's model; finished tags of an earlier run are kept.
+  const std::size_t families = tuning.families.size();
   std::vector<std::optional<TagRecord>> records(data.tags.size());
   std::vector<TagJob> jobs;
   for (std::size_t i = 0; i < data.tags.size(); ++i) {
-    const TuneConfig& config = config_of(i);
-    records[i] = load_train_record(dir, i, data.tags[i], fingerprint, config.params,
-                                   to_string(config.scale_pos_weight));
-    if (!records[i]) {
-      jobs.push_back({i, data.tags[i], 0, config.params, config.scale_pos_weight});
+    const TagConfigs configs = configs_of(i);
+    records[i] = load_train_record(dir, i, data.tags[i], fingerprint, configs);
+    if (records[i]) continue;
+    for (const TuneConfig& config : configs) {
+      TagJob job;
+      job.column = i;
+      job.tag = data.tags[i];
+      job.family = config.family;
+      job.params = config.params;
+      job.scale_pos_weight = config.scale_pos_weight;
+      jobs.push_back(std::move(job));
     }
   }
-  std::size_t done = data.tags.size() - jobs.size();
+  std::size_t done = data.tags.size() - jobs.size() / families;
   if (done > 0) {
     say("resuming: " + std::to_string(done) + " of " + std::to_string(data.tags.size()) +
         " tags already trained in " + dir.string());
   }
+  std::map<std::size_t, std::vector<TagFit>> pending;  // fits of tags not complete yet
   FitHooks fit_hooks = hooks.fit;
   fit_hooks.on_tag_done = [&](const TagFit& fit) {
-    TagRecord r;
-    r.index = fit.column;
-    r.tag = fit.tag;
-    r.best_iteration = fit.best_iteration;
-    r.rounds_trained = fit.rounds_trained;
-    r.best_score = fit.best_score;
-    r.positives = fit.positives;
-    r.scale_pos_weight = fit.scale_pos_weight;
-    r.seconds = fit.seconds;
-    r.params = config_of(fit.column).params;
-    r.scale_pos_weight_mode = to_string(config_of(fit.column).scale_pos_weight);
-    score_on_validation(r, data.validation_y, fit);
-    r.model_file = model_file(fit.column, fit.tag, false);
-    r.model_hash = fnv1a_hex(fit.model_json);
-    // The model first, then the record that vouches for it: a crash in between leaves a model
-    // without a record, which the next run trains again.
-    write_file_atomic(dir / r.model_file, fit.model_json);
-    write_file_atomic(dir / record_file(r.index, false), record_json(r, fingerprint, false));
+    std::vector<TagFit>& fits = pending[fit.column];
+    fits.push_back(fit);
+    if (fits.size() < families) return;
+    // The run's family order, whatever order the fits finished in.
+    std::vector<TagFit> ordered;
+    for (const FamilyChoice& choice : tuning.families) {
+      for (const TagFit& f : fits) {
+        if (f.family == choice.best.family) ordered.push_back(f);
+      }
+    }
+    pending.erase(fit.column);
+    const TagRecord r = finish_tag(ordered, configs_of(fit.column), data, settings.boost.seed);
+    // The models first, then the record that vouches for them: a crash in between leaves
+    // models without a record, which the next run trains again.
+    for (const ComponentRecord& c : r.components) {
+      const auto used = std::find_if(ordered.begin(), ordered.end(),
+                                     [&](const TagFit& f) { return f.family == c.family; });
+      write_file_atomic(dir / c.model_file, used->model_json);
+    }
+    write_file_atomic(dir / record_file(r.index, false), record_json(r, fingerprint));
     records[r.index] = r;
     ++done;
     if (hooks.tag_done) hooks.tag_done("train", done, data.tags.size(), r);
   };
-  {
-    BoostOptions options = settings.boost;
-    (void)trainer.fit(data.train_y, &data.validation_y, jobs, options, fit_hooks);
-  }
+  (void)trainer.fit(data.train_y, &data.validation_y, jobs, settings.boost, fit_hooks);
   std::vector<TagRecord> result;
   for (auto& r : records) result.push_back(*r);
 
-  // 3. The refit on train + validation, with the documented number of rounds.
+  // 3. The refit on train + validation of every model a tag uses, with the documented number of
+  // rounds.
   if (settings.refit == Refit::kTrainValidation) {
     const auto train_rows = static_cast<std::size_t>(data.train_x.rows());
     const auto valid_rows = static_cast<std::size_t>(data.validation_x.rows());
     std::vector<TagJob> refit_jobs;
+    std::map<std::size_t, std::size_t> waiting;  // tag -> components still to refit
     for (TagRecord& r : result) {
-      if (!load_refit_record(dir, r, fingerprint)) {
-        const TuneConfig& config = config_of(r.index);
-        refit_jobs.push_back({r.index, r.tag,
-                              refit_rounds(r.best_iteration + 1, train_rows, valid_rows),
-                              config.params, config.scale_pos_weight});
+      if (load_refit_record(dir, r, fingerprint)) continue;
+      for (const ComponentRecord& c : r.components) {
+        TagJob job;
+        job.column = r.index;
+        job.tag = r.tag;
+        job.family = c.family;
+        job.rounds = refit_rounds(c.best_iteration + 1, train_rows, valid_rows);
+        job.params = c.params;
+        job.scale_pos_weight = parse_scale_pos_weight(c.scale_pos_weight_mode);
+        refit_jobs.push_back(std::move(job));
       }
+      waiting[r.index] = r.components.size();
     }
     if (!refit_jobs.empty()) {
       const FeatureMatrix all_x = stack(data.train_x, data.validation_x);
       const LabelMatrix all_y = stack(data.train_y, data.validation_y);
-      Trainer refitter(all_x, nullptr, settings.engine);
-      std::size_t refit_done = result.size() - refit_jobs.size();
+      // The training split's scaler, so that one scaler.tsv serves every linear model.
+      Trainer refitter(all_x, nullptr, settings.engine, {}, trainer.scaler());
+      std::size_t refit_done = result.size() - waiting.size();
+      std::map<std::size_t, std::vector<TagFit>> refits;
       FitHooks refit_hooks = hooks.fit;
       refit_hooks.on_tag_done = [&](const TagFit& fit) {
+        std::vector<TagFit>& fits = refits[fit.column];
+        fits.push_back(fit);
+        if (fits.size() < waiting.at(fit.column)) return;
         TagRecord& r = result[fit.column];
-        r.refit_rounds = fit.rounds_trained;
-        r.refit_seconds = fit.seconds;
-        r.refit_model_file = model_file(fit.column, fit.tag, true);
-        r.refit_model_hash = fnv1a_hex(fit.model_json);
-        write_file_atomic(dir / r.refit_model_file, fit.model_json);
-        write_file_atomic(dir / record_file(r.index, true), record_json(r, fingerprint, true));
+        r.refit_seconds = 0;
+        for (ComponentRecord& c : r.components) {
+          const auto f = std::find_if(fits.begin(), fits.end(),
+                                      [&](const TagFit& x) { return x.family == c.family; });
+          c.refit_rounds = f->rounds_trained;
+          c.refit_seconds = f->seconds;
+          c.refit_model_file = model_file(r.index, r.tag, c.family, true);
+          c.refit_model_hash = fnv1a_hex(f->model_json);
+          write_file_atomic(dir / c.refit_model_file, f->model_json);
+          r.refit_seconds += f->seconds;
+        }
+        write_file_atomic(dir / record_file(r.index, true), refit_record_json(r, fingerprint));
+        refits.erase(fit.column);
         ++refit_done;
         if (hooks.tag_done) hooks.tag_done("refit", refit_done, result.size(), r);
       };
@@ -882,13 +1238,23 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
     }
   }
 
-  // 4. Thresholds and the manifest, last: a manifest means a complete model directory.
+  // 4. Thresholds, the schema, the scaler and the manifest, last: a manifest means a complete
+  // model directory.
   std::vector<double> thresholds;
-  for (const TagRecord& r : result) thresholds.push_back(r.threshold);
+  bool any_linear = false;
+  for (const TagRecord& r : result) {
+    thresholds.push_back(r.threshold);
+    any_linear = any_linear || r.component(Family::kLinear) != nullptr;
+  }
   write_file_atomic(dir / kThresholdsFile, format_thresholds_file(data.tags, thresholds));
   write_file_atomic(dir / kSchemaFile, data.schema_json);
-  write_manifest(dir, data, settings, entries, fingerprint, tuning, result, trainer.strategy(),
-                 trainer.threads());
+  ManifestExtras extras{&entries, fingerprint, &tuning, trainer.strategy(), trainer.threads(), ""};
+  if (any_linear) {
+    const std::string scaler = scaler_tsv(trainer.scaler(), column_names(data.schema_json));
+    write_file_atomic(dir / kScalerFile, scaler);
+    extras.scaler_hash = fnv1a_hex(scaler);
+  }
+  write_manifest(dir, data, settings, extras, result);
   return result;
 }
 
@@ -908,10 +1274,11 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
   }
   const auto doc = detail::parse_json(read_file(file), file);
   const auto format = detail::get_int(doc, "format_version", file);
-  if (format != kFormatVersion) {
-    throw ParseError(
-        file, "/format_version",
-        "expected " + std::to_string(kFormatVersion) + ", found " + std::to_string(format));
+  // Version 1 (before the linear family): one tree model per tag, under "model".
+  if (format != kFormatVersion && format != 1) {
+    throw ParseError(file, "/format_version",
+                     "expected 1 or " + std::to_string(kFormatVersion) + ", found " +
+                         std::to_string(format));
   }
   features_json_ = [&] {
     const auto& features = detail::member(doc, "features", file);
@@ -936,13 +1303,10 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
   const auto& tags = detail::member(doc, "tags", file);
   if (!tags.IsArray() || tags.Empty())
     throw ParseError(file, "/tags", "expected a non-empty array");
-  for (rapidjson::SizeType i = 0; i < tags.Size(); ++i) {
-    const std::string where = "/tags/" + std::to_string(i);
-    const auto& entry = tags[i];
-    tags_.push_back(detail::get_string(entry, "tag", file, where));
-    const double threshold = detail::get_double(entry, "threshold", file, where);
-    thresholds_.push_back(std::isnan(threshold) ? 0.5 : threshold);
-    const char* which = uses_refit_ ? "refit_model" : "model";
+  const char* which = uses_refit_ ? "refit_model" : "model";
+  // Reads, checks and loads one model file named by \p model (an object with file and fnv1a64).
+  auto load = [&](const rapidjson::Value& entry, const std::string& where, std::size_t tag,
+                  Family family, double weight) {
     const auto& model = detail::member(entry, which, file, where);
     const std::string model_where = where + "/" + which;
     const std::string relative = detail::get_string(model, "file", file, model_where);
@@ -951,20 +1315,84 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
     if (fnv1a_hex(bytes) != hash) {
       throw DataError((dir / relative).string() + ": the file differs from the one recorded in " +
                       file.string() + " (" + model_where +
-                      "/fnv1a64): it is damaged or from "
-                      "another run; train again");
+                      "/fnv1a64): it is damaged or from another run; train again");
     }
+    BoosterGroup& group = family == Family::kLinear ? linears_ : trees_;
     try {
-      boosters_.emplace_back(bytes, threads);
-      model_json_.push_back(bytes);
+      group.boosters.emplace_back(bytes, threads);
     } catch (const XgbError& e) {
       throw DataError((dir / relative).string() + ": XGBoost cannot load it: " + e.what());
     }
+    group.owner.push_back(tag);
+    group.weight.push_back(weight);
+    components_[tag].push_back({family, weight, bytes});
+  };
+  components_.resize(tags.Size());
+  bool any_linear = false;
+  for (rapidjson::SizeType i = 0; i < tags.Size(); ++i) {
+    const std::string where = "/tags/" + std::to_string(i);
+    const auto& entry = tags[i];
+    tags_.push_back(detail::get_string(entry, "tag", file, where));
+    const double threshold = detail::get_double(entry, "threshold", file, where);
+    thresholds_.push_back(std::isnan(threshold) ? 0.5 : threshold);
+    if (format == 1) {
+      tag_models_.push_back(TagModel::kTree);
+      load(entry, where, i, Family::kTree, 1.0);
+      continue;
+    }
+    try {
+      tag_models_.push_back(parse_tag_model(detail::get_string(entry, "tag_model", file, where)));
+    } catch (const InvalidArgument& e) {
+      throw ParseError(file, where + "/tag_model", e.what());
+    }
+    const auto& components = detail::member(entry, "components", file, where);
+    if (!components.IsArray() || components.Empty()) {
+      throw ParseError(file, where + "/components", "expected a non-empty array");
+    }
+    for (rapidjson::SizeType c = 0; c < components.Size(); ++c) {
+      const std::string component_where = where + "/components/" + std::to_string(c);
+      Family family = Family::kTree;
+      try {
+        family = parse_family(detail::get_string(components[c], "family", file, component_where));
+      } catch (const InvalidArgument& e) {
+        throw ParseError(file, component_where + "/family", e.what());
+      }
+      const double weight = detail::get_double(components[c], "weight", file, component_where);
+      if (!std::isfinite(weight)) {
+        throw ParseError(file, component_where + "/weight", "expected a finite number");
+      }
+      any_linear = any_linear || family == Family::kLinear;
+      load(components[c], component_where, i, family, weight);
+    }
+  }
+  if (any_linear) {
+    const std::string text = read_file(dir / kScalerFile, std::uintmax_t(1) << 30);
+    if (fnv1a_hex(text) != detail::get_string(doc, "scaler_fnv1a64", file)) {
+      throw DataError((dir / kScalerFile).string() +
+                      ": the file differs from the one recorded in " + file.string() +
+                      " (/scaler_fnv1a64): it is damaged or from another run");
+    }
+    scaler_ = parse_scaler_tsv(text, column_names(schema_json_), dir / kScalerFile);
   }
 }
 
 ScoreMatrix LoadedModel::predict(const FeatureMatrix& features) const {
-  return predict_tags(boosters_, features, threads_);
+  ScoreMatrix scores = ScoreMatrix::Zero(features.rows(), static_cast<Eigen::Index>(tags_.size()));
+  // Tree and linear boosters each predict from one shared XGBoost matrix; a linear model sees
+  // missing values as the training means (what it was trained to expect). Trees first, as the
+  // blend's validation scores were summed at training (the same doubles).
+  for (const BoosterGroup* group : {&trees_, &linears_}) {
+    if (group->boosters.empty()) continue;
+    FeatureMatrix imputed;
+    const bool impute = group == &linears_ && has_missing(features);
+    if (impute) imputed = impute_means(features, *scaler_);
+    const ScoreMatrix part = predict_tags(group->boosters, impute ? imputed : features, threads_);
+    for (std::size_t j = 0; j < group->boosters.size(); ++j) {
+      scores.col(static_cast<Eigen::Index>(group->owner[j])) +=
+          group->weight[j] * part.col(static_cast<Eigen::Index>(j));
+    }
+  }
+  return scores;
 }
 
 LabelMatrix LoadedModel::decide(const ScoreMatrix& scores) const {

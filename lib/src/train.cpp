@@ -11,7 +11,9 @@
 #include <mutex>
 #include <thread>
 
+#include "detail/linear_model.hpp"
 #include "detail/xgb.hpp"
+#include "moodboost/folds.hpp"
 #include "moodboost/metrics.hpp"
 #include "moodboost/version.hpp"
 
@@ -107,6 +109,31 @@ XgbParams engine_params(Device device, int threads) {
   return params;
 }
 
+XgbParams linear_engine_params() {
+  return {{"objective", "binary:logistic"},
+          {"booster", "gblinear"},
+          {"updater", "shotgun"},
+          {"feature_selector", "cyclic"},
+          {"nthread", "1"},
+          {"verbosity", "0"}};
+}
+
+Family parse_family(std::string_view text) {
+  if (text == "tree") return Family::kTree;
+  if (text == "linear") return Family::kLinear;
+  throw InvalidArgument("family '" + std::string(text) + "': expected tree or linear");
+}
+
+std::string to_string(Family family) { return family == Family::kLinear ? "linear" : "tree"; }
+
+int rounds_for_learning_rate(int rounds, double eta) {
+  if (!(eta > 0) || !std::isfinite(eta) || eta >= 0.1) return rounds;
+  const double scaled = std::ceil(static_cast<double>(rounds) * 0.1 / eta - 1e-9);
+  return scaled >= static_cast<double>(std::numeric_limits<int>::max() / 2)
+             ? std::numeric_limits<int>::max() / 2
+             : static_cast<int>(scaled);
+}
+
 DeviceChoice resolve_device(Device requested) {
   const bool has_cuda = xgboost_has_cuda();
   if (requested == Device::kCpu) return {Device::kCpu, "device cpu"};
@@ -167,8 +194,8 @@ std::vector<std::string> names_in_unused_warning(std::string_view log) {
 }
 }  // namespace
 
-std::vector<std::string> unused_xgboost_params(const XgbParams& params) {
-  XgbParams probe = engine_params(Device::kCpu, 1);
+std::vector<std::string> unused_xgboost_params(const XgbParams& params, Family family) {
+  XgbParams probe = family == Family::kLinear ? linear_engine_params() : engine_params(Device::kCpu, 1);
   for (const auto& [key, value] : params) probe[key] = value;
   probe["validate_parameters"] = "1";
   probe["verbosity"] = "1";  // warnings: the validation speaks through the log
@@ -240,6 +267,7 @@ BoostOptions default_boost_options() {
   options.params = {{"max_depth", "4"},          {"eta", "0.1"},       {"max_bin", "64"},
                     {"colsample_bytree", "0.5"}, {"subsample", "0.8"}, {"min_child_weight", "1"},
                     {"reg_lambda", "1"}};
+  options.linear_params = {{"reg_lambda", "1"}, {"reg_alpha", "0"}, {"eta", "0.5"}};
   options.max_rounds = 300;
   options.early_stopping = 20;
   options.eval_metric = "aucpr";
@@ -261,42 +289,6 @@ bool metric_maximize(std::string_view eval_metric) {
 
 // ---------------------------------------------------------------------------------------------
 
-struct Trainer::Impl {
-  // One worker's matrices. The label lives in the DMatrix, so tags trained at the same time
-  // need their own copies; tags trained one after another share one (and its gradient index).
-  struct Slot {
-    xgb::DMatrixPtr train;
-    xgb::DMatrixPtr validation;
-  };
-
-  const FeatureMatrix* train_x = nullptr;
-  const FeatureMatrix* validation_x = nullptr;
-  Device device = Device::kCpu;
-  int threads = 1;
-  ThreadStrategy strategy = ThreadStrategy::kPerTag;
-  std::vector<Slot> slots;
-
-  int booster_threads() const { return strategy == ThreadStrategy::kTagsInParallel ? 1 : threads; }
-
-  void ensure_slots(std::size_t count) {
-    while (slots.size() < count) {
-      Slot slot;
-      slot.train = xgb::make_dmatrix(train_x->data(), static_cast<std::size_t>(train_x->rows()),
-                                     static_cast<std::size_t>(train_x->cols()), threads);
-      if (validation_x != nullptr) {
-        slot.validation =
-            xgb::make_dmatrix(validation_x->data(), static_cast<std::size_t>(validation_x->rows()),
-                              static_cast<std::size_t>(validation_x->cols()), threads);
-      }
-      slots.push_back(std::move(slot));
-    }
-  }
-
-  TagFit fit_one(Slot& slot, const LabelMatrix& train_labels, const LabelMatrix* validation_labels,
-                 const TagJob& job, const BoostOptions& options, const FitHooks& hooks,
-                 const std::atomic<bool>& abort) const;
-};
-
 namespace {
 
 // The early-stopping state of one tag, as XGBoost's own EarlyStopping callback keeps it: the
@@ -307,121 +299,351 @@ struct EarlyStopping {
   int best_round = -1;
   double best_score = std::numeric_limits<double>::quiet_NaN();
 
-  // Returns true when training should stop after \p round.
+  // Records \p score of \p round; returns true when it is a new best.
   bool update(int round, double score) {
     const bool better = best_round < 0 || (maximize ? score > best_score : score < best_score);
     if (better) {
       best_round = round;
       best_score = score;
     }
+    return better;
+  }
+  // True when training should stop after \p round.
+  [[nodiscard]] bool exhausted(int round) const {
     return patience > 0 && round - best_round >= patience;
   }
 };
 
+// The value of \p key (or its XGBoost alias) in \p params as a number, or \p fallback.
+double number_param(const XgbParams& params, std::initializer_list<const char*> keys,
+                    double fallback) {
+  for (const char* key : keys) {
+    if (auto it = params.find(key); it != params.end()) {
+      char* end = nullptr;
+      const double value = std::strtod(it->second.c_str(), &end);
+      if (end != it->second.c_str()) return value;
+    }
+  }
+  return fallback;
+}
+
+std::vector<int> as_int_rows(const std::vector<std::size_t>& rows) {
+  return std::vector<int>(rows.begin(), rows.end());
+}
+
+std::size_t family_index(Family family) { return family == Family::kLinear ? 1 : 0; }
+
 }  // namespace
+
+struct Trainer::Impl {
+  // One family's XGBoost matrices in one worker, built when a job of the family first needs
+  // them. The label lives in the DMatrix, so tags trained at the same time need their own
+  // copies; tags trained one after another share them (and their gradient index).
+  struct Views {
+    xgb::DMatrixPtr train;       // the whole training matrix (raw, or standardised for linear)
+    xgb::DMatrixPtr validation;  // the validation matrix, same scale: held-out evaluation
+    // What a saved model predicts the validation rows from: the raw matrix (NaN replaced by the
+    // training means for the folded linear models).
+    xgb::DMatrixPtr validation_raw;
+    std::vector<xgb::DMatrixPtr> fold_train;  // training rows outside fold k
+    std::vector<xgb::DMatrixPtr> fold_held;   // training rows of fold k
+  };
+  struct Slot {
+    Views views[2];  // by family_index()
+  };
+
+  const FeatureMatrix* train_x = nullptr;
+  const FeatureMatrix* validation_x = nullptr;
+  Device device = Device::kCpu;
+  int threads = 1;
+  ThreadStrategy strategy = ThreadStrategy::kPerTag;
+  std::vector<int> folds;  // per training row; empty: the validation split is held out
+  int fold_count = 0;
+  std::vector<std::vector<int>> fold_train_rows, fold_held_rows;
+  // The linear family's inputs, made before the workers start (prepare_linear()).
+  std::optional<ColumnScaler> scaler;
+  bool linear_ready = false;
+  FeatureMatrix train_z, validation_z, validation_imputed;
+  bool validation_imputed_used = false;
+  std::vector<Slot> slots;
+
+  int booster_threads() const { return strategy == ThreadStrategy::kTagsInParallel ? 1 : threads; }
+
+  const ColumnScaler& get_scaler() {
+    if (!scaler) scaler = fit_column_scaler(*train_x);
+    return *scaler;
+  }
+
+  void prepare_linear() {
+    if (linear_ready) return;
+    const ColumnScaler& s = get_scaler();
+    train_z = standardize(*train_x, s);
+    if (validation_x != nullptr) {
+      validation_z = standardize(*validation_x, s);
+      validation_imputed_used = has_missing(*validation_x);
+      if (validation_imputed_used) validation_imputed = impute_means(*validation_x, s);
+    }
+    linear_ready = true;
+  }
+
+  static xgb::DMatrixPtr dmatrix(const FeatureMatrix& x, int nthread) {
+    return xgb::make_dmatrix(x.data(), static_cast<std::size_t>(x.rows()),
+                             static_cast<std::size_t>(x.cols()), nthread);
+  }
+
+  Views& views(Slot& slot, Family family, bool need_folds) {
+    Views& v = slot.views[family_index(family)];
+    const bool linear = family == Family::kLinear;
+    if (!v.train) v.train = dmatrix(linear ? train_z : *train_x, threads);
+    if (validation_x != nullptr && !v.validation) {
+      v.validation = dmatrix(linear ? validation_z : *validation_x, threads);
+      if (linear) {
+        v.validation_raw = dmatrix(validation_imputed_used ? validation_imputed : *validation_x,
+                                   threads);
+      }
+    }
+    if (need_folds && v.fold_train.empty()) {
+      for (int k = 0; k < fold_count; ++k) {
+        v.fold_train.push_back(xgb::slice_rows(v.train.get(), fold_train_rows[k]));
+        v.fold_held.push_back(xgb::slice_rows(v.train.get(), fold_held_rows[k]));
+      }
+    }
+    return v;
+  }
+
+  TagFit fit_one(Slot& slot, const LabelMatrix& train_labels, const LabelMatrix* validation_labels,
+                 const TagJob& job, const BoostOptions& options, const FitHooks& hooks,
+                 const std::atomic<bool>& abort);
+};
 
 TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
                               const LabelMatrix* validation_labels, const TagJob& job,
                               const BoostOptions& options, const FitHooks& hooks,
-                              const std::atomic<bool>& abort) const {
+                              const std::atomic<bool>& abort) {
   const auto start = Clock::now();
   TagFit fit;
   fit.tag = job.tag;
   fit.column = job.column;
+  fit.family = job.family;
+  const bool linear = job.family == Family::kLinear;
+  const bool has_validation = validation_x != nullptr && validation_labels != nullptr;
+  // Without any held-out set, every one of max_rounds rounds is kept.
+  const bool fixed_rounds = job.rounds > 0 || (fold_count == 0 && !has_validation);
+  const int fixed_count = job.rounds > 0 ? job.rounds : options.max_rounds;
+  const bool cross_validate = !fixed_rounds && fold_count > 0;
+  Views& v = views(slot, job.family, cross_validate);
 
   const std::vector<float> y_train = float_labels(train_labels, job.column);
   fit.positives = count_positives(y_train);
   fit.negatives = y_train.size() - fit.positives;
-  xgb::set_labels(slot.train.get(), y_train);
-
-  bool can_validate = false;
-  std::vector<std::uint8_t> valid_bytes;
-  if (slot.validation && validation_labels != nullptr) {
-    valid_bytes = label_column(*validation_labels, job.column);
-    const std::vector<float> y_valid = float_labels(*validation_labels, job.column);
-    const std::size_t valid_positives = count_positives(y_valid);
-    xgb::set_labels(slot.validation.get(), y_valid);
-    // Ranking metrics are undefined without both classes: such a tag trains without early
-    // stopping and reports NaN (documented policy).
-    can_validate = valid_positives > 0 && valid_positives < y_valid.size();
-  }
-
-  std::vector<DMatrixHandle> cached{slot.train.get()};
-  if (slot.validation) cached.push_back(slot.validation.get());
-  xgb::Booster booster(cached);
 
   const ScalePosWeight mode = job.scale_pos_weight.value_or(options.scale_pos_weight);
   fit.scale_pos_weight = scale_pos_weight_value(mode, fit.positives, fit.negatives);
-  XgbParams params = engine_params(device, booster_threads());
+  XgbParams params = linear ? linear_engine_params() : engine_params(device, booster_threads());
   params["seed"] = std::to_string(options.seed);
   params["scale_pos_weight"] = param_number(fit.scale_pos_weight);
   const bool xgb_metric = options.eval_metric != "ap";
   if (xgb_metric) params["eval_metric"] = options.eval_metric;
-  for (const auto& [key, value] : options.params) params[key] = value;
-  for (const auto& [key, value] : job.params) params[key] = value;
-  if (auto it = params.find("scale_pos_weight"); it != params.end()) {
-    fit.scale_pos_weight = std::strtod(it->second.c_str(), nullptr);
+  for (const auto& [key, value] : linear ? options.linear_params : options.params) {
+    params[key] = value;
   }
-  for (const auto& [key, value] : params) booster.set_param(key, value);
+  for (const auto& [key, value] : job.params) params[key] = value;
+  fit.scale_pos_weight = number_param(params, {"scale_pos_weight"}, fit.scale_pos_weight);
+  if (params.contains("base_score")) {
+    fit.base_score = number_param(params, {"base_score"}, 0.5);
+  } else {
+    // The prior the weighted logistic loss starts from; kept inside (0, 1) for XGBoost.
+    const double pos = fit.scale_pos_weight * static_cast<double>(fit.positives);
+    const double prior = pos / (pos + static_cast<double>(fit.negatives));
+    fit.base_score = std::clamp(prior, 1e-6, 1.0 - 1e-6);
+    params["base_score"] = param_number(fit.base_score);
+  }
+  const double eta = number_param(params, {"eta", "learning_rate"}, linear ? 0.5 : 0.3);
 
-  const bool fixed_rounds = job.rounds > 0;
-  const int max_rounds = fixed_rounds ? job.rounds : options.max_rounds;
-  EarlyStopping stopping{metric_maximize(options.eval_metric),
-                         fixed_rounds ? 0 : options.early_stopping};
-  const bool evaluate_each_round = can_validate && !fixed_rounds && options.early_stopping > 0;
+  auto make_booster = [&](std::vector<DMatrixHandle> cached) {
+    xgb::Booster booster(cached);
+    for (const auto& [key, value] : params) booster.set_param(key, value);
+    return booster;
+  };
+  auto check_stop = [&] {
+    if (abort.load() || (hooks.stop_requested && hooks.stop_requested())) {
+      throw TrainingInterrupted("training interrupted during tag '" + job.tag + "'");
+    }
+  };
+  // A booster on the whole training split with exactly \p rounds rounds.
+  auto train_whole = [&](int rounds) {
+    xgb::set_labels(v.train.get(), y_train);
+    xgb::Booster booster = make_booster({v.train.get()});
+    for (int round = 0; round < rounds; ++round) {
+      check_stop();
+      booster.update(round, v.train.get());
+      if (hooks.on_round) hooks.on_round(job.tag, round);
+    }
+    return booster;
+  };
+  // Saves \p booster as the tag's model (the scaler folded into a linear one) and predicts the
+  // validation rows with exactly what was saved.
+  auto keep = [&](xgb::Booster& booster) {
+    booster.set_attr("moodboost_tag", job.tag);
+    booster.set_attr("best_iteration", std::to_string(fit.best_iteration));
+    fit.model_json = booster.save_json();
+    if (linear) fit.model_json = detail::fold_scaler_into_gblinear(fit.model_json, get_scaler());
+    if (validation_x != nullptr) {
+      xgb::Booster saved = xgb::Booster::from_buffer(fit.model_json);
+      saved.set_param("nthread", std::to_string(booster_threads()));
+      const std::vector<float> scores =
+          saved.predict(linear ? v.validation_raw.get() : v.validation.get());
+      fit.validation_scores.assign(scores.begin(), scores.end());
+    }
+  };
+
+  if (fixed_rounds) {
+    xgb::Booster booster = train_whole(fixed_count);
+    fit.rounds_trained = fixed_count;
+    fit.best_iteration = fixed_count - 1;
+    fit.best_score = std::numeric_limits<double>::quiet_NaN();
+    fit.heldout_pr_auc = std::numeric_limits<double>::quiet_NaN();
+    if (job.keep_model) keep(booster);
+    fit.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return fit;
+  }
+
+  // The held-out sets: the validation split, or the K folds of the training split.
+  struct Held {
+    DMatrixHandle train = nullptr;
+    DMatrixHandle held = nullptr;
+    std::vector<std::uint8_t> labels;  // of the held rows
+    const std::vector<int>* rows = nullptr;  // training rows held out (cross-validation)
+    bool usable = false;                     // both classes: ranking metrics are defined
+  };
+  std::vector<Held> sets;
+  std::vector<std::uint8_t> heldout_labels;  // in heldout_scores order
+  if (cross_validate) {
+    heldout_labels = label_column(train_labels, job.column);
+    for (int k = 0; k < fold_count; ++k) {
+      Held h{v.fold_train[k].get(), v.fold_held[k].get(), {}, &fold_held_rows[k], false};
+      std::vector<float> y_fold, y_held;
+      for (int r : fold_train_rows[k]) y_fold.push_back(y_train[static_cast<std::size_t>(r)]);
+      for (int r : fold_held_rows[k]) {
+        y_held.push_back(y_train[static_cast<std::size_t>(r)]);
+        h.labels.push_back(heldout_labels[static_cast<std::size_t>(r)]);
+      }
+      xgb::set_labels(h.train, y_fold);
+      xgb::set_labels(h.held, y_held);
+      const std::size_t pos = count_positives(y_held);
+      h.usable = pos > 0 && pos < y_held.size();
+      sets.push_back(std::move(h));
+    }
+  } else {
+    heldout_labels = label_column(*validation_labels, job.column);
+    const std::vector<float> y_valid = float_labels(*validation_labels, job.column);
+    xgb::set_labels(v.train.get(), y_train);
+    xgb::set_labels(v.validation.get(), y_valid);
+    const std::size_t pos = count_positives(y_valid);
+    // Ranking metrics are undefined without both classes: such a tag trains without early
+    // stopping and reports NaN (documented policy).
+    sets.push_back({v.train.get(), v.validation.get(), heldout_labels, nullptr,
+                    pos > 0 && pos < y_valid.size()});
+  }
+  std::vector<xgb::Booster> boosters;
+  for (const Held& h : sets) boosters.push_back(make_booster({h.train, h.held}));
+  const bool any_usable = std::any_of(sets.begin(), sets.end(), [](const Held& h) { return h.usable; });
+
+  const int patience = rounds_for_learning_rate(options.early_stopping, eta);
+  const int max_rounds = rounds_for_learning_rate(options.max_rounds, eta);
+  const bool evaluate_each_round = any_usable && patience > 0;
+  EarlyStopping stopping{metric_maximize(options.eval_metric), patience};
   const std::string metric_name = "validation-" + options.eval_metric;
 
+  // The held-out metric of round \p round: on the validation split, or the mean over the folds
+  // with both classes (as xgboost.cv averages its folds).
   auto evaluate = [&](int round) -> double {
-    if (xgb_metric) {
-      return xgb::parse_eval(booster.eval(round, slot.validation.get(), "validation"), metric_name);
+    double sum = 0.0;
+    int count = 0;
+    for (std::size_t k = 0; k < sets.size(); ++k) {
+      if (!sets[k].usable) continue;
+      if (xgb_metric) {
+        sum += xgb::parse_eval(boosters[k].eval(round, sets[k].held, "validation"), metric_name);
+      } else {
+        // Exact average precision (metrics module) of this round's predictions; XGBoost serves
+        // tree predictions from its per-matrix cache, so each round costs one tree's worth.
+        const std::vector<float> predicted = boosters[k].predict(sets[k].held);
+        sum += average_precision(std::vector<double>(predicted.begin(), predicted.end()),
+                                 sets[k].labels);
+      }
+      ++count;
     }
-    // Exact average precision (metrics module) of this round's predictions; XGBoost serves
-    // them from its per-matrix prediction cache, so each round costs one tree's worth.
-    const std::vector<float> predicted = booster.predict(slot.validation.get());
-    const std::vector<double> scores(predicted.begin(), predicted.end());
-    return average_precision(scores, valid_bytes);
+    return count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN();
+  };
+  // The held-out predictions (and, for a linear model on the validation split, the model
+  // itself: gblinear cannot be sliced) at the current round.
+  std::vector<std::vector<float>> best_predictions(sets.size());
+  std::string linear_snapshot;
+  auto capture = [&] {
+    for (std::size_t k = 0; k < sets.size(); ++k) {
+      best_predictions[k] = boosters[k].predict(sets[k].held);
+    }
+    if (linear && !cross_validate && job.keep_model) linear_snapshot = boosters[0].save_json();
   };
 
   int round = 0;
   for (; round < max_rounds; ++round) {
-    if (abort.load() || (hooks.stop_requested && hooks.stop_requested())) {
-      throw TrainingInterrupted("training interrupted during tag '" + job.tag + "'");
-    }
-    booster.update(round, slot.train.get());
+    check_stop();
+    for (std::size_t k = 0; k < sets.size(); ++k) boosters[k].update(round, sets[k].train);
     if (hooks.on_round) hooks.on_round(job.tag, round);
-    if (evaluate_each_round && stopping.update(round, evaluate(round))) {
-      ++round;
-      fit.early_stopped = round < max_rounds;
-      break;
+    if (evaluate_each_round) {
+      if (stopping.update(round, evaluate(round))) capture();
+      if (stopping.exhausted(round)) {
+        ++round;
+        fit.early_stopped = round < max_rounds;
+        break;
+      }
     }
   }
   fit.rounds_trained = round;
-  const int keep = evaluate_each_round ? stopping.best_round + 1 : fit.rounds_trained;
-  fit.best_iteration = keep - 1;
-
-  xgb::Booster kept = booster.slice(0, keep);
-  kept.set_param("nthread", std::to_string(booster_threads()));
-  kept.set_attr("moodboost_tag", job.tag);
-  kept.set_attr("best_iteration", std::to_string(fit.best_iteration));
-  fit.model_json = kept.save_json();
-
-  if (slot.validation) {
-    const std::vector<float> scores = kept.predict(slot.validation.get());
-    fit.validation_scores.assign(scores.begin(), scores.end());
-  }
-  if (evaluate_each_round) {
-    fit.best_score = stopping.best_score;
-  } else if (can_validate) {
-    fit.best_score = evaluate(fit.best_iteration);
+  const int kept_rounds = evaluate_each_round ? stopping.best_round + 1 : fit.rounds_trained;
+  fit.best_iteration = kept_rounds - 1;
+  if (!evaluate_each_round) capture();
+  fit.best_score = evaluate_each_round ? stopping.best_score
+                   : any_usable        ? evaluate(fit.best_iteration)
+                                       : std::numeric_limits<double>::quiet_NaN();
+  fit.folds = cross_validate ? fold_count : 0;
+  if (cross_validate) {
+    fit.heldout_scores.assign(heldout_labels.size(), 0.0);
+    for (std::size_t k = 0; k < sets.size(); ++k) {
+      const std::vector<int>& rows = *sets[k].rows;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        fit.heldout_scores[static_cast<std::size_t>(rows[i])] = best_predictions[k][i];
+      }
+    }
   } else {
-    fit.best_score = std::numeric_limits<double>::quiet_NaN();
+    fit.heldout_scores.assign(best_predictions[0].begin(), best_predictions[0].end());
+  }
+  const auto held_positives = static_cast<std::size_t>(
+      std::count(heldout_labels.begin(), heldout_labels.end(), std::uint8_t{1}));
+  fit.heldout_pr_auc = held_positives > 0 && held_positives < heldout_labels.size()
+                           ? average_precision(fit.heldout_scores, heldout_labels)
+                           : std::numeric_limits<double>::quiet_NaN();
+
+  if (job.keep_model) {
+    if (cross_validate) {
+      xgb::Booster whole = train_whole(kept_rounds);
+      keep(whole);
+    } else if (linear) {
+      xgb::Booster kept = xgb::Booster::from_buffer(linear_snapshot);
+      keep(kept);
+    } else {
+      xgb::Booster kept = boosters[0].slice(0, kept_rounds);
+      keep(kept);
+    }
   }
   fit.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return fit;
 }
 
 Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
-                 const EngineOptions& engine)
+                 const EngineOptions& engine, std::vector<int> folds,
+                 std::optional<ColumnScaler> scaler)
     : impl_(std::make_unique<Impl>()) {
   if (train.rows() == 0 || train.cols() == 0) {
     throw InvalidArgument("the training matrix is empty (" + std::to_string(train.rows()) +
@@ -435,8 +657,34 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
   if (engine.device == Device::kAuto) {
     throw InvalidArgument("Trainer needs a resolved device (cpu or cuda): call resolve_device()");
   }
+  if (scaler && scaler->size() != static_cast<std::size_t>(train.cols())) {
+    throw InvalidArgument("the scaler has " + std::to_string(scaler->size()) +
+                          " columns, the training matrix " + std::to_string(train.cols()));
+  }
+  if (!folds.empty()) {
+    if (folds.size() != static_cast<std::size_t>(train.rows())) {
+      throw InvalidArgument("the folds have " + std::to_string(folds.size()) +
+                            " entries, the training matrix " + std::to_string(train.rows()) +
+                            " rows");
+    }
+    const int k = *std::max_element(folds.begin(), folds.end()) + 1;
+    if (k < 2 || *std::min_element(folds.begin(), folds.end()) < 0) {
+      throw InvalidArgument("cross-validation folds must be numbered 0..K-1 with K >= 2");
+    }
+    for (int f = 0; f < k; ++f) {
+      impl_->fold_train_rows.push_back(as_int_rows(fold_rows(folds, f, false)));
+      impl_->fold_held_rows.push_back(as_int_rows(fold_rows(folds, f, true)));
+      if (impl_->fold_train_rows.back().empty() || impl_->fold_held_rows.back().empty()) {
+        throw InvalidArgument("cross-validation fold " + std::to_string(f) +
+                              " is empty or holds every row");
+      }
+    }
+    impl_->fold_count = k;
+    impl_->folds = std::move(folds);
+  }
   impl_->train_x = &train;
   impl_->validation_x = validation;
+  impl_->scaler = std::move(scaler);
   impl_->device = engine.device;
   impl_->threads = engine.threads > 0 ? engine.threads : all_cores();
   impl_->strategy =
@@ -445,13 +693,14 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
   if (impl_->device == Device::kCuda || impl_->threads == 1) {
     impl_->strategy = ThreadStrategy::kPerTag;
   }
-  impl_->ensure_slots(1);
 }
 
 Trainer::~Trainer() = default;
 
 ThreadStrategy Trainer::strategy() const noexcept { return impl_->strategy; }
 int Trainer::threads() const noexcept { return impl_->threads; }
+int Trainer::folds() const noexcept { return impl_->fold_count; }
+const ColumnScaler& Trainer::scaler() const { return impl_->get_scaler(); }
 
 std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
                                  const LabelMatrix* validation_labels, std::span<const TagJob> jobs,
@@ -473,6 +722,7 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
     throw InvalidArgument("early stopping must be 0 (off) or positive, got " +
                           std::to_string(options.early_stopping));
   }
+  bool any_linear = false;
   for (const TagJob& job : jobs) {
     if (static_cast<Eigen::Index>(job.column) >= train_labels.cols() ||
         (validation_labels != nullptr &&
@@ -484,14 +734,17 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
       throw DataError("tag '" + job.tag +
                       "' has no positive track in the training split: no booster can learn it");
     }
+    any_linear = any_linear || job.family == Family::kLinear;
   }
+  // The standardised copies are made here, before any worker starts.
+  if (any_linear) impl_->prepare_linear();
 
   std::vector<TagFit> fits(jobs.size());
   if (jobs.empty()) return fits;
   const std::size_t workers = impl_->strategy == ThreadStrategy::kTagsInParallel
                                   ? std::min(jobs.size(), static_cast<std::size_t>(impl_->threads))
                                   : 1;
-  impl_->ensure_slots(workers);
+  while (impl_->slots.size() < workers) impl_->slots.emplace_back();
 
   std::atomic<std::size_t> next{0};
   std::atomic<bool> abort{false};

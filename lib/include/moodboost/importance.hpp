@@ -3,10 +3,12 @@
 /// and over all tags, by column and grouped by descriptor family and by statistic; and per-track
 /// explanations ("why was this track tagged dark?") from XGBoost's SHAP contributions.
 ///
-/// Importance comes from XGBoost's feature scores (XGBoosterFeatureScore) of each tag's booster.
-/// A tag's scores are normalised to shares that sum to 1 (a booster without any split has no
-/// shares and is listed), and the global importance of a column is its mean share over the tags
-/// that have splits. Families are the loader's column groups (`lowlevel.mfcc`, `tonal.hpcp`,
+/// Importance comes from XGBoost's feature scores (XGBoosterFeatureScore) of each tag's trees; a
+/// linear model scores a column by |coefficient| x the column's training standard deviation (its
+/// coefficient on the standardised column), and a blend by the weighted mean of its two models'
+/// shares. A tag's scores are normalised to shares that sum to 1 (a booster without any split has
+/// no shares and is listed), and the global importance of a column is its mean share over the
+/// tags that have splits. Families are the loader's column groups (`lowlevel.mfcc`, `tonal.hpcp`,
 /// `rhythm.bpm_histogram_*`, ...) and statistics (`mean`, `var`, `dmean`, ...; "(value)" for a
 /// plain number); a family's share is the sum of its columns' shares. Columns that no split uses
 /// are kept, with zero (XGBoost leaves them out).
@@ -55,6 +57,8 @@ struct ImportanceReport {
   bool refit = false;             ///< the scores are the refit (train + validation) boosters'
   std::size_t top_k = 20;         ///< columns listed per tag and globally
   std::vector<std::string> tags;  ///< model tag order
+  /// Per tag: "tree", "linear" or "blend" (empty when the scores came from elsewhere).
+  std::vector<std::string> tag_models;
   std::vector<Column> columns;    ///< the schema's columns, in matrix order
   /// XGBoost's raw scores: tags x columns (0 for a column no split of the tag uses).
   Eigen::MatrixXd scores;
@@ -106,14 +110,21 @@ std::string importance_html(const ImportanceReport& report);
 std::vector<std::filesystem::path> write_importance_reports(const ImportanceReport& report,
                                                             const std::filesystem::path& out_dir);
 
-/// One tag's explanation of one track.
+/// One model's explanation of one tag for one track (a blended tag has two, one per family).
 struct TagExplanation {
-  std::size_t tag = 0;     ///< column in the model's tag order
-  double probability = 0;  ///< the booster's prediction
-  double margin = 0;       ///< log-odds: bias + sum of contributions
-  double bias = 0;         ///< the contribution every track gets (the model's base value)
+  std::size_t tag = 0;          ///< column in the model's tag order
+  TagModel model = TagModel::kTree;  ///< what the tag uses
+  Family family = Family::kTree;     ///< the model explained here
+  double weight = 1;            ///< its weight in the tag's score
+  double tag_probability = 0;   ///< the tag's score (the blend's, for a blended tag)
+  double probability = 0;       ///< this model's prediction
+  double margin = 0;            ///< log-odds: bias + sum of contributions
+  /// The contribution every track gets: the model's base value (trees), or the linear model's
+  /// value at the training means (contributions of a linear model are coefficient x (value -
+  /// training mean): XGBoost's gblinear contributions, centred).
+  double bias = 0;
   double threshold = 0;    ///< the tag's decision threshold
-  bool tagged = false;     ///< probability > threshold
+  bool tagged = false;     ///< tag_probability > threshold
   std::vector<double> contributions;        ///< per column (log-odds; sum + bias = margin)
   std::vector<std::string> groups;          ///< families, by descending |contribution|
   std::vector<double> group_contributions;  ///< parallel to groups
@@ -129,7 +140,8 @@ struct TrackExplanation {
 };
 
 /// Explains the \p features row (1 x the schema's columns) of \p track_id with \p model (loaded
-/// with the schema \p schema) for the tags \p tag_indices (model columns). Throws InvalidArgument
+/// with the schema \p schema) for the tags \p tag_indices (model columns): one TagExplanation per
+/// model of each tag, in the order asked (a blend's trees first). Throws InvalidArgument
 /// for a bad tag index or a row of the wrong width, XgbError.
 TrackExplanation explain_track(const LoadedModel& model, const FeatureSchema& schema,
                                const FeatureMatrix& features, const std::string& track_id,

@@ -1,21 +1,31 @@
 /// \file model.hpp
-/// The model directory: training a whole run into it (tuning, one booster per tag, thresholds,
+/// The model directory: training a whole run into it (tuning, one model per tag, thresholds,
 /// optional refit on train + validation), resuming an interrupted run, and loading it back for
 /// prediction.
 ///
+/// A tag's model is the trees, the linear model (gblinear, the column scaler folded into its
+/// weights) or their blend (the mean of the two probabilities), chosen per tag on held-out data
+/// (blend.hpp). Held-out data is the validation split, or K-fold cross-validation on the training
+/// split with folds grouped by ARTIST_ID (folds.hpp); either way the thresholds are fitted on the
+/// validation split.
+///
 /// Layout of MODEL_DIR (every file written atomically):
 ///   manifest.json            versions, XGBoost build info, device, features, options, final
-///                            parameters, splits (rows + hash), tags, per-tag results
+///                            parameters, selection, splits (rows + hash), tags, per-tag model,
+///                            components and results
 ///   schema.json              the feature schema (columns in order): prediction uses exactly it
+///   scaler.tsv               column, training mean, sd (when a tag has a linear model): a
+///                            linear model needs a missing value replaced by its column's mean
 ///   run.json                 the run's arguments and data fingerprint (resume check)
-///   tuning.json              the chosen configuration(s), once the search is over
+///   tuning.json              the chosen configuration(s) per family, once the search is over
 ///   trials.tsv               one line per tuning trial
 ///   thresholds.tsv           tag<TAB>threshold, tag order (as `moodboost decide` writes)
-///   models/NNN-<tag>.json            the train-only booster (XGBoost JSON)
-///   models/NNN-<tag>.refit.json      the train + validation booster (--refit)
-///   records/NNN.train.json, records/NNN.refit.json   per-tag results, written after the model;
+///   models/NNN-<tag>.json, models/NNN-<tag>.linear.json        the train-only models (XGBoost
+///                            JSON; .linear for the gblinear one)
+///   models/NNN-<tag>.refit.json, models/NNN-<tag>.linear.refit.json   train + validation (--refit)
+///   records/NNN.train.json, records/NNN.refit.json   per-tag results, written after the models;
 ///                            a tag is finished when its record parses, matches the run's
-///                            fingerprint and its model file's hash matches
+///                            fingerprint and its model files' hashes match
 #pragma once
 
 #include <cstddef>
@@ -26,6 +36,8 @@
 #include <string>
 #include <vector>
 
+#include "moodboost/blend.hpp"
+#include "moodboost/linear.hpp"
 #include "moodboost/train.hpp"
 #include "moodboost/tune.hpp"
 #include "moodboost/types.hpp"
@@ -56,6 +68,9 @@ struct TrainingData {
   /// and given back to prediction, so that the columns can never shift.
   std::string schema_json = "{}";
   bool synthetic = false;  ///< the features are moodboost's synthetic set
+  /// ARTIST_ID of every training row: cross-validation folds keep an artist in one fold. May be
+  /// empty without cross-validation.
+  std::vector<std::string> train_groups;
 };
 
 /// Refit policy.
@@ -70,9 +85,14 @@ std::string to_string(Refit refit);
 
 /// The settings of a training run.
 struct RunSettings {
-  BoostOptions boost;      ///< params = defaults + --param; max_rounds; early stopping; ...
-  TuneConfig base_config;  ///< the starting point of the search (default params)
-  TuneOptions tune;        ///< trials / budget / per-tag
+  BoostOptions boost;             ///< params = defaults + --param; max_rounds; early stopping; ...
+  TuneConfig base_config;         ///< the tree family's starting point (default params)
+  TuneConfig linear_base_config;  ///< the linear family's starting point
+  TuneOptions tune;               ///< trials / budget / portfolio / families / per-tag
+  /// Held-out data for the search, the rounds and the family choice: 0 = the validation split;
+  /// K >= 2 = K-fold cross-validation on the training split, grouped by ARTIST_ID
+  /// (TrainingData::train_groups).
+  int cv_folds = 0;
   Refit refit = Refit::kNone;
   EngineOptions engine;  ///< device (resolved), threads, strategy
   /// The command line as given, stored in the manifest (informational).
@@ -81,29 +101,48 @@ struct RunSettings {
   bool restart = false;
 };
 
-/// Per-tag result of a run (one manifest entry).
-struct TagRecord {
-  std::size_t index = 0;  ///< tag column
-  std::string tag;
-  int best_iteration = 0;  ///< 0-based; the model holds rounds 0..best_iteration
-  int rounds_trained = 0;
-  double best_score = 0.0;          ///< validation eval metric at best_iteration
-  double validation_roc_auc = 0.0;  ///< of the train-only model (NaN without both classes)
-  double validation_pr_auc = 0.0;   ///< average precision, same
-  double threshold = 0.5;           ///< F1-optimal on validation (decisions: score > threshold)
-  std::size_t positives = 0;        ///< training positives
-  std::size_t validation_positives = 0;
-  double scale_pos_weight = 1.0;
-  double seconds = 0.0;
-  XgbParams params;  ///< this tag's searched parameters (tuned values)
+/// One trained model of a tag: one family's booster.
+struct ComponentRecord {
+  Family family = Family::kTree;
+  double weight = 1.0;  ///< its weight in the tag's score (kBlendWeight in a blend)
+  XgbParams params;     ///< its searched parameters (tuned values)
   std::string scale_pos_weight_mode;
-  std::string model_file;  ///< models/NNN-<tag>.json (relative to the model dir)
+  double scale_pos_weight = 1.0;
+  double base_score = 0.5;     ///< XGBoost's base_score (the training prior)
+  int best_iteration = 0;      ///< 0-based; the model holds rounds 0..best_iteration
+  int rounds_trained = 0;      ///< rounds boosted while choosing (with the patience)
+  double best_score = 0.0;     ///< the held-out eval metric at best_iteration
+  double heldout_pr_auc = 0.0;  ///< held-out average precision of this model alone
+  double seconds = 0.0;
+  std::string model_file;  ///< models/NNN-<tag>[.linear].json (relative to the model dir)
   std::string model_hash;
   // Refit (empty model file when none).
   int refit_rounds = 0;
   double refit_seconds = 0.0;
   std::string refit_model_file;
   std::string refit_model_hash;
+};
+
+/// Per-tag result of a run (one manifest entry).
+struct TagRecord {
+  std::size_t index = 0;  ///< tag column
+  std::string tag;
+  TagModel model = TagModel::kTree;         ///< what predict uses
+  std::vector<ComponentRecord> components;  ///< the models predict combines (1, or 2 for a blend)
+  /// How the model was chosen (held-out average precision of each candidate; a single family's
+  /// values only when one was trained).
+  TagModelChoice choice;
+  int folds = 0;  ///< 0: held out on the validation split; K: K-fold cross-validation
+  double heldout_pr_auc = 0.0;      ///< held-out average precision of the chosen model
+  double validation_roc_auc = 0.0;  ///< of the train-only model (NaN without both classes)
+  double validation_pr_auc = 0.0;   ///< average precision, same
+  double threshold = 0.5;           ///< F1-optimal on validation (decisions: score > threshold)
+  std::size_t positives = 0;        ///< training positives
+  std::size_t validation_positives = 0;
+  double seconds = 0.0;        ///< training time of every family trained for the tag
+  double refit_seconds = 0.0;  ///< refit time of its components
+  /// The component of \p family, or nullptr.
+  [[nodiscard]] const ComponentRecord* component(Family family) const;
 };
 
 /// What train_model_dir reports while running. Every callback may be empty.
@@ -140,10 +179,17 @@ enum class ModelChoice {
 /// "default", "train" or "refit"; throws InvalidArgument otherwise.
 ModelChoice parse_model_choice(std::string_view text);
 
+/// One model of a loaded tag.
+struct LoadedComponent {
+  Family family = Family::kTree;
+  double weight = 1.0;     ///< score = sum over components of weight * probability
+  std::string model_json;  ///< XGBoost JSON (a linear one with the scaler folded in)
+};
+
 /// A model directory loaded for prediction.
 class LoadedModel {
  public:
-  /// Reads manifest.json and the chosen boosters; checks every model file against the hash in
+  /// Reads manifest.json and the chosen models; checks every model file against the hash in
   /// the manifest. Throws IoError / ParseError (naming the file and place) / DataError for a
   /// missing, corrupt or inconsistent directory, InvalidArgument for kRefit without refit models.
   LoadedModel(const std::filesystem::path& model_dir, ModelChoice choice, int threads = 0);
@@ -155,6 +201,8 @@ class LoadedModel {
   [[nodiscard]] const std::vector<std::string>& tags() const noexcept { return tags_; }
   /// Per-tag thresholds (fitted on validation with the train-only models).
   [[nodiscard]] const std::vector<double>& thresholds() const noexcept { return thresholds_; }
+  /// Per tag: trees, linear or blend.
+  [[nodiscard]] const std::vector<TagModel>& tag_models() const noexcept { return tag_models_; }
   /// The manifest's "features" value as JSON text (schema and loader options).
   [[nodiscard]] const std::string& features_json() const noexcept { return features_json_; }
   /// schema.json's text (the feature schema the boosters were trained on).
@@ -163,10 +211,15 @@ class LoadedModel {
   [[nodiscard]] bool uses_refit() const noexcept { return uses_refit_; }
   /// manifest.json's "synthetic_features": the run trained on moodboost's synthetic data.
   [[nodiscard]] bool synthetic_features() const noexcept { return synthetic_features_; }
-  /// The chosen boosters as their XGBoost JSON text, in tag order (for feature importance and
-  /// per-track explanations, which need XGBoost calls that prediction does not).
-  [[nodiscard]] const std::vector<std::string>& model_json() const noexcept { return model_json_; }
-  /// Scores: rows = feature rows, columns = tags.
+  /// The chosen models per tag, in tag order (for feature importance and per-track
+  /// explanations, which need XGBoost calls that prediction does not).
+  [[nodiscard]] const std::vector<std::vector<LoadedComponent>>& components() const noexcept {
+    return components_;
+  }
+  /// scaler.tsv (the training means and sds of the columns), when a tag has a linear model.
+  [[nodiscard]] const std::optional<ColumnScaler>& scaler() const noexcept { return scaler_; }
+  /// Scores: rows = feature rows, columns = tags. A linear model sees missing values replaced
+  /// by the training means.
   [[nodiscard]] ScoreMatrix predict(const FeatureMatrix& features) const;
   /// Decisions: score > threshold (strict), per tag.
   [[nodiscard]] LabelMatrix decide(const ScoreMatrix& scores) const;
@@ -174,17 +227,34 @@ class LoadedModel {
  private:
   std::vector<std::string> tags_;
   std::vector<double> thresholds_;
+  std::vector<TagModel> tag_models_;
   std::string features_json_;
   std::string schema_json_;
   bool uses_refit_ = false;
   bool synthetic_features_ = false;
-  std::vector<std::string> model_json_;
+  std::vector<std::vector<LoadedComponent>> components_;
+  std::optional<ColumnScaler> scaler_;
   int threads_ = 0;
-  std::vector<TagBooster> boosters_;
+  // One family's boosters: boosters[i] adds weight[i] times its probability to tag owner[i].
+  struct BoosterGroup {
+    std::vector<TagBooster> boosters;
+    std::vector<std::size_t> owner;
+    std::vector<double> weight;
+  };
+  BoosterGroup trees_;
+  BoosterGroup linears_;
 };
 
 /// FNV-1a 64-bit hash of \p bytes as 16 lower-case hex digits (file fingerprints).
 std::string fnv1a_hex(std::string_view bytes);
+
+/// The cross-validation rule of `--cv auto`: 5-fold cross-validation when the training split has
+/// at most kCrossValidateRows rows (there a validation split of a few hundred rows, with a few
+/// dozen positives per tag, is too noisy to choose on, and five trainings cost little), else the
+/// validation split (0).
+inline constexpr std::size_t kCrossValidateRows = 5000;
+inline constexpr int kAutoFolds = 5;
+int auto_cv_folds(std::size_t train_rows);
 
 /// Rounds for the train + validation refit of a tag whose early stopping kept
 /// \p best_rounds rounds on \p train_rows rows: round(best_rounds * (train_rows +

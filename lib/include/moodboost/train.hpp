@@ -1,8 +1,12 @@
 /// \file train.hpp
-/// One-vs-rest training: one XGBoost booster (binary:logistic, hist) per tag, trained on the
-/// training split with early stopping on the validation split. The feature matrices become
-/// XGBoost matrices once per Trainer and are shared by every tag (only the label changes), so
-/// XGBoost's quantised gradient index is built once, not once per tag.
+/// One-vs-rest training: one XGBoost booster (binary:logistic) per tag, of one of two families:
+/// trees (gbtree, hist) on the raw columns, or a linear model (gblinear) on standardised columns.
+/// The number of rounds comes from held-out data: the validation split (XGBoost's own early
+/// stopping), or K-fold cross-validation on the training split (K boosters in lockstep, rounds
+/// from the mean curve over the folds, then one booster on the whole training split with that
+/// many rounds). The feature matrices become XGBoost matrices once per Trainer and are shared by
+/// every tag (only the label changes), so XGBoost's quantised gradient index is built once, not
+/// once per tag.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "moodboost/error.hpp"
+#include "moodboost/linear.hpp"
 #include "moodboost/types.hpp"
 
 namespace moodboost {
@@ -56,6 +61,16 @@ std::string to_string(ScalePosWeight mode);
 /// The weight for \p positives and \p negatives training rows (1 when positives is 0).
 double scale_pos_weight_value(ScalePosWeight mode, std::size_t positives, std::size_t negatives);
 
+/// What a tag's booster is.
+enum class Family {
+  kTree,    ///< gbtree (hist) on the raw columns
+  kLinear,  ///< gblinear on standardised columns; the saved model has the scaler folded in
+};
+/// "tree" or "linear"; throws InvalidArgument otherwise.
+Family parse_family(std::string_view text);
+/// "tree" or "linear".
+std::string to_string(Family family);
+
 /// How CPU threads are spent.
 enum class ThreadStrategy {
   kAuto,            ///< the measured faster of the two (see default_thread_strategy())
@@ -69,28 +84,38 @@ std::string to_string(ThreadStrategy strategy);
 
 /// The settings of one training run that change what a model is.
 struct BoostOptions {
-  /// XGBoost parameters applied to every booster after moodboost's own (objective, tree_method,
-  /// nthread, seed, eval_metric, scale_pos_weight), so any XGBoost parameter can be set or
-  /// overridden. Usually built by default_params() + tuned values + the user's --param.
+  /// XGBoost parameters of the tree family, applied after moodboost's own (objective,
+  /// tree_method, nthread, seed, eval_metric, scale_pos_weight, base_score), so any XGBoost
+  /// parameter can be set or overridden. Usually default params + tuned values + --param.
   XgbParams params;
+  /// XGBoost parameters of the linear family (gblinear), applied the same way: reg_lambda,
+  /// reg_alpha, eta (per-row penalties: XGBoost scales them by the sum of row weights).
+  XgbParams linear_params;
   /// Positive-class weighting per tag, unless params holds "scale_pos_weight".
   ScalePosWeight scale_pos_weight = ScalePosWeight::kNone;
-  /// Most boosting rounds per tag.
+  /// Most boosting rounds per tag at a learning rate (eta) of 0.1 or more; a smaller eta allows
+  /// proportionally more (see rounds_for_learning_rate()).
   int max_rounds = 100;
-  /// Stop when the validation metric has not improved for this many rounds; 0 = off (every
-  /// round is kept).
+  /// Stop when the held-out metric has not improved for this many rounds (scaled like
+  /// max_rounds for a smaller eta); 0 = off (every round is kept).
   int early_stopping = 0;
-  /// The validation metric for early stopping: any XGBoost eval_metric ("aucpr", "auc",
+  /// The held-out metric for early stopping: any XGBoost eval_metric ("aucpr", "auc",
   /// "logloss", ...), or "ap" for moodboost's exact average precision (metrics module).
   std::string eval_metric = "aucpr";
   /// XGBoost "seed" (row and column sampling).
   std::uint64_t seed = 0;
 };
 
+/// \p rounds scaled to the learning rate \p eta: rounds * max(1, 0.1 / eta), rounded up (the
+/// patience and the round cap of a slow learner grow as its steps shrink: at eta 0.01 ten times
+/// those at 0.1). \p eta <= 0 or not finite leaves \p rounds unchanged.
+int rounds_for_learning_rate(int rounds, double eta);
+
 /// moodboost's default CPU settings, chosen by measurement on the full-scale synthetic set (see
 /// the README: same validation PR-AUC-macro as XGBoost's defaults in a fraction of the time):
 /// params max_depth, eta, max_bin, colsample_bytree, subsample, min_child_weight, reg_lambda;
-/// max_rounds; early_stopping; eval_metric aucpr; scale_pos_weight none.
+/// linear_params reg_lambda, reg_alpha, eta; max_rounds; early_stopping; eval_metric aucpr;
+/// scale_pos_weight none.
 BoostOptions default_boost_options();
 
 /// True when a larger value of \p eval_metric is better (auc, aucpr, ap, map, ndcg, pre).
@@ -107,10 +132,16 @@ struct EngineOptions {
 struct TagJob {
   std::size_t column = 0;  ///< the tag's column in the label matrices
   std::string tag;         ///< its name (stored in the model)
-  /// Rounds to train; 0 = BoostOptions::max_rounds with early stopping. A positive value trains
-  /// exactly that many rounds without early stopping (refit on train + validation).
+  Family family = Family::kTree;
+  /// Rounds to train; 0 = chosen on held-out data (BoostOptions::max_rounds with early
+  /// stopping), or max_rounds when the Trainer has no held-out data at all (neither folds nor a
+  /// validation split). A positive value trains exactly that many rounds on the whole training
+  /// matrix, without held-out evaluation (the refit on train + validation).
   int rounds = 0;
-  /// Parameters for this tag only, applied after BoostOptions::params (per-tag tuning).
+  /// False: only the held-out evaluation is wanted (a search trial): with cross-validation no
+  /// booster is trained on the whole training split, and TagFit::model_json stays empty.
+  bool keep_model = true;
+  /// Parameters for this tag only, applied after the family's BoostOptions parameters.
   XgbParams params;
   /// Positive-class weighting for this tag, overriding BoostOptions::scale_pos_weight.
   std::optional<ScalePosWeight> scale_pos_weight;
@@ -120,18 +151,33 @@ struct TagJob {
 struct TagFit {
   std::string tag;                ///< the tag
   std::size_t column = 0;         ///< its label column
-  int best_iteration = 0;         ///< 0-based round with the best validation metric (last without)
+  Family family = Family::kTree;  ///< the booster's family
+  int best_iteration = 0;         ///< 0-based round with the best held-out metric (last without)
   int rounds_trained = 0;         ///< rounds boosted, including the early-stopping patience
-  double best_score = 0.0;        ///< the validation metric at best_iteration (NaN without one)
+  /// The held-out metric at best_iteration: on the validation split, or the mean over the folds
+  /// (NaN without a held-out set with both classes).
+  double best_score = 0.0;
+  /// 0 when the validation split was the held-out set; K for K-fold cross-validation.
+  int folds = 0;
+  /// Held-out predictions at best_iteration: one per validation row (folds 0), or one per
+  /// training row from the fold that held it out (cross-validation). Empty for fixed rounds.
+  std::vector<double> heldout_scores;
+  /// Average precision of heldout_scores (NaN when they cover a single class).
+  double heldout_pr_auc = 0.0;
   std::size_t positives = 0;      ///< positive training rows
   std::size_t negatives = 0;      ///< negative training rows
   double scale_pos_weight = 1.0;  ///< the weight used
-  bool early_stopped = false;     ///< true when early stopping ended training before max_rounds
-  double seconds = 0.0;           ///< wall time of this tag's training
-  /// The model as XGBoost JSON, holding exactly rounds [0, best_iteration] (so XGBoost's
-  /// default prediction uses the best iteration).
+  /// XGBoost's base_score: the training prior (weighted by scale_pos_weight) unless a parameter
+  /// fixed it, so that the first rounds model the tag rather than the step from 0.5 to its
+  /// prior (as LightGBM's boost_from_average).
+  double base_score = 0.5;
+  bool early_stopped = false;  ///< true when early stopping ended training before its cap
+  double seconds = 0.0;        ///< wall time of this tag's training
+  /// The model as XGBoost JSON (empty with TagJob::keep_model false and cross-validation).
+  /// Trees hold exactly rounds [0, best_iteration]; a linear model has the scaler folded in, so
+  /// both predict on raw features (a linear model needs NaN replaced by the column means).
   std::string model_json;
-  /// The kept model's probabilities on the validation rows (empty without validation).
+  /// The kept model's probabilities on the validation rows (empty without validation or model).
   std::vector<double> validation_scores;
 };
 
@@ -152,23 +198,29 @@ struct FitHooks {
   std::function<bool()> stop_requested;
 };
 
-/// Shared XGBoost matrices for one training set and an optional validation set, and the
-/// one-vs-rest training loop over them. Not thread-safe: one fit() at a time.
+/// Shared XGBoost matrices for one training set, an optional validation set and optional
+/// cross-validation folds, and the one-vs-rest training loop over them. Not thread-safe: one
+/// fit() at a time. The matrices, the folds and the scaler are borrowed or copied at
+/// construction and must outlive the Trainer when borrowed (train, validation).
 class Trainer {
  public:
-  /// Copies \p train (and \p validation, if given) into XGBoost matrices; NaN = missing.
-  /// Throws InvalidArgument when the column counts differ or a matrix is empty, XgbError when
+  /// Borrows \p train (and \p validation, if given; both must outlive the Trainer). With \p folds
+  /// (one fold id 0..K-1 per training row, K >= 2) the held-out evaluation is K-fold
+  /// cross-validation; without, it is the validation split. \p scaler standardises the columns
+  /// of the linear family (default: fitted on \p train). NaN = missing. Throws InvalidArgument
+  /// when the column counts differ, a matrix is empty or the folds do not fit, XgbError when
   /// XGBoost fails.
-  Trainer(const FeatureMatrix& train, const FeatureMatrix* validation, const EngineOptions& engine);
+  Trainer(const FeatureMatrix& train, const FeatureMatrix* validation, const EngineOptions& engine,
+          std::vector<int> folds = {}, std::optional<ColumnScaler> scaler = std::nullopt);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
   /// Trains one booster per job: labels are the job's column of \p train_labels (rows = the
-  /// training rows) and, for early stopping, of \p validation_labels. Returns the fits in job
-  /// order. Each tag's model depends only on its labels, parameters and seed, never on the
-  /// thread that trained it. Throws DataError for a tag without training positives,
-  /// InvalidArgument for mismatched shapes, XgbError, TrainingInterrupted.
+  /// training rows) and, for the held-out evaluation on the validation split, of \p
+  /// validation_labels. Returns the fits in job order. Each tag's model depends only on its
+  /// labels, parameters, seed and folds, never on the thread that trained it. Throws DataError for
+  /// a tag without training positives, InvalidArgument for mismatched shapes, XgbError, TrainingInterrupted.
   std::vector<TagFit> fit(const LabelMatrix& train_labels, const LabelMatrix* validation_labels,
                           std::span<const TagJob> jobs, const BoostOptions& options,
                           const FitHooks& hooks = {});
@@ -177,6 +229,10 @@ class Trainer {
   [[nodiscard]] ThreadStrategy strategy() const noexcept;
   /// Threads in use.
   [[nodiscard]] int threads() const noexcept;
+  /// Number of cross-validation folds (0: the validation split is the held-out set).
+  [[nodiscard]] int folds() const noexcept;
+  /// The linear family's column scaler.
+  [[nodiscard]] const ColumnScaler& scaler() const;
 
  private:
   struct Impl;
@@ -189,15 +245,23 @@ std::vector<std::uint8_t> label_column(const LabelMatrix& labels, std::size_t co
 /// The strategy kAuto resolves to on the CPU (chosen by measurement; see the README).
 ThreadStrategy default_thread_strategy();
 
-/// XGBoost parameters moodboost sets on every booster for \p device and \p threads: objective
-/// binary:logistic, tree_method hist (gpu_hist on XGBoost 1.x with CUDA, device=cuda on 2.x),
-/// nthread, verbosity 0.
+/// XGBoost parameters moodboost sets on every tree booster for \p device and \p threads:
+/// objective binary:logistic, tree_method hist (gpu_hist on XGBoost 1.x with CUDA, device=cuda
+/// on 2.x), nthread, verbosity 0.
 XgbParams engine_params(Device device, int threads);
 
-/// The keys of \p params that the linked XGBoost would not use in moodboost's boosters (e.g. a
-/// misspelt `--param max_dpeth=3`), found by one round on a 4-row matrix with XGBoost's own
-/// parameter validation; empty when all are used. A value XGBoost rejects throws XgbError.
-std::vector<std::string> unused_xgboost_params(const XgbParams& params);
+/// XGBoost parameters moodboost sets on every linear booster: objective binary:logistic, booster
+/// gblinear, updater shotgun with nthread 1 (cyclic coordinate descent: with one thread it is
+/// deterministic and as exact as coord_descent, and 6x faster here), verbosity 0. The linear
+/// family runs on the CPU.
+XgbParams linear_engine_params();
+
+/// The keys of \p params that the linked XGBoost would not use in moodboost's boosters of \p
+/// family (e.g. a misspelt `--param max_dpeth=3`), found by one round on a 4-row matrix with
+/// XGBoost's own parameter validation; empty when all are used. A value XGBoost rejects throws
+/// XgbError.
+std::vector<std::string> unused_xgboost_params(const XgbParams& params,
+                                               Family family = Family::kTree);
 
 /// A model saved by Trainer, loaded for prediction.
 class TagBooster {

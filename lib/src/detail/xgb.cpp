@@ -20,6 +20,13 @@ DMatrixPtr make_dmatrix(const float* data, std::size_t rows, std::size_t cols, i
   return DMatrixPtr(handle);
 }
 
+DMatrixPtr slice_rows(DMatrixHandle dmat, std::span<const int> rows) {
+  DMatrixHandle handle = nullptr;
+  MOODBOOST_XGB_CHECK(
+      XGDMatrixSliceDMatrix(dmat, rows.data(), static_cast<bst_ulong>(rows.size()), &handle));
+  return DMatrixPtr(handle);
+}
+
 void set_labels(DMatrixHandle dmat, std::span<const float> labels) {
   MOODBOOST_XGB_CHECK(
       XGDMatrixSetFloatInfo(dmat, "label", labels.data(), static_cast<bst_ulong>(labels.size())));

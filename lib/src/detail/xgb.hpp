@@ -39,6 +39,9 @@ int major_version();
 /// \p nthread threads build it (0 = XGBoost's default).
 DMatrixPtr make_dmatrix(const float* data, std::size_t rows, std::size_t cols, int nthread);
 
+/// The rows \p rows of \p dmat as a new matrix (XGDMatrixSliceDMatrix), in the order given.
+DMatrixPtr slice_rows(DMatrixHandle dmat, std::span<const int> rows);
+
 /// Replaces the "label" float info of \p dmat (one value per row).
 void set_labels(DMatrixHandle dmat, std::span<const float> labels);
 
