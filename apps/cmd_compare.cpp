@@ -119,7 +119,7 @@ int run_compare(const CompareArgs& args) {
     }
     s.provenance = read_provenance(spec.predictions);
     if (args.synthetic) {
-      s.provenance = {true, true, "--synthetic on the command line"};
+      s.provenance = {true, true, "--synthetic on the command line", {}};
     }
     systems.push_back(std::move(s));
   }

@@ -151,7 +151,8 @@ TrainingData load_training_data(const TrainCliOptions& options, const SplitFiles
 
   data.train_x = train.matrix;
   data.train_y = keep_rows(set.labels(set.train), train.kept_rows);
-  for (std::size_t row : train.kept_rows) data.train_groups.push_back(set.train.tracks[row].artist_id);
+  for (std::size_t row : train.kept_rows)
+    data.train_groups.push_back(set.train.tracks[row].artist_id);
   data.validation_x = valid.matrix;
   data.validation_y = keep_rows(set.labels(set.validation), valid.kept_rows);
   data.schema_json = train.schema.to_json();
@@ -294,11 +295,11 @@ void resolve_selection(RunSettings& s, const TrainCliOptions& options, std::size
   const bool search = s.tune.trials > 0 || s.tune.budget_seconds > 0;
   s.tune.portfolio = !search && options.trials != 0 && s.cv_folds > 0;
   const std::string heldout =
-      s.cv_folds > 0
-          ? fmt::format("{}-fold cross-validation on the training split, folds grouped by "
-                        "ARTIST_ID",
-                        s.cv_folds)
-          : std::string("the validation split");
+      s.cv_folds > 0 ? fmt::format(
+                           "{}-fold cross-validation on the training split, folds grouped by "
+                           "ARTIST_ID",
+                           s.cv_folds)
+                     : std::string("the validation split");
   const std::string why =
       asked >= 0 ? fmt::format("--cv {}", options.cv)
       : s.cv_folds > 0
@@ -312,10 +313,9 @@ void resolve_selection(RunSettings& s, const TrainCliOptions& options, std::size
       : s.tune.portfolio
           ? std::string("the small-data portfolio (4 tree and 6 linear configurations)")
           : std::string("none (the base configurations)");
-  note(fmt::format("selection: held out on {} ({}); search: {}; families: {}{}", heldout, why,
-                   search_text, families,
-                   s.tune.families.size() > 1 ? ", each tag keeps trees, linear or their blend"
-                                              : ""));
+  note(fmt::format(
+      "selection: held out on {} ({}); search: {}; families: {}{}", heldout, why, search_text,
+      families, s.tune.families.size() > 1 ? ", each tag keeps trees, linear or their blend" : ""));
 }
 
 std::string cell(double value, const char* format = "{:.4f}") {
@@ -345,10 +345,9 @@ void print_summary(const std::vector<TagRecord>& records, bool refit) {
       }
     }
     fmt::print("{:<{}}  {:>6}  {:>11}  {:>13}  {:>10}  {:>10}  {:>11}  {:>9}  {:>7.1f}{}\n",
-               tag_display_name(r.tag), width, to_string(r.model),
-               rounds(r, Family::kTree, false), rounds(r, Family::kLinear, false),
-               cell(r.heldout_pr_auc), cell(r.validation_pr_auc), cell(r.validation_roc_auc),
-               cell(r.threshold), r.seconds + r.refit_seconds,
+               tag_display_name(r.tag), width, to_string(r.model), rounds(r, Family::kTree, false),
+               rounds(r, Family::kLinear, false), cell(r.heldout_pr_auc), cell(r.validation_pr_auc),
+               cell(r.validation_roc_auc), cell(r.threshold), r.seconds + r.refit_seconds,
                refit ? fmt::format("  {:>12}", refit_rounds) : std::string());
     if (!std::isnan(r.validation_pr_auc)) {
       pr += r.validation_pr_auc;
@@ -405,8 +404,9 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
   boost->add_option("--seed", o.seed, "Seed of XGBoost's sampling and of the search")
       ->capture_default_str();
   auto* tuning = app.add_option_group(
-      "Search", "Tuning on held-out data: the validation split or cross-validation folds of the "
-                "training split (never the test split)");
+      "Search",
+      "Tuning on held-out data: the validation split or cross-validation folds of the "
+      "training split (never the test split)");
   tuning
       ->add_option("--cv", o.cv,
                    fmt::format("Held-out data for the search, the rounds and the family: auto "
@@ -493,17 +493,19 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
     progress.set_detail(fmt::format("{} round {}", tag_display_name(tag), round + 1));
   };
   hooks.trial_done = [&](const Trial& t) {
-    note(fmt::format("search: trial {} ({} {}, {} tags): held-out PR-AUC-macro {:.4f}, {:.1f} "
-                     "rounds, {:.1f} s",
-                     t.id, to_string(t.config.family), t.stage, t.tags.size(), t.score,
-                     t.mean_rounds, t.seconds));
+    note(
+        fmt::format("search: trial {} ({} {}, {} tags): held-out PR-AUC-macro {:.4f}, {:.1f} "
+                    "rounds, {:.1f} s",
+                    t.id, to_string(t.config.family), t.stage, t.tags.size(), t.score,
+                    t.mean_rounds, t.seconds));
   };
   hooks.tag_done = [&](const std::string& phase, std::size_t done, std::size_t total,
                        const TagRecord& r) {
     progress.update(done, total);
     if (!progress.enabled()) {
       note(fmt::format("{} {}/{} {}: {}, held-out PR-AUC {}, validation PR-AUC {}, {:.1f} s", phase,
-                       done, total, tag_display_name(r.tag), r.choice.reason.empty() ? to_string(r.model) : r.choice.reason,
+                       done, total, tag_display_name(r.tag),
+                       r.choice.reason.empty() ? to_string(r.model) : r.choice.reason,
                        cell(r.heldout_pr_auc), cell(r.validation_pr_auc),
                        phase == "refit" ? r.refit_seconds : r.seconds));
     }
@@ -555,10 +557,15 @@ int run_predict(const fs::path& model_dir, const fs::path& features, const fs::p
       scores.rows(), scores.cols(), model.uses_refit() ? "refit" : "train-only", out_dir.string()));
   // Reports read "synthetic" from results.json to label numbers from moodboost's synthetic set.
   const bool synthetic = model.synthetic_features() || loaded.report.synthetic;
-  const auto provenance =
-      fmt::format("\n  \"synthetic\": {},\n  \"model_dir\": {},\n  \"split\": {},", synthetic,
-                  json_string(fs::absolute(model_dir).string()),
-                  json_string(fs::absolute(split_file).string()));
+  std::vector<std::string> tag_models;
+  for (std::size_t t = 0; t < model.tags().size(); ++t) {
+    tag_models.push_back(fmt::format("{}: {}", json_string(model.tags()[t]),
+                                     json_string(to_string(model.tag_models()[t]))));
+  }
+  const auto provenance = fmt::format(
+      "\n  \"synthetic\": {},\n  \"model_dir\": {},\n  \"split\": {},\n  \"tag_models\": {{{}}},",
+      synthetic, json_string(fs::absolute(model_dir).string()),
+      json_string(fs::absolute(split_file).string()), fmt::join(tag_models, ", "));
   if (!evaluate_split) {
     write_file_atomic(out_dir / "results.json",
                       "{" + provenance.substr(0, provenance.size() - 1) + "\n}\n");

@@ -78,10 +78,10 @@ std::vector<SystemPredictions> two_systems(const Fixture& f, bool synthetic = fa
   systems[0].decisions = f.decisions;
   systems[0].predictions_file = "runs/boost/predictions.npy";
   systems[0].decisions_file = "runs/boost/decisions.npy";
-  systems[0].provenance = {synthetic, true, synthetic ? "--synthetic" : "results.json"};
+  systems[0].provenance = {synthetic, true, synthetic ? "--synthetic" : "results.json", {}};
   systems[1].name = "weak_1";
   systems[1].predictions = f.weak;
-  systems[1].provenance = {synthetic, true, synthetic ? "--synthetic" : "results.json"};
+  systems[1].provenance = {synthetic, true, synthetic ? "--synthetic" : "results.json", {}};
   return systems;
 }
 

@@ -3,6 +3,7 @@
 // layouts, synthetic labelling, and SHAP contributions that sum to the margin.
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <sstream>
@@ -57,11 +58,13 @@ struct TrainedModel {
   test::TempDir dir;
   test::PlantedDataset data;
   fs::path model;
-  explicit TrainedModel(bool synthetic) {
+  explicit TrainedModel(bool synthetic, const std::string& family = "tree") {
     data = test::write_planted_dataset(dir / "data", 400, 200, 20, 10, 3, 91);
     if (synthetic) test::write_text(data.features / "moodboost-synthetic.json", "{}\n");
     model = dir / "model";
-    const auto run = test::run_cli(test::planted_train_args(data, model));
+    auto args = test::planted_train_args(data, model);
+    *(std::find(args.begin(), args.end(), "--family") + 1) = family;
+    const auto run = test::run_cli(args);
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
   }
@@ -167,7 +170,8 @@ TEST_CASE("importance: a trained model ranks each tag's planted column first", "
   test::TempDir tmp;
   for (std::size_t t = 0; t < 3; ++t) {
     REQUIRE(model.components()[t].size() == 1);
-    test::write_text(tmp / ("m" + std::to_string(t) + ".json"), model.components()[t][0].model_json);
+    test::write_text(tmp / ("m" + std::to_string(t) + ".json"),
+                     model.components()[t][0].model_json);
   }
   const std::string script =
       "import json, sys, xgboost\n"
@@ -286,4 +290,65 @@ TEST_CASE("explain: SHAP contributions plus the bias sum to the margin of the pr
                      (trained.data.splits / "tiny-test.tsv").string(), "--tag", "nonesuch"});
   CHECK(unknown.exit_code == 2);
   CHECK(unknown.err.find("--tag nonesuch") != std::string::npos);
+}
+
+TEST_CASE("importance: a linear tag scores a column by |coefficient| x its standard deviation",
+          "[importance][linear]") {
+  const TrainedModel trained(false, "linear");
+  const ImportanceReport r = model_importance(trained.model, ImportanceType::kGain, 5);
+  REQUIRE(r.tag_models.size() == 4);
+  for (const auto& m : r.tag_models) CHECK(m == "linear");
+  for (std::size_t t = 0; t < 3; ++t) {
+    INFO(r.tags[t]);
+    CHECK(r.columns[r.tag_ranking(t).front()].name == "lowlevel.planted.mean." + std::to_string(t));
+  }
+  // By hand from the saved files: the model's (folded) weights and scaler.tsv's sds.
+  const LoadedModel model(trained.model, ModelChoice::kDefault);
+  REQUIRE(model.scaler().has_value());
+  for (std::size_t t = 0; t < 4; ++t) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseFullPrecisionFlag>(model.components()[t][0].model_json.c_str());
+    const auto& weights = doc["learner"]["gradient_booster"]["model"]["weights"];
+    REQUIRE(weights.Size() == r.columns.size() + 1);
+    for (std::size_t c = 0; c < r.columns.size(); ++c) {
+      INFO("tag " << t << " column " << c);
+      CHECK(r.scores(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) ==
+            std::fabs(weights[static_cast<rapidjson::SizeType>(c)].GetDouble()) *
+                model.scaler()->sd[c]);
+    }
+  }
+  const std::string md = importance_markdown(r);
+  CHECK_THAT(md, Catch::Contains("(linear)") && Catch::Contains("coefficient"));
+}
+
+TEST_CASE("explain: a linear model's contributions are centred on the training means",
+          "[importance][explain][linear]") {
+  const TrainedModel trained(false, "linear");
+  const LoadedModel model(trained.model, ModelChoice::kDefault);
+  const FeatureSchema schema =
+      FeatureSchema::from_json(model.schema_json(), trained.model / "schema.json");
+  const Split test_split = read_split(trained.data.splits / "tiny-test.tsv");
+  const Track& track = test_split.tracks.front();
+  const LoadedFeatures loaded =
+      load_features(trained.data.features, {feature_relpath(track).string()}, {track.track_id},
+                    FeatureOptions{}, &schema);
+  const ScoreMatrix predicted = model.predict(loaded.matrix);
+  const TrackExplanation x = explain_track(model, schema, loaded.matrix, track.track_id, {0, 1});
+  REQUIRE(x.explained.size() == 2);
+  for (const TagExplanation& e : x.explained) {
+    CHECK(e.family == Family::kLinear);
+    double sum = e.bias;
+    for (double c : e.contributions) sum += c;
+    CHECK(sum == Approx(e.margin).margin(1e-4));
+    CHECK(e.probability == Approx(predicted(0, static_cast<Eigen::Index>(e.tag))).margin(1e-7));
+  }
+  // A track at the training means: nothing moves it, its log-odds are the bias.
+  FeatureMatrix means(1, static_cast<Eigen::Index>(schema.size()));
+  for (std::size_t c = 0; c < schema.size(); ++c) {
+    means(0, static_cast<Eigen::Index>(c)) = static_cast<float>(model.scaler()->mean[c]);
+  }
+  const TrackExplanation average = explain_track(model, schema, means, "average", {0});
+  for (double c : average.explained[0].contributions) CHECK(c == Approx(0).margin(1e-4));
+  CHECK(average.explained[0].margin == Approx(average.explained[0].bias).margin(1e-4));
+  CHECK_THAT(explanation_text(x, 3), Catch::Contains("(linear model)"));
 }

@@ -67,7 +67,8 @@ std::map<std::string, std::string> model_files(const fs::path& dir) {
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
     const std::string rel = fs::relative(entry.path(), dir).string();
-    if (rel.rfind("models/", 0) == 0 || rel == "thresholds.tsv" || rel == "schema.json") {
+    if (rel.rfind("models/", 0) == 0 || rel == "thresholds.tsv" || rel == "schema.json" ||
+        rel == "scaler.tsv") {
       out[rel] = read_text(entry.path());
     }
   }
@@ -323,4 +324,93 @@ TEST_CASE("tune: a budget too small for a search keeps the base configuration", 
   REQUIRE(result.families.size() == 1);
   CHECK(result.families[0].best.key() == settings.base_config.key());
   CHECK(result.families[0].best_score == logged[0].score);
+}
+
+namespace {
+
+// Both families, held out by 3-fold cross-validation grouped by artist.
+RunSettings cross_validated_settings() {
+  RunSettings s = small_settings();
+  s.cv_folds = 3;
+  s.tune.families = {Family::kTree, Family::kLinear};
+  s.linear_base_config.family = Family::kLinear;
+  s.linear_base_config.params = {{"reg_lambda", "0.3"}};
+  s.boost.linear_params = {{"reg_lambda", "0.3"}, {"reg_alpha", "0"}, {"eta", "0.5"}};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("model dir: both families, cross-validated: every tag's model, manifest, predictions",
+          "[model][cv]") {
+  const TrainingData data = planted_data();
+  TempDir dir;
+  const auto records = train_model_dir(data, cross_validated_settings(), dir.path());
+  REQUIRE(records.size() == kTags);
+  const LoadedModel model(dir.path(), ModelChoice::kDefault);
+  const ScoreMatrix scores = model.predict(data.validation_x);
+  for (std::size_t t = 0; t < records.size(); ++t) {
+    const TagRecord& r = records[t];
+    INFO(r.tag << ": " << r.choice.reason);
+    CHECK(r.folds == 3);
+    CHECK(model.tag_models()[t] == r.model);
+    CHECK(r.components.size() == (r.model == TagModel::kBlend ? 2u : 1u));
+    CHECK_FALSE(std::isnan(r.choice.tree_pr_auc));
+    CHECK_FALSE(std::isnan(r.choice.linear_pr_auc));
+    CHECK_FALSE(std::isnan(r.choice.blend_pr_auc));
+    for (const ComponentRecord& c : r.components) CHECK(fs::exists(dir / c.model_file));
+    // The loaded model predicts exactly the scores the threshold was fitted on.
+    std::vector<double> column(static_cast<std::size_t>(scores.rows()));
+    for (Eigen::Index row = 0; row < scores.rows(); ++row) {
+      column[static_cast<std::size_t>(row)] = scores(row, static_cast<Eigen::Index>(t));
+    }
+    const auto labels = label_column(data.validation_y, t);
+    CHECK(r.validation_roc_auc == roc_auc(column, labels));
+    CHECK(r.threshold == best_f1_threshold(column, labels));
+  }
+  const std::string manifest = read_text(dir / "manifest.json");
+  for (const char* key : {"\"format_version\": 2", "\"heldout\": \"cross-validation\"",
+                          "\"folds_grouped_by\": \"ARTIST_ID\"", "\"tag_model\"", "\"components\"",
+                          "\"scaler_file\": \"scaler.tsv\"", "score > threshold (strict)",
+                          "\"family\": \"linear\""}) {
+    INFO(key);
+    CHECK(manifest.find(key) != std::string::npos);
+  }
+  CHECK(model.scaler().has_value());
+  CHECK(fs::exists(dir / "scaler.tsv"));
+}
+
+TEST_CASE("model dir: an interrupted cross-validated run resumes to the same models",
+          "[model][cv]") {
+  const TrainingData data = planted_data();
+  TempDir full, resumed;
+  (void)train_model_dir(data, cross_validated_settings(), full.path());
+
+  RunHooks hooks;
+  int finished = 0;
+  hooks.tag_done = [&](const std::string&, std::size_t, std::size_t, const TagRecord&) {
+    ++finished;
+  };
+  hooks.fit.stop_requested = [&] { return finished >= 1; };
+  RunSettings settings = cross_validated_settings();
+  settings.engine.strategy = ThreadStrategy::kPerTag;
+  CHECK_THROWS_AS(train_model_dir(data, settings, resumed.path(), hooks), TrainingInterrupted);
+  CHECK_FALSE(fs::exists(resumed / "manifest.json"));
+
+  std::vector<std::string> messages;
+  RunHooks resume_hooks;
+  resume_hooks.message = [&](const std::string& m) { messages.push_back(m); };
+  (void)train_model_dir(data, cross_validated_settings(), resumed.path(), resume_hooks);
+  REQUIRE_FALSE(messages.empty());
+  CHECK_THAT(messages.back(), Catch::Contains("1 of 3 tags already trained"));
+  CHECK(model_files(resumed.path()) == model_files(full.path()));
+}
+
+TEST_CASE("model dir: cross-validation needs every training row's artist", "[model][cv]") {
+  TrainingData data = planted_data();
+  data.train_groups.pop_back();
+  TempDir dir;
+  CHECK_THROWS_WITH(train_model_dir(data, cross_validated_settings(), dir.path()),
+                    Catch::Contains("ARTIST_ID"));
+  CHECK_FALSE(fs::exists(dir / "run.json"));
 }

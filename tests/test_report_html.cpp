@@ -210,8 +210,8 @@ TEST_CASE("report HTML: compare.html renders in headless Chromium without consol
     }
   }
   std::vector<SystemPredictions> systems(2);
-  systems[0] = {"boost", a, std::nullopt, "a.npy", "", {true, true, "--synthetic"}};
-  systems[1] = {"other", b, std::nullopt, "b.npy", "", {true, true, "--synthetic"}};
+  systems[0] = {"boost", a, std::nullopt, "a.npy", "", {true, true, "--synthetic", {}}};
+  systems[1] = {"other", b, std::nullopt, "b.npy", "", {true, true, "--synthetic", {}}};
   PublishedSystem baseline;
   baseline.id = "paper";
   baseline.name = "Paper CNN";

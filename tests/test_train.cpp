@@ -1,9 +1,11 @@
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "moodboost/error.hpp"
+#include "moodboost/linear.hpp"
 #include "moodboost/metrics.hpp"
 #include "moodboost/train.hpp"
 #include "moodboost/version.hpp"
@@ -218,4 +220,154 @@ TEST_CASE("train: XGBoost's parameter validation finds a misspelt parameter", "[
   typo["colsample_by_tree"] = "0.5";
   CHECK(unused_xgboost_params(typo) == std::vector<std::string>{"colsample_by_tree", "max_dpeth"});
   CHECK_THROWS_AS(unused_xgboost_params({{"max_depth", "deep"}}), XgbError);
+}
+
+TEST_CASE("train: the linear family's parameters are checked against gblinear", "[train][linear]") {
+  CHECK(unused_xgboost_params({{"reg_lambda", "0.3"}, {"reg_alpha", "0.01"}, {"eta", "0.5"}},
+                              Family::kLinear)
+            .empty());
+  CHECK(unused_xgboost_params({{"max_depth", "3"}}, Family::kLinear) ==
+        std::vector<std::string>{"max_depth"});
+  CHECK(parse_family("linear") == Family::kLinear);
+  CHECK(to_string(Family::kTree) == "tree");
+  CHECK_THROWS_AS(parse_family("forest"), InvalidArgument);
+}
+
+namespace {
+
+std::vector<TagJob> linear_jobs(int tags) {
+  std::vector<TagJob> jobs = all_jobs(tags);
+  for (TagJob& job : jobs) job.family = Family::kLinear;
+  return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("train: a linear tag's saved model predicts on raw features what training scored",
+          "[train][linear]") {
+  // Column 4 (= 2 x tags) misses every 7th value: a linear model reads it as the training mean.
+  const auto train = planted_split(300, 16, 2, 31);
+  const auto valid = planted_split(200, 16, 2, 32);
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 2, ThreadStrategy::kAuto});
+  const BoostOptions options = small_options();
+  const auto fits = trainer.fit(train.y, &valid.y, linear_jobs(2), options);
+  const FeatureMatrix imputed = impute_means(valid.x, trainer.scaler());
+  for (const TagFit& fit : fits) {
+    INFO(fit.tag);
+    CHECK(fit.family == Family::kLinear);
+    const TagBooster saved(fit.model_json);
+    CHECK(saved.predict(imputed) == fit.validation_scores);
+    CHECK(roc_auc(fit.validation_scores, label_column(valid.y, fit.column)) > 0.85);
+    // On the validation split, the held-out scores are those of the kept rounds: the same model
+    // before its scaler was folded in (equal up to float32 rounding).
+    REQUIRE(fit.heldout_scores.size() == fit.validation_scores.size());
+    for (std::size_t r = 0; r < fit.heldout_scores.size(); ++r) {
+      REQUIRE(fit.heldout_scores[r] == Approx(fit.validation_scores[r]).margin(1e-5));
+    }
+  }
+
+  // Folding is exact up to float rounding: the same model trained on the standardised columns
+  // with an identity scaler (nothing to fold) scores the standardised rows alike.
+  const ColumnScaler& scaler = trainer.scaler();
+  const FeatureMatrix train_z = standardize(train.x, scaler);
+  const FeatureMatrix valid_z = standardize(valid.x, scaler);
+  ColumnScaler identity;
+  identity.mean.assign(16, 0.0);
+  identity.sd.assign(16, 1.0);
+  Trainer plain(train_z, &valid_z, {Device::kCpu, 2, ThreadStrategy::kAuto}, {}, identity);
+  const auto unfolded = plain.fit(train.y, &valid.y, linear_jobs(2), options);
+  for (std::size_t t = 0; t < fits.size(); ++t) {
+    CHECK(unfolded[t].best_iteration == fits[t].best_iteration);
+    const std::vector<double> z_scores = TagBooster(unfolded[t].model_json).predict(valid_z);
+    for (std::size_t r = 0; r < z_scores.size(); ++r) {
+      REQUIRE(z_scores[r] == Approx(fits[t].validation_scores[r]).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("train: cross-validation picks the rounds on the folds, then trains the whole split",
+          "[train][cv]") {
+  const auto train = planted_split(300, 16, 2, 41);
+  const auto valid = planted_split(200, 16, 2, 42);
+  std::vector<int> folds(300);
+  for (int r = 0; r < 300; ++r) folds[static_cast<std::size_t>(r)] = (r * 7) % 3;
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 2, ThreadStrategy::kAuto}, folds);
+  CHECK(trainer.folds() == 3);
+  std::vector<TagJob> jobs = all_jobs(2);
+  const auto linear = linear_jobs(2);
+  jobs.insert(jobs.end(), linear.begin(), linear.end());
+  const auto fits = trainer.fit(train.y, &valid.y, jobs, small_options());
+  for (const TagFit& fit : fits) {
+    INFO(fit.tag << " " << to_string(fit.family));
+    CHECK(fit.folds == 3);
+    // One held-out score per training row, from the fold that held it out.
+    REQUIRE(fit.heldout_scores.size() == 300);
+    const auto labels = label_column(train.y, fit.column);
+    CHECK(fit.heldout_pr_auc == average_precision(fit.heldout_scores, labels));
+    CHECK(roc_auc(fit.heldout_scores, labels) > 0.8);
+    // The saved model: the whole training split, the chosen number of rounds.
+    const TagBooster saved(fit.model_json);
+    if (fit.family == Family::kTree) {
+      CHECK(saved.rounds() == fit.best_iteration + 1);
+      CHECK(saved.predict(valid.x) == fit.validation_scores);
+    } else {
+      CHECK(saved.predict(impute_means(valid.x, trainer.scaler())) == fit.validation_scores);
+    }
+  }
+  // A search trial wants the held-out scores only: the same ones, no model.
+  std::vector<TagJob> trial = jobs;
+  for (TagJob& job : trial) job.keep_model = false;
+  const auto scored = trainer.fit(train.y, &valid.y, trial, small_options());
+  for (std::size_t i = 0; i < fits.size(); ++i) {
+    CHECK(scored[i].model_json.empty());
+    CHECK(scored[i].heldout_scores == fits[i].heldout_scores);
+    CHECK(scored[i].best_iteration == fits[i].best_iteration);
+  }
+  // The same models whatever the thread strategy.
+  Trainer one_at_a_time(train.x, &valid.x, {Device::kCpu, 2, ThreadStrategy::kPerTag}, folds);
+  const auto again = one_at_a_time.fit(train.y, &valid.y, jobs, small_options());
+  for (std::size_t i = 0; i < fits.size(); ++i) CHECK(again[i].model_json == fits[i].model_json);
+
+  CHECK_THROWS_AS(Trainer(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kAuto},
+                          std::vector<int>(300, 0)),
+                  InvalidArgument);
+  CHECK_THROWS_AS(
+      Trainer(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kAuto}, std::vector<int>(10, 1)),
+      InvalidArgument);
+}
+
+TEST_CASE("train: boosting starts from the tag's prior unless base_score is fixed", "[train]") {
+  const auto train = planted_split(300, 12, 1, 51);
+  Trainer trainer(train.x, nullptr, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  BoostOptions options = small_options();
+  options.max_rounds = 2;
+  const auto fits = trainer.fit(train.y, nullptr, all_jobs(1), options);
+  const double prior =
+      static_cast<double>(fits[0].positives) / (fits[0].positives + fits[0].negatives);
+  CHECK(fits[0].base_score == Approx(prior).epsilon(1e-12));
+  CHECK(fits[0].model_json.find("\"base_score\":\"") != std::string::npos);
+  // Weighted positives move the prior: with the ratio weighting it is one half.
+  options.scale_pos_weight = ScalePosWeight::kRatio;
+  CHECK(trainer.fit(train.y, nullptr, all_jobs(1), options)[0].base_score == Approx(0.5));
+  options.params["base_score"] = "0.25";
+  CHECK(trainer.fit(train.y, nullptr, all_jobs(1), options)[0].base_score == 0.25);
+}
+
+TEST_CASE("train: the patience and the round cap grow as the learning rate falls", "[train]") {
+  CHECK(rounds_for_learning_rate(20, 0.1) == 20);
+  CHECK(rounds_for_learning_rate(20, 0.3) == 20);
+  CHECK(rounds_for_learning_rate(20, 0.01) == 200);
+  CHECK(rounds_for_learning_rate(300, 0.03) == 1000);
+  CHECK(rounds_for_learning_rate(20, 0.0) == 20);
+  CHECK(rounds_for_learning_rate(20, std::numeric_limits<double>::quiet_NaN()) == 20);
+
+  const auto train = planted_split(300, 12, 1, 61);
+  const auto valid = planted_split(200, 12, 1, 62);
+  Trainer trainer(train.x, &valid.x, {Device::kCpu, 1, ThreadStrategy::kAuto});
+  BoostOptions options = small_options();
+  options.params["eta"] = "0.01";
+  options.max_rounds = 3;  // 30 at eta 0.01
+  options.early_stopping = 0;
+  const auto fits = trainer.fit(train.y, &valid.y, all_jobs(1), options);
+  CHECK(fits[0].rounds_trained == 30);
 }

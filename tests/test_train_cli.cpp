@@ -357,3 +357,106 @@ TEST_CASE("train cli: Python's xgboost loads a saved model and predicts the same
   CHECK(py.exit_code == 0);
   CHECK_THAT(py.out, Catch::Contains("OK"));
 }
+
+TEST_CASE("train cli: the defaults cross-validate a small training split and say so in one line",
+          "[train][cli][cv]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 240, 120, 40, 10, 2, 83);
+  const RunResult run =
+      run_cli({"train", "--features", data.features.string(), "--splits", data.splits.string(),
+               "--tags", data.tags.string(), "--out", (tmp / "model").string(), "--threads", "2"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.err, Catch::Contains("selection: held out on 5-fold cross-validation on the "
+                                      "training split, folds grouped by ARTIST_ID (--cv auto: "
+                                      "240 training rows <= 5000)"));
+  CHECK_THAT(run.err, Catch::Contains("the small-data portfolio"));
+  CHECK_THAT(run.out, Catch::Contains("cv_PR-AUC") && Catch::Contains("models: "));
+  const std::string manifest = read_text(tmp / "model/manifest.json");
+  CHECK_THAT(manifest, Catch::Contains("\"heldout\": \"cross-validation\""));
+  const std::string trials = read_text(tmp / "model/trials.tsv");
+  CHECK(std::count(trials.begin(), trials.end(), '\n') == 1 + 4 + 6);  // the portfolio, all tags
+
+  // Explicit choices are said as such; a bad --cv fails before any work.
+  const RunResult holdout = run_cli({"train", "--features", data.features.string(), "--splits",
+                                     data.splits.string(), "--tags", data.tags.string(), "--out",
+                                     (tmp / "holdout").string(), "--cv", "0", "--family", "tree"});
+  INFO(holdout.err);
+  REQUIRE(holdout.exit_code == 0);
+  CHECK_THAT(holdout.err, Catch::Contains("held out on the validation split (--cv 0)"));
+  for (const char* bad : {"1", "-2", "many", "101"}) {
+    const RunResult refused =
+        run_cli({"train", "--features", data.features.string(), "--splits", data.splits.string(),
+                 "--out", (tmp / "bad").string(), "--cv", bad});
+    INFO(bad << ": " << refused.err);
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("--cv"));
+    CHECK_FALSE(fs::exists(tmp / "bad"));
+  }
+}
+
+TEST_CASE("train cli: Python reproduces predict from the manifest: linear models and blends",
+          "[train][cli][python][linear]") {
+  const fs::path python = python_with({"xgboost", "numpy"});
+  if (python.empty()) return;
+  TempDir tmp;
+  // Column 4 misses every 7th value: Python replaces it by scaler.tsv's mean, as the README says.
+  const auto data = write_planted_dataset(tmp / "data", 240, 120, 70, 10, 2, 85);
+  const fs::path test_split = data.splits / "tiny-test.tsv";
+  const std::string script =
+      "import json, sys, numpy as np, xgboost as xgb\n"
+      "model, x_file, p_file = sys.argv[1:4]\n"
+      "x = np.load(x_file); p = np.load(p_file)\n"
+      "manifest = json.load(open(model + '/manifest.json'))\n"
+      "means = None\n"
+      "if 'scaler_file' in manifest:\n"
+      "    rows = [l.split('\\t') for l in open(model + '/' + "
+      "manifest['scaler_file']).read().splitlines()[1:]]\n"
+      "    means = np.array([float(r[1]) for r in rows], dtype=np.float32)\n"
+      "kinds = set()\n"
+      "for t, tag in enumerate(manifest['tags']):\n"
+      "    score = np.zeros(len(x))\n"
+      "    kinds.add(tag['tag_model'])\n"
+      "    for c in tag['components']:\n"
+      "        rows = x\n"
+      "        if c['family'] == 'linear':\n"
+      "            rows = np.where(np.isnan(x), means, x)\n"
+      "        b = xgb.Booster(model_file=model + '/' + c['model']['file'])\n"
+      "        score = score + c['weight'] * b.predict(xgb.DMatrix(rows, "
+      "missing=np.nan)).astype(np.float64)\n"
+      "    d = float(np.max(np.abs(score - p[:, t])))\n"
+      "    print(tag['tag'], tag['tag_model'], d)\n"
+      "    assert d == 0.0, d\n"
+      "print('OK', ' '.join(sorted(kinds)))\n";
+  write_text(tmp / "check.py", script);
+  for (const char* family : {"linear", "auto"}) {
+    const fs::path model = tmp / (std::string("model-") + family);
+    auto args = planted_train_args(data, model);
+    *(std::find(args.begin(), args.end(), "--family") + 1) = family;
+    *(std::find(args.begin(), args.end(), "--cv") + 1) = "3";
+    const RunResult train = run_cli(args);
+    INFO(train.err);
+    REQUIRE(train.exit_code == 0);
+    const RunResult predict =
+        run_cli({"predict", "--model", model.string(), "--features", data.features.string(),
+                 "--split", test_split.string(), "--out-dir", (model.string() + "-pred")});
+    INFO(predict.err);
+    REQUIRE(predict.exit_code == 0);
+    const RunResult x =
+        run_cli({"flatten", "--features", data.features.string(), "--split", test_split.string(),
+                 "--schema", (model / "schema.json").string(), "--out", (model.string() + "-x.npy"),
+                 "--names", (model.string() + "-names.txt")});
+    INFO(x.err);
+    REQUIRE(x.exit_code == 0);
+    const RunResult py =
+        run_program(python, {(tmp / "check.py").string(), model.string(), model.string() + "-x.npy",
+                             model.string() + "-pred/predictions.npy"});
+    INFO(py.out + py.err);
+    CHECK(py.exit_code == 0);
+    if (std::string(family) == "linear") {
+      CHECK_THAT(py.out, Catch::Contains("OK linear"));
+    } else {
+      CHECK_THAT(py.out, Catch::Contains("OK"));
+    }
+  }
+}

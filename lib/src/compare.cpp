@@ -181,6 +181,16 @@ Provenance read_provenance(const fs::path& predictions_file) {
                      rapidjson::GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) throw ParseError(results, "/", "expected a JSON object");
+  if (const auto models = doc.FindMember("tag_models"); models != doc.MemberEnd()) {
+    if (!models->value.IsObject()) throw ParseError(results, "/tag_models", "expected an object");
+    for (const auto& m : models->value.GetObject()) {
+      if (!m.value.IsString()) {
+        throw ParseError(results, fmt::format("/tag_models/{}", m.name.GetString()),
+                         "expected a string");
+      }
+      out.tag_models[m.name.GetString()] = m.value.GetString();
+    }
+  }
   const auto it = doc.FindMember("synthetic");
   if (it == doc.MemberEnd()) return out;
   if (!it->value.IsBool()) {

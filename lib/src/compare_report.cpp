@@ -225,6 +225,9 @@ std::vector<std::vector<std::string>> pair_rows(const Comparison& c) {
 std::vector<std::string> per_tag_header(const Comparison& c) {
   std::vector<std::string> header = {"tag", "positives"};
   for (const auto& s : c.systems) {
+    if (!s.provenance.tag_models.empty()) header.push_back(fmt::format("{} model", s.name));
+  }
+  for (const auto& s : c.systems) {
     header.push_back(fmt::format("{} ROC-AUC", s.name));
     header.push_back(fmt::format("{} PR-AUC", s.name));
   }
@@ -250,6 +253,11 @@ std::vector<std::vector<report::HtmlCell>> per_tag_cells(const Comparison& c) {
     std::vector<report::HtmlCell> row;
     row.push_back({tag_display_name(c.tags[t]), "", c.tags[t]});
     row.push_back({std::to_string(c.positives[t]), "num", ""});
+    for (const auto& s : c.systems) {
+      if (s.provenance.tag_models.empty()) continue;
+      const auto it = s.provenance.tag_models.find(c.tags[t]);
+      row.push_back({it == s.provenance.tag_models.end() ? std::string("-") : it->second, "", ""});
+    }
     for (const auto& s : c.systems) {
       row.push_back({report::fixed(s.evaluation.tags[t].values.roc_auc, kDecimals), "num", ""});
       row.push_back({report::fixed(s.evaluation.tags[t].values.pr_auc, kDecimals), "num", ""});

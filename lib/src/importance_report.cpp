@@ -31,15 +31,38 @@ std::string synthetic_note() {
          "planted, not which descriptors carry moods in real music.";
 }
 
+// "3 tree, 1 linear, 2 blend" (nothing when the report did not come from a model directory).
+std::string model_counts(const ImportanceReport& r) {
+  std::size_t tree = 0, linear = 0, blend = 0;
+  for (const auto& m : r.tag_models) {
+    tree += m == "tree";
+    linear += m == "linear";
+    blend += m == "blend";
+  }
+  return fmt::format("{} tree, {} linear, {} blend", tree, linear, blend);
+}
+
 std::string setup_text(const ImportanceReport& r) {
+  const std::string models =
+      r.tag_models.empty()
+          ? std::string()
+          : fmt::format(" Tags: {} (the model of each tag is in its row).", model_counts(r));
   return fmt::format(
-      "Model: {} ({} boosters, {} models). Importance type: {} (XGBoost's feature scores). Each "
-      "tag's scores are normalised to shares that sum to 1; a column's global importance is its "
-      "mean share over the {} tags with at least one split. {} of {} columns are never used in a "
-      "split (listed with 0 in importance.tsv).",
+      "Model: {} ({} tags, {} models).{} Importance: XGBoost's feature scores ({}) for trees; "
+      "|coefficient| x the column's training standard deviation for a linear model (its "
+      "coefficient on the standardised column); a blend's shares are the mean of its two models' "
+      "shares. Each tag's scores are normalised to shares that sum to 1; a column's global "
+      "importance is its mean share over the {} tags with at least one split or coefficient. {} "
+      "of {} columns are never used (listed with 0 in importance.tsv).",
       r.model_dir.string(), r.tags.size(), r.refit ? "refit (train + validation)" : "train-only",
-      to_string(r.type), r.tags.size() - r.tags_without_splits.size(), r.unused_columns,
+      models, to_string(r.type), r.tags.size() - r.tags_without_splits.size(), r.unused_columns,
       r.columns.size());
+}
+
+// "mood/theme---x (blend)"
+std::string tag_label(const ImportanceReport& r, std::size_t t) {
+  const std::string name = tag_display_name(r.tags[t]);
+  return t < r.tag_models.size() ? fmt::format("{} ({})", name, r.tag_models[t]) : name;
 }
 
 std::size_t top_count(const ImportanceReport& r) { return std::min(r.top_k, r.columns.size()); }
@@ -69,7 +92,7 @@ std::vector<std::vector<std::string>> grouping_rows(const std::vector<std::strin
 std::vector<std::vector<std::string>> per_tag_rows(const ImportanceReport& r, std::size_t top) {
   std::vector<std::vector<std::string>> rows;
   for (std::size_t t = 0; t < r.tags.size(); ++t) {
-    std::vector<std::string> row = {tag_display_name(r.tags[t])};
+    std::vector<std::string> row = {tag_label(r, t)};
     const auto ranking = r.tag_ranking(t);
     for (std::size_t i = 0; i < top; ++i) {
       const std::size_t c = ranking[i];
@@ -218,6 +241,10 @@ std::string importance_json(const ImportanceReport& r) {
     w.StartObject();
     json_text(w, "tag");
     json_text(w, r.tags[t]);
+    if (t < r.tag_models.size()) {
+      json_text(w, "model");
+      json_text(w, r.tag_models[t]);
+    }
     json_text(w, "total_score");
     w.Double(r.scores.row(row).sum());
     json_text(w, "top");
@@ -288,7 +315,7 @@ std::string importance_html(const ImportanceReport& r) {
   const std::size_t groups = std::min(r.groups.size(), kHeatmapGroups);
   heat.col_labels.assign(r.groups.begin(), r.groups.begin() + static_cast<std::ptrdiff_t>(groups));
   for (std::size_t t = 0; t < r.tags.size(); ++t) {
-    heat.row_labels.push_back(tag_display_name(r.tags[t]));
+    heat.row_labels.push_back(tag_label(r, t));
     for (std::size_t g = 0; g < groups; ++g) {
       heat.values.push_back(
           r.group_shares(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(g)));
@@ -325,14 +352,31 @@ std::string explanation_text(const TrackExplanation& x, std::size_t top_k) {
         "SYNTHETIC DATA: the model was trained on moodboost's synthetic dataset; this explains "
         "the generator's planted signal, not real music.\n";
   }
+  std::size_t last_tag = x.tags.size();
   for (const TagExplanation& e : x.explained) {
     double features = 0;
     for (double c : e.contributions) features += c;
-    out += fmt::format(
-        "\n{}: probability {:.4f}, threshold {:.4f}: {}\n  log-odds {:+.4f} = base {:+.4f} + "
-        "descriptors {:+.4f}\n",
-        x.tags[e.tag], e.probability, e.threshold, e.tagged ? "TAGGED" : "not tagged", e.margin,
-        e.bias, features);
+    const char* family = e.family == Family::kLinear ? "linear model" : "trees";
+    if (e.model != TagModel::kBlend) {
+      out += fmt::format(
+          "\n{}: probability {:.4f}, threshold {:.4f}: {} ({})\n  log-odds {:+.4f} = base {:+.4f} "
+          "+ "
+          "descriptors {:+.4f}\n",
+          x.tags[e.tag], e.probability, e.threshold, e.tagged ? "TAGGED" : "not tagged", family,
+          e.margin, e.bias, features);
+    } else {
+      if (e.tag != last_tag) {
+        out += fmt::format(
+            "\n{}: probability {:.4f}, threshold {:.4f}: {} (blend: the mean of the trees' and "
+            "the linear model's probabilities)\n",
+            x.tags[e.tag], e.tag_probability, e.threshold, e.tagged ? "TAGGED" : "not tagged");
+      }
+      out += fmt::format(
+          "  {} (weight {}): probability {:.4f}, log-odds {:+.4f} = base {:+.4f} + descriptors "
+          "{:+.4f}\n",
+          family, e.weight, e.probability, e.margin, e.bias, features);
+    }
+    last_tag = e.tag;
     for (std::size_t g = 0; g < e.groups.size() && g < top_k; ++g) {
       const double value = e.group_contributions[g];
       if (value == 0) break;
@@ -364,13 +408,23 @@ std::string explanation_json(const TrackExplanation& x) {
   json_text(w, "synthetic");
   w.Bool(x.synthetic);
   json_text(w, "units");
-  json_text(w, "log-odds (XGBoost margin); bias + sum of contributions = margin");
+  json_text(w,
+            "log-odds (XGBoost margin) of each model; bias + sum of contributions = margin; a "
+            "linear model's contributions are coefficient x (value - training mean)");
   json_text(w, "tags");
   w.StartArray();
   for (const TagExplanation& e : x.explained) {
     w.StartObject();
     json_text(w, "tag");
     json_text(w, x.tags[e.tag]);
+    json_text(w, "tag_model");
+    json_text(w, to_string(e.model));
+    json_text(w, "family");
+    json_text(w, to_string(e.family));
+    json_text(w, "weight");
+    w.Double(e.weight);
+    json_text(w, "tag_probability");
+    w.Double(e.tag_probability);
     json_text(w, "probability");
     w.Double(e.probability);
     json_text(w, "threshold");

@@ -110,12 +110,8 @@ XgbParams engine_params(Device device, int threads) {
 }
 
 XgbParams linear_engine_params() {
-  return {{"objective", "binary:logistic"},
-          {"booster", "gblinear"},
-          {"updater", "shotgun"},
-          {"feature_selector", "cyclic"},
-          {"nthread", "1"},
-          {"verbosity", "0"}};
+  return {{"objective", "binary:logistic"}, {"booster", "gblinear"}, {"updater", "shotgun"},
+          {"feature_selector", "cyclic"},   {"nthread", "1"},        {"verbosity", "0"}};
 }
 
 Family parse_family(std::string_view text) {
@@ -195,7 +191,8 @@ std::vector<std::string> names_in_unused_warning(std::string_view log) {
 }  // namespace
 
 std::vector<std::string> unused_xgboost_params(const XgbParams& params, Family family) {
-  XgbParams probe = family == Family::kLinear ? linear_engine_params() : engine_params(Device::kCpu, 1);
+  XgbParams probe =
+      family == Family::kLinear ? linear_engine_params() : engine_params(Device::kCpu, 1);
   for (const auto& [key, value] : params) probe[key] = value;
   probe["validate_parameters"] = "1";
   probe["verbosity"] = "1";  // warnings: the validation speaks through the log
@@ -267,7 +264,7 @@ BoostOptions default_boost_options() {
   options.params = {{"max_depth", "4"},          {"eta", "0.1"},       {"max_bin", "64"},
                     {"colsample_bytree", "0.5"}, {"subsample", "0.8"}, {"min_child_weight", "1"},
                     {"reg_lambda", "1"}};
-  options.linear_params = {{"reg_lambda", "1"}, {"reg_alpha", "0"}, {"eta", "0.5"}};
+  options.linear_params = {{"reg_lambda", "0.1"}, {"reg_alpha", "0"}, {"eta", "0.5"}};
   options.max_rounds = 300;
   options.early_stopping = 20;
   options.eval_metric = "aucpr";
@@ -398,8 +395,8 @@ struct Trainer::Impl {
     if (validation_x != nullptr && !v.validation) {
       v.validation = dmatrix(linear ? validation_z : *validation_x, threads);
       if (linear) {
-        v.validation_raw = dmatrix(validation_imputed_used ? validation_imputed : *validation_x,
-                                   threads);
+        v.validation_raw =
+            dmatrix(validation_imputed_used ? validation_imputed : *validation_x, threads);
       }
     }
     if (need_folds && v.fold_train.empty()) {
@@ -512,7 +509,7 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
   struct Held {
     DMatrixHandle train = nullptr;
     DMatrixHandle held = nullptr;
-    std::vector<std::uint8_t> labels;  // of the held rows
+    std::vector<std::uint8_t> labels;        // of the held rows
     const std::vector<int>* rows = nullptr;  // training rows held out (cross-validation)
     bool usable = false;                     // both classes: ranking metrics are defined
   };
@@ -547,7 +544,8 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
   }
   std::vector<xgb::Booster> boosters;
   for (const Held& h : sets) boosters.push_back(make_booster({h.train, h.held}));
-  const bool any_usable = std::any_of(sets.begin(), sets.end(), [](const Held& h) { return h.usable; });
+  const bool any_usable =
+      std::any_of(sets.begin(), sets.end(), [](const Held& h) { return h.usable; });
 
   const int patience = rounds_for_learning_rate(options.early_stopping, eta);
   const int max_rounds = rounds_for_learning_rate(options.max_rounds, eta);

@@ -87,8 +87,8 @@ void rank(std::vector<Candidate>& list) {
 class Search {
  public:
   Search(Trainer& trainer, const LabelMatrix& train_labels, const LabelMatrix& validation_labels,
-         const std::vector<std::string>& tags, const BoostOptions& base,
-         const TuneOptions& options, const TuneHooks& hooks)
+         const std::vector<std::string>& tags, const BoostOptions& base, const TuneOptions& options,
+         const TuneHooks& hooks)
       : trainer_(trainer),
         train_labels_(train_labels),
         validation_labels_(validation_labels),
@@ -214,8 +214,9 @@ class Search {
       // linear grid), whose cost the defaults were chosen for, always qualifies.
       const double left = options_.budget_seconds - elapsed();
       for (std::size_t i = 0; i < candidates.size(); ++i) {
-        const double full = candidates[i].seconds * static_cast<double>(tags_.size()) /
-                            static_cast<double>(std::max<std::size_t>(1, candidates[i].columns.size()));
+        const double full =
+            candidates[i].seconds * static_cast<double>(tags_.size()) /
+            static_cast<double>(std::max<std::size_t>(1, candidates[i].columns.size()));
         if (candidates[i].id == 0 || candidates[i].id == kFirstLinear || full <= left) {
           chosen = i;
           break;
@@ -228,8 +229,7 @@ class Search {
 
     // Finalists: the best (at most eta) of the last stage. Their scores on every usable tag come
     // from that stage when it covered every tag, else from a "per-tag" stage.
-    const std::size_t count =
-        std::min(static_cast<std::size_t>(options_.eta), candidates.size());
+    const std::size_t count = std::min(static_cast<std::size_t>(options_.eta), candidates.size());
     std::vector<Candidate> finalists(candidates.begin(),
                                      candidates.begin() + static_cast<std::ptrdiff_t>(count));
     for (Candidate& c : finalists) {
@@ -336,16 +336,16 @@ std::vector<TuneConfig> portfolio_configs(const TuneConfig& base, const TuneOpti
 std::vector<TuneConfig> linear_grid(const TuneConfig& base, const TuneOptions& options) {
   const bool search = options.trials > 0 || options.budget_seconds > 0;
   std::vector<TuneConfig> out;
-  for (const char* alpha : {"0", "0.01"}) {
-    if (std::string_view(alpha) != "0" && !search) break;
-    for (const char* lambda : {"0.03", "0.1", "0.3", "1", "3", "10"}) {
-      TuneConfig config = with_params(base, {{"reg_lambda", lambda}, {"reg_alpha", alpha}},
-                                      options.fixed_linear_params);
-      const bool seen = std::any_of(out.begin(), out.end(), [&](const TuneConfig& c) {
-        return c.key() == config.key();
-      });
-      if (!seen) out.push_back(std::move(config));
-    }
+  auto add = [&](const char* lambda, const char* alpha) {
+    TuneConfig config = with_params(base, {{"reg_lambda", lambda}, {"reg_alpha", alpha}},
+                                    options.fixed_linear_params);
+    const bool seen = std::any_of(out.begin(), out.end(),
+                                  [&](const TuneConfig& c) { return c.key() == config.key(); });
+    if (!seen) out.push_back(std::move(config));
+  };
+  for (const char* lambda : {"0.03", "0.1", "0.3", "1", "3", "10"}) add(lambda, "0");
+  if (search) {
+    for (const char* lambda : {"0.1", "0.3", "1"}) add(lambda, "0.001");
   }
   return out;
 }
@@ -414,8 +414,8 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
 
   Search s(trainer, train_labels, validation_labels, tags, base, options, hooks);
   const std::vector<std::size_t> first_tags = s.stage_tags(0);
-  const bool trees = std::find(options.families.begin(), options.families.end(),
-                               Family::kTree) != options.families.end();
+  const bool trees = std::find(options.families.begin(), options.families.end(), Family::kTree) !=
+                     options.families.end();
   const bool linear = std::find(options.families.begin(), options.families.end(),
                                 Family::kLinear) != options.families.end();
   std::vector<Candidate> tree_candidates, linear_candidates;
@@ -465,10 +465,10 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     std::vector<TuneConfig> grid = linear_grid(base_of(Family::kLinear), options);
     // The linear base first (it always runs), then the rest of the grid.
     const TuneConfig& linear_base = base_of(Family::kLinear);
-    std::stable_partition(grid.begin(), grid.end(), [&](const TuneConfig& c) {
-      return c.key() == linear_base.key();
-    });
-    if (grid.empty() || grid.front().key() != linear_base.key()) grid.insert(grid.begin(), linear_base);
+    std::stable_partition(grid.begin(), grid.end(),
+                          [&](const TuneConfig& c) { return c.key() == linear_base.key(); });
+    if (grid.empty() || grid.front().key() != linear_base.key())
+      grid.insert(grid.begin(), linear_base);
     for (std::size_t i = 0; i < grid.size(); ++i) {
       if (i > 0 && s.out_of_time()) break;
       linear_candidates.push_back(
@@ -488,8 +488,8 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     s.halve(linear_candidates);
     // The linear family keeps a configuration per tag whenever its last stage ran every tag
     // (its regularisation suits a tag's prevalence); that costs nothing more.
-    const bool all_tags = !linear_candidates.empty() &&
-                          linear_candidates.front().columns.size() == s.pool_size();
+    const bool all_tags =
+        !linear_candidates.empty() && linear_candidates.front().columns.size() == s.pool_size();
     result.families.push_back(s.choose(linear_candidates, options.per_tag || all_tags));
   }
   // Families in the order asked for.

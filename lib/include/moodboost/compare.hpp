@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct Provenance {
   bool known = false;
   /// How it is known, for the reports: e.g. "results.json beside the predictions", "--synthetic".
   std::string source;
+  /// Per tag, the model moodboost used ("tree", "linear" or "blend"), from results.json's
+  /// "tag_models" when predict recorded it; empty otherwise.
+  std::map<std::string, std::string> tag_models;
 };
 
 /// Reads the provenance recorded beside a predictions file: `results.json` in the same directory,
