@@ -77,7 +77,8 @@ FeatureMatrix impute_means(const FeatureMatrix& x, const ColumnScaler& scaler) {
   FeatureMatrix out = x;
   for (Eigen::Index r = 0; r < out.rows(); ++r) {
     for (Eigen::Index c = 0; c < out.cols(); ++c) {
-      if (std::isnan(out(r, c))) out(r, c) = static_cast<float>(scaler.mean[static_cast<std::size_t>(c)]);
+      if (std::isnan(out(r, c)))
+        out(r, c) = static_cast<float>(scaler.mean[static_cast<std::size_t>(c)]);
     }
   }
   return out;
@@ -132,9 +133,9 @@ ColumnScaler parse_scaler_tsv(std::string_view text, const std::vector<std::stri
     s.sd.push_back(sd);
   }
   if (s.size() != names.size()) {
-    throw ParseError(file, where(),
-                     "expected " + std::to_string(names.size()) + " columns, found " +
-                         std::to_string(s.size()));
+    throw ParseError(
+        file, where(),
+        "expected " + std::to_string(names.size()) + " columns, found " + std::to_string(s.size()));
   }
   return s;
 }

@@ -297,8 +297,8 @@ ComponentRecord read_component(const rapidjson::Value& v, const fs::path& file,
   ComponentRecord c;
   c.family = parse_family(detail::get_string(v, "family", file, where));
   c.weight = detail::get_double(v, "weight", file, where);
-  c.params = read_params(detail::member(v, "config", file, where), file,
-                         (where + "/config").c_str());
+  c.params =
+      read_params(detail::member(v, "config", file, where), file, (where + "/config").c_str());
   c.scale_pos_weight_mode = detail::get_string(v, "scale_pos_weight_mode", file, where);
   c.scale_pos_weight = detail::get_double(v, "scale_pos_weight", file, where);
   c.base_score = detail::get_double(v, "base_score", file, where);
@@ -400,11 +400,9 @@ std::optional<TagRecord> load_train_record(const fs::path& dir, std::size_t inde
     const auto& components = detail::member(doc, "components", file);
     if (!components.IsArray() || components.Empty()) return std::nullopt;
     for (rapidjson::SizeType i = 0; i < components.Size(); ++i) {
-      ComponentRecord c =
-          read_component(components[i], file, "/components/" + std::to_string(i));
-      const auto expected = std::find_if(configs.begin(), configs.end(), [&](const TuneConfig& t) {
-        return t.family == c.family;
-      });
+      ComponentRecord c = read_component(components[i], file, "/components/" + std::to_string(i));
+      const auto expected = std::find_if(configs.begin(), configs.end(),
+                                         [&](const TuneConfig& t) { return t.family == c.family; });
       if (expected == configs.end() || expected->params != c.params ||
           to_string(expected->scale_pos_weight) != c.scale_pos_weight_mode ||
           !model_file_matches(dir, c.model_file, c.model_hash)) {
@@ -472,7 +470,8 @@ bool load_refit_record(const fs::path& dir, TagRecord& r, const std::string& fin
           detail::get_string(components[i], "train_model_hash", file, where) != c.model_hash) {
         return false;
       }
-      c.refit_rounds = static_cast<int>(detail::get_int(components[i], "refit_rounds", file, where));
+      c.refit_rounds =
+          static_cast<int>(detail::get_int(components[i], "refit_rounds", file, where));
       c.refit_seconds = detail::get_double(components[i], "refit_seconds", file, where);
       c.refit_model_file = detail::get_string(components[i], "refit_model_file", file, where);
       c.refit_model_hash = detail::get_string(components[i], "refit_model_hash", file, where);
@@ -701,8 +700,8 @@ std::optional<TuneResult> read_tuning(const fs::path& file, const std::string& f
     for (rapidjson::SizeType f = 0; f < families.Size(); ++f) {
       const std::string where = "/families/" + std::to_string(f);
       FamilyChoice choice;
-      choice.best = read_config(detail::member(families[f], "best", file, where), file,
-                                where + "/best");
+      choice.best =
+          read_config(detail::member(families[f], "best", file, where), file, where + "/best");
       choice.best_score = detail::get_double(families[f], "best_score", file, where);
       const auto& per_tag = detail::member(families[f], "per_tag", file, where);
       if (!per_tag.IsArray()) throw ParseError(file, where + "/per_tag", "expected an array");
@@ -777,8 +776,8 @@ TagRecord finish_tag(const std::vector<TagFit>& fits, const TagConfigs& configs,
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (tree != nullptr && linear != nullptr) {
-    const std::vector<std::uint8_t> labels = label_column(
-        first.folds > 0 ? data.train_y : data.validation_y, first.column);
+    const std::vector<std::uint8_t> labels =
+        label_column(first.folds > 0 ? data.train_y : data.validation_y, first.column);
     r.choice = choose_tag_model(tree->heldout_scores, linear->heldout_scores, labels, 200,
                                 seed ^ (0xb1e4dull + first.column));
   } else {
@@ -1276,9 +1275,9 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
   const auto format = detail::get_int(doc, "format_version", file);
   // Version 1 (before the linear family): one tree model per tag, under "model".
   if (format != kFormatVersion && format != 1) {
-    throw ParseError(file, "/format_version",
-                     "expected 1 or " + std::to_string(kFormatVersion) + ", found " +
-                         std::to_string(format));
+    throw ParseError(
+        file, "/format_version",
+        "expected 1 or " + std::to_string(kFormatVersion) + ", found " + std::to_string(format));
   }
   features_json_ = [&] {
     const auto& features = detail::member(doc, "features", file);

@@ -59,7 +59,7 @@ struct ImportanceReport {
   std::vector<std::string> tags;  ///< model tag order
   /// Per tag: "tree", "linear" or "blend" (empty when the scores came from elsewhere).
   std::vector<std::string> tag_models;
-  std::vector<Column> columns;    ///< the schema's columns, in matrix order
+  std::vector<Column> columns;  ///< the schema's columns, in matrix order
   /// XGBoost's raw scores: tags x columns (0 for a column no split of the tag uses).
   Eigen::MatrixXd scores;
   /// scores normalised per tag (each row sums to 1; all 0 for a tag without splits).
@@ -112,19 +112,19 @@ std::vector<std::filesystem::path> write_importance_reports(const ImportanceRepo
 
 /// One model's explanation of one tag for one track (a blended tag has two, one per family).
 struct TagExplanation {
-  std::size_t tag = 0;          ///< column in the model's tag order
+  std::size_t tag = 0;               ///< column in the model's tag order
   TagModel model = TagModel::kTree;  ///< what the tag uses
   Family family = Family::kTree;     ///< the model explained here
-  double weight = 1;            ///< its weight in the tag's score
-  double tag_probability = 0;   ///< the tag's score (the blend's, for a blended tag)
-  double probability = 0;       ///< this model's prediction
-  double margin = 0;            ///< log-odds: bias + sum of contributions
+  double weight = 1;                 ///< its weight in the tag's score
+  double tag_probability = 0;        ///< the tag's score (the blend's, for a blended tag)
+  double probability = 0;            ///< this model's prediction
+  double margin = 0;                 ///< log-odds: bias + sum of contributions
   /// The contribution every track gets: the model's base value (trees), or the linear model's
   /// value at the training means (contributions of a linear model are coefficient x (value -
   /// training mean): XGBoost's gblinear contributions, centred).
   double bias = 0;
-  double threshold = 0;    ///< the tag's decision threshold
-  bool tagged = false;     ///< tag_probability > threshold
+  double threshold = 0;                     ///< the tag's decision threshold
+  bool tagged = false;                      ///< tag_probability > threshold
   std::vector<double> contributions;        ///< per column (log-odds; sum + bias = margin)
   std::vector<std::string> groups;          ///< families, by descending |contribution|
   std::vector<double> group_contributions;  ///< parallel to groups

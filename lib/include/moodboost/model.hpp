@@ -108,10 +108,10 @@ struct ComponentRecord {
   XgbParams params;     ///< its searched parameters (tuned values)
   std::string scale_pos_weight_mode;
   double scale_pos_weight = 1.0;
-  double base_score = 0.5;     ///< XGBoost's base_score (the training prior)
-  int best_iteration = 0;      ///< 0-based; the model holds rounds 0..best_iteration
-  int rounds_trained = 0;      ///< rounds boosted while choosing (with the patience)
-  double best_score = 0.0;     ///< the held-out eval metric at best_iteration
+  double base_score = 0.5;      ///< XGBoost's base_score (the training prior)
+  int best_iteration = 0;       ///< 0-based; the model holds rounds 0..best_iteration
+  int rounds_trained = 0;       ///< rounds boosted while choosing (with the patience)
+  double best_score = 0.0;      ///< the held-out eval metric at best_iteration
   double heldout_pr_auc = 0.0;  ///< held-out average precision of this model alone
   double seconds = 0.0;
   std::string model_file;  ///< models/NNN-<tag>[.linear].json (relative to the model dir)
@@ -132,8 +132,8 @@ struct TagRecord {
   /// How the model was chosen (held-out average precision of each candidate; a single family's
   /// values only when one was trained).
   TagModelChoice choice;
-  int folds = 0;  ///< 0: held out on the validation split; K: K-fold cross-validation
-  double heldout_pr_auc = 0.0;      ///< held-out average precision of the chosen model
+  int folds = 0;                ///< 0: held out on the validation split; K: K-fold cross-validation
+  double heldout_pr_auc = 0.0;  ///< held-out average precision of the chosen model
   double validation_roc_auc = 0.0;  ///< of the train-only model (NaN without both classes)
   double validation_pr_auc = 0.0;   ///< average precision, same
   double threshold = 0.5;           ///< F1-optimal on validation (decisions: score > threshold)

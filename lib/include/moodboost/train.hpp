@@ -220,7 +220,8 @@ class Trainer {
   /// training rows) and, for the held-out evaluation on the validation split, of \p
   /// validation_labels. Returns the fits in job order. Each tag's model depends only on its
   /// labels, parameters, seed and folds, never on the thread that trained it. Throws DataError for
-  /// a tag without training positives, InvalidArgument for mismatched shapes, XgbError, TrainingInterrupted.
+  /// a tag without training positives, InvalidArgument for mismatched shapes, XgbError,
+  /// TrainingInterrupted.
   std::vector<TagFit> fit(const LabelMatrix& train_labels, const LabelMatrix* validation_labels,
                           std::span<const TagJob> jobs, const BoostOptions& options,
                           const FitHooks& hooks = {});
