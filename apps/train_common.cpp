@@ -7,6 +7,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "command.hpp"
@@ -365,6 +366,25 @@ void print_summary(const std::vector<TagRecord>& records, bool refit) {
   for (const auto& r : records) ++counts[static_cast<int>(r.model)];
   fmt::print("models: {} tree, {} linear, {} blend (the manifest says why, per tag)\n", counts[0],
              counts[1], counts[2]);
+  // The settings that won: one line per family when every tag shares them, else per tag.
+  for (Family family : {Family::kTree, Family::kLinear}) {
+    std::map<std::string, std::vector<std::string>> by_settings;
+    for (const auto& r : records) {
+      if (const ComponentRecord* c = r.component(family)) {
+        std::vector<std::string> pairs;
+        for (const auto& [key, value] : c->params) pairs.push_back(key + "=" + value);
+        if (c->scale_pos_weight_mode != "none") {
+          pairs.push_back("scale_pos_weight=" + c->scale_pos_weight_mode);
+        }
+        by_settings[fmt::format("{}", fmt::join(pairs, " "))].push_back(tag_display_name(r.tag));
+      }
+    }
+    for (const auto& [settings, tags] : by_settings) {
+      fmt::print("{} settings: {} ({})\n", to_string(family), settings.empty() ? "defaults" : settings,
+                 tags.size() == records.size() ? std::string("every tag")
+                                               : fmt::format("{}", fmt::join(tags, ", ")));
+    }
+  }
 }
 
 }  // namespace

@@ -159,9 +159,9 @@ def overall(report, name):
     """(roc, pr, roc interval, pr interval) of a system in compare.json."""
     for s in report["systems"]:
         if s["name"] == name:
-            o = s["overall"]
-            return (o["ROC-AUC-macro"]["value"], o["PR-AUC-macro"]["value"],
-                    o["ROC-AUC-macro"].get("interval"), o["PR-AUC-macro"].get("interval"))
+            o, iv = s["overall"], s.get("intervals", {})
+            return (o["ROC-AUC-macro"], o["PR-AUC-macro"], iv.get("ROC-AUC-macro"),
+                    iv.get("PR-AUC-macro"))
     sys.exit("compare.json has no system %s" % name)
 
 

@@ -395,40 +395,37 @@ TEST_CASE("train cli: the defaults cross-validate a small training split and say
   }
 }
 
-TEST_CASE("train cli: Python reproduces predict from the manifest: linear models and blends",
+TEST_CASE("train cli: the README's Python recipe reproduces predict: linear models and blends",
           "[train][cli][python][linear]") {
   const fs::path python = python_with({"xgboost", "numpy"});
   if (python.empty()) return;
+  // The recipe is the README's own code block, run as it is written but for its two paths.
+  const std::string readme = read_text(moodboost::test::source_dir() / "README.md");
+  const auto marker = readme.find("A tag's score, exactly as `moodboost predict` computes it:");
+  REQUIRE(marker != std::string::npos);
+  const auto begin = readme.find("```python\n", marker);
+  const auto end = readme.find("```\n", begin + 10);
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  std::string recipe = readme.substr(begin + 10, end - begin - 10);
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = recipe.find(from);
+    REQUIRE(at != std::string::npos);
+    recipe.replace(at, from.size(), to);
+  };
+  replace("model = \"out/jamendo/model\"", "import sys\nmodel = sys.argv[1]");
+  replace("np.load(\"x.npy\")", "np.load(sys.argv[2])");
+  recipe +=
+      "p = np.load(sys.argv[3]); d = np.load(sys.argv[4])\n"
+      "assert np.array_equal(scores, p), float(np.max(np.abs(scores - p)))\n"
+      "assert np.array_equal(decisions, d)\n"
+      "print('OK', ' '.join(sorted(set(tag['tag_model'] for tag in manifest['tags']))))\n";
+
   TempDir tmp;
-  // Column 4 misses every 7th value: Python replaces it by scaler.tsv's mean, as the README says.
+  write_text(tmp / "recipe.py", recipe);
+  // Column 4 misses every 7th value: the recipe replaces it by scaler.tsv's mean.
   const auto data = write_planted_dataset(tmp / "data", 240, 120, 70, 10, 2, 85);
   const fs::path test_split = data.splits / "tiny-test.tsv";
-  const std::string script =
-      "import json, sys, numpy as np, xgboost as xgb\n"
-      "model, x_file, p_file = sys.argv[1:4]\n"
-      "x = np.load(x_file); p = np.load(p_file)\n"
-      "manifest = json.load(open(model + '/manifest.json'))\n"
-      "means = None\n"
-      "if 'scaler_file' in manifest:\n"
-      "    rows = [l.split('\\t') for l in open(model + '/' + "
-      "manifest['scaler_file']).read().splitlines()[1:]]\n"
-      "    means = np.array([float(r[1]) for r in rows], dtype=np.float32)\n"
-      "kinds = set()\n"
-      "for t, tag in enumerate(manifest['tags']):\n"
-      "    score = np.zeros(len(x))\n"
-      "    kinds.add(tag['tag_model'])\n"
-      "    for c in tag['components']:\n"
-      "        rows = x\n"
-      "        if c['family'] == 'linear':\n"
-      "            rows = np.where(np.isnan(x), means, x)\n"
-      "        b = xgb.Booster(model_file=model + '/' + c['model']['file'])\n"
-      "        score = score + c['weight'] * b.predict(xgb.DMatrix(rows, "
-      "missing=np.nan)).astype(np.float64)\n"
-      "    d = float(np.max(np.abs(score - p[:, t])))\n"
-      "    print(tag['tag'], tag['tag_model'], d)\n"
-      "    assert d == 0.0, d\n"
-      "print('OK', ' '.join(sorted(kinds)))\n";
-  write_text(tmp / "check.py", script);
   for (const char* family : {"linear", "auto"}) {
     const fs::path model = tmp / (std::string("model-") + family);
     auto args = planted_train_args(data, model);
@@ -444,19 +441,15 @@ TEST_CASE("train cli: Python reproduces predict from the manifest: linear models
     REQUIRE(predict.exit_code == 0);
     const RunResult x =
         run_cli({"flatten", "--features", data.features.string(), "--split", test_split.string(),
-                 "--schema", (model / "schema.json").string(), "--out", (model.string() + "-x.npy"),
-                 "--names", (model.string() + "-names.txt")});
+                 "--schema", (model / "schema.json").string(), "--out",
+                 (model.string() + "-x.npy"), "--names", (model.string() + "-names.txt")});
     INFO(x.err);
     REQUIRE(x.exit_code == 0);
-    const RunResult py =
-        run_program(python, {(tmp / "check.py").string(), model.string(), model.string() + "-x.npy",
-                             model.string() + "-pred/predictions.npy"});
+    const RunResult py = run_program(
+        python, {(tmp / "recipe.py").string(), model.string(), model.string() + "-x.npy",
+                 model.string() + "-pred/predictions.npy", model.string() + "-pred/decisions.npy"});
     INFO(py.out + py.err);
     CHECK(py.exit_code == 0);
-    if (std::string(family) == "linear") {
-      CHECK_THAT(py.out, Catch::Contains("OK linear"));
-    } else {
-      CHECK_THAT(py.out, Catch::Contains("OK"));
-    }
+    CHECK_THAT(py.out, Catch::Contains(std::string(family) == "linear" ? "OK linear" : "OK"));
   }
 }
