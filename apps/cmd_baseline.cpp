@@ -8,6 +8,7 @@
 #include "moodboost/dataset.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/npy.hpp"
+#include "moodboost/pipeline.hpp"
 #include "split_options.hpp"
 
 namespace moodboost::app {
@@ -22,35 +23,16 @@ struct BaselineArgs {
 int run_baseline(const BaselineArgs& args) {
   const SplitSet set = load_split_set(args.splits, {.train = true, .test = true});
   const LabelMatrix train = set.labels(set.train);
-  const Eigen::Index rows = static_cast<Eigen::Index>(set.test.tracks.size());
-  const Eigen::Index cols = static_cast<Eigen::Index>(set.tags.size());
-  const Eigen::VectorXd counts = train.cast<double>().colwise().sum().transpose();
-
-  ScoreMatrix predictions(rows, cols);
-  LabelMatrix decisions = LabelMatrix::Zero(rows, cols);
-  if (args.kind == "popular") {
-    // The most frequent training tag is True for every track; the first in vocabulary order on
-    // a tie (as numpy.argmax).
-    Eigen::Index best = 0;
-    counts.maxCoeff(&best);
-    decisions.col(best).setOnes();
-    predictions = decisions.cast<double>();
-    fmt::print("popular baseline: {} ({} of {} training tracks) for all {} test tracks\n",
-               set.tags[static_cast<std::size_t>(best)], counts(best), train.rows(), rows);
-  } else {
-    // Every test track gets the training-split tag frequencies; no tag is decided.
-    const Eigen::RowVectorXd frequencies = counts.transpose() / static_cast<double>(train.rows());
-    predictions.rowwise() = frequencies;
-    fmt::print(
-        "random baseline: training tag frequencies ({} tracks) as scores for all {} test "
-        "tracks, no decisions\n",
-        train.rows(), rows);
-  }
+  const NaiveBaseline baseline = args.kind == "popular"
+                                     ? popular_baseline(train, set.tags, set.test.tracks.size())
+                                     : random_baseline(train, set.test.tracks.size());
+  fmt::print("{}\n", baseline.description);
   const std::filesystem::path out = args.out_dir;
-  write_score_matrix(out / "predictions.npy", predictions);
-  write_label_matrix(out / "decisions.npy", decisions);
+  write_score_matrix(out / "predictions.npy", baseline.predictions);
+  write_label_matrix(out / "decisions.npy", baseline.decisions);
   fmt::print("wrote {} and {} ({} x {})\n", (out / "predictions.npy").string(),
-             (out / "decisions.npy").string(), rows, cols);
+             (out / "decisions.npy").string(), baseline.predictions.rows(),
+             baseline.predictions.cols());
   return kExitOk;
 }
 

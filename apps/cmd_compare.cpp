@@ -96,7 +96,7 @@ int run_compare(const CompareArgs& args) {
   // test split, which has no groundtruth.npy), columns in --tags order.
   const LabelMatrix groundtruth =
       fs::path(args.groundtruth).extension() == ".tsv"
-          ? label_matrix(read_split(args.groundtruth), tags, UnknownTagPolicy::Error)
+          ? label_matrix(read_split(args.groundtruth), tags, UnknownTagPolicy::kError)
           : read_label_matrix(args.groundtruth);
   const PublishedSystem baseline = choose_baseline(args.baseline);
   std::vector<PublishedSystem> references;

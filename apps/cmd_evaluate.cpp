@@ -34,7 +34,7 @@ int run_evaluate(const EvaluateArgs& args) {
   options.groundtruth_name = args.matrices.groundtruth;
   options.predictions_name = args.matrices.predictions;
   options.decisions_name = args.decisions;
-  if (args.exclude_single_class) options.single_class_tags = SingleClassTagPolicy::Exclude;
+  if (args.exclude_single_class) options.single_class_tags = SingleClassTagPolicy::kExclude;
   if (!args.tags.empty()) {
     options.tag_names = read_tag_list(args.tags);
     if (options.tag_names.size() != static_cast<std::size_t>(groundtruth.cols())) {

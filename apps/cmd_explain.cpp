@@ -93,8 +93,7 @@ std::vector<std::size_t> chosen_tags(const ExplainArgs& args, const LoadedModel&
 
 int run_explain(const ExplainArgs& args) {
   const LoadedModel model(args.model, ModelChoice::kDefault);
-  const FeatureSchema schema =
-      FeatureSchema::from_json(model.schema_json(), fs::path(args.model) / "schema.json");
+  const FeatureSchema& schema = model.schema();
   const fs::path relative = feature_file_of(args.track, args.split);
   const std::string json = read_file(fs::path(args.features) / relative);
   const std::vector<float> values = parse_feature_row(json, schema, FeatureOptions{}, relative);

@@ -17,7 +17,7 @@ struct PredictOptions {
   std::string models = "default";
   FeatureCliOptions loader;
   bool no_evaluate = false;
-  UnknownTagPolicy unknown_tags = UnknownTagPolicy::Error;
+  UnknownTagPolicy unknown_tags = UnknownTagPolicy::kError;
 };
 
 const RegisterCommand kPredict{

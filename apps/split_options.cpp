@@ -40,7 +40,7 @@ CLI::Option* add_unknown_tags_option(CLI::App& app, UnknownTagPolicy& policy,
       .add_option_function<std::string>(
           "--unknown-tags",
           [&policy](const std::string& mode) {
-            policy = mode == "ignore" ? UnknownTagPolicy::Ignore : UnknownTagPolicy::Error;
+            policy = mode == "ignore" ? UnknownTagPolicy::kIgnore : UnknownTagPolicy::kError;
           },
           description)
       ->transform(CLI::IsMember({"error", "ignore"}, CLI::ignore_case))

@@ -34,12 +34,12 @@ namespace moodboost::app {
 
 /// The parsed values of the split-set options.
 struct SplitOptions {
-  std::filesystem::path splits_dir;                         ///< --splits DIR (empty when not given)
-  std::filesystem::path train;                              ///< --train FILE
-  std::filesystem::path validation;                         ///< --validation FILE
-  std::filesystem::path test;                               ///< --test FILE
-  std::filesystem::path tags;                               ///< --tags FILE
-  UnknownTagPolicy unknown_tags = UnknownTagPolicy::Error;  ///< --unknown-tags error|ignore
+  std::filesystem::path splits_dir;  ///< --splits DIR (empty when not given)
+  std::filesystem::path train;       ///< --train FILE
+  std::filesystem::path validation;  ///< --validation FILE
+  std::filesystem::path test;        ///< --test FILE
+  std::filesystem::path tags;        ///< --tags FILE
+  UnknownTagPolicy unknown_tags = UnknownTagPolicy::kError;  ///< --unknown-tags error|ignore
 };
 
 /// The splits a command cannot run without.

@@ -11,32 +11,20 @@
 #include "feature_options.hpp"
 #include "moodboost/features.hpp"
 #include "moodboost/model.hpp"
+#include "moodboost/pipeline.hpp"
 #include "split_options.hpp"
 
 namespace moodboost::app {
 
-/// The options of `train` (and the training half of `run`).
+/// The options of `train` (and the training half of `run`): the library's TrainOptions plus the
+/// paths, the device and the loader's options.
 struct TrainCliOptions {
-  std::filesystem::path features;        ///< --features DIR
-  std::filesystem::path out;             ///< --out MODEL_DIR
-  std::vector<std::string> params;       ///< --param [linear:]KEY=VALUE (repeatable)
-  int rounds = 0;                        ///< --rounds N (0 = default)
-  int early_stopping = -1;               ///< --early-stopping N (-1 = default)
-  std::string eval_metric;               ///< --eval-metric M
-  int trials = -1;                       ///< --trials N (-1: not given)
-  double budget_minutes = 0;             ///< --budget-minutes M
-  bool tune_per_tag = false;             ///< --tune-per-tag
-  std::string cv = "auto";               ///< --cv auto|K (0 = the validation split)
-  std::string family = "auto";           ///< --family auto|tree|linear
-  std::string scale_pos_weight;          ///< --scale-pos-weight (empty: default, searched)
-  std::string refit = "none";            ///< --refit none|train+validation
-  std::string device = "cpu";            ///< --device cpu|cuda|auto
-  std::string thread_strategy = "auto";  ///< --thread-strategy
-  std::uint64_t seed = 0;                ///< --seed S
-  bool restart = false;                  ///< --restart
+  std::filesystem::path features;  ///< --features DIR
+  std::filesystem::path out;       ///< --out MODEL_DIR
+  TrainOptions train;              ///< --param, --rounds, --cv, --family, ...
+  std::string device = "cpu";      ///< --device cpu|cuda|auto
   /// The loader's options (feature_options.hpp), --threads and --cache included. Training
-  /// defaults: --covariance upper (the duplicate lower triangle carries nothing new) and
-  /// --drop-constant (a constant column cannot split).
+  /// defaults: --covariance upper and --drop-constant (training_feature_options()).
   FeatureCliOptions loader = [] {
     FeatureCliOptions o;
     o.covariance = CovarianceColumns::kUpperTriangle;

@@ -72,7 +72,7 @@ TEST_CASE("bootstrap: each resample's macro AUCs equal the metrics module on the
   CHECK(result.tracks == 60);
 
   EvaluateOptions exclude;
-  exclude.single_class_tags = SingleClassTagPolicy::Exclude;
+  exclude.single_class_tags = SingleClassTagPolicy::kExclude;
   std::size_t single_class = 0;
   for (std::size_t b = 0; b < options.resamples; ++b) {
     const auto counts = bootstrap_counts(60, options.seed, b);

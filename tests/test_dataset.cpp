@@ -174,7 +174,7 @@ TEST_CASE("label_matrix: columns in vocabulary order; unknown tags error or are 
           "[dataset]") {
   const Split split = parse_split(small_split("\n"), "s-test.tsv");
   const LabelMatrix labels =
-      label_matrix(split, {"theme---film", "mood---calm", "x"}, UnknownTagPolicy::Error);
+      label_matrix(split, {"theme---film", "mood---calm", "x"}, UnknownTagPolicy::kError);
   REQUIRE(labels.rows() == 3);
   REQUIRE(labels.cols() == 3);
   CHECK(labels(0, 0) == 0);
@@ -185,13 +185,14 @@ TEST_CASE("label_matrix: columns in vocabulary order; unknown tags error or are 
   CHECK(labels(2, 1) == 0);
   CHECK(labels.col(2).sum() == 0);
 
-  CHECK_THROWS_WITH(label_matrix(split, {"mood---calm"}, UnknownTagPolicy::Error),
+  CHECK_THROWS_WITH(label_matrix(split, {"mood---calm"}, UnknownTagPolicy::kError),
                     "s-test.tsv: line 3: tag 'theme---film' is not in the tag vocabulary (1 tags)");
   std::size_t unknown = 99;
-  const LabelMatrix kept = label_matrix(split, {"mood---calm"}, UnknownTagPolicy::Ignore, &unknown);
+  const LabelMatrix kept =
+      label_matrix(split, {"mood---calm"}, UnknownTagPolicy::kIgnore, &unknown);
   CHECK(unknown == 2);
   CHECK(kept.cast<int>().sum() == 2);
-  CHECK_THROWS_AS(label_matrix(split, {"a", "a"}, UnknownTagPolicy::Error), DataError);
+  CHECK_THROWS_AS(label_matrix(split, {"a", "a"}, UnknownTagPolicy::kError), DataError);
 }
 
 TEST_CASE("tags_in: the sorted set of tags used, skipping splits not loaded", "[dataset]") {
@@ -247,7 +248,7 @@ TEST_CASE("load_split_set: default vocabulary is the union of every loaded split
   test::write_text(dir / "tags.txt", "mood---calm\ntheme---film\n");
   CHECK_THROWS_WITH(load_split_set(files, dir / "tags.txt"),
                     Catch::Contains("s-test.tsv: line 2: tag 'zzz' is not in the tag vocabulary"));
-  const SplitSet ignored = load_split_set(files, dir / "tags.txt", UnknownTagPolicy::Ignore);
+  const SplitSet ignored = load_split_set(files, dir / "tags.txt", UnknownTagPolicy::kIgnore);
   CHECK(ignored.unknown_labels_test == 1);
   CHECK(ignored.unknown_labels_train == 0);
   CHECK(ignored.unknown_labels() == 1);
@@ -297,6 +298,6 @@ TEST_CASE("real split-0: track, tag and label counts of MTG-Jamendo moodtheme",
   CHECK(full.tracks.size() == 18486);
   CHECK(tags_in({&full}).size() == 59);
   std::size_t unknown = 0;
-  label_matrix(full, set.tags, UnknownTagPolicy::Ignore, &unknown);
+  label_matrix(full, set.tags, UnknownTagPolicy::kIgnore, &unknown);
   CHECK(unknown > 0);
 }

@@ -59,7 +59,7 @@ TEST_CASE("moodboost flatten: float32 .npy in split order, names and ids", "[fea
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("5 of 5 feature files"));
   const NpyArray x = read_npy(fx.dir / "X.npy");
-  CHECK(x.header.dtype == NpyDtype::Float32);
+  CHECK(x.header.dtype == NpyDtype::kFloat32);
   CHECK(x.header.shape == std::vector<std::size_t>{5, 8});
   CHECK(test::read_text(fx.dir / "names.txt") ==
         "lowlevel.loud\nlowlevel.mfcc.mean.0\nlowlevel.mfcc.mean.1\nrhythm.beats_position.count\n"

@@ -165,7 +165,7 @@ TEST_CASE("folds: the real MTG-Jamendo training split keeps every artist in one 
   if (!test::require_shared(dir)) return;
   const Split train = read_split(dir / "splits/split-0/autotagging_moodtheme-train.tsv");
   const std::vector<std::string> tags = read_tag_list(dir / "tags/moodtheme_split.txt");
-  const LabelMatrix labels = label_matrix(train, tags, UnknownTagPolicy::Error);
+  const LabelMatrix labels = label_matrix(train, tags, UnknownTagPolicy::kError);
   std::vector<std::string> artists;
   for (const Track& track : train.tracks) artists.push_back(track.artist_id);
   const std::vector<int> folds = grouped_stratified_folds(labels, artists, 5, 0);

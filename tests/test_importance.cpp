@@ -235,8 +235,7 @@ TEST_CASE("explain: SHAP contributions plus the bias sum to the margin of the pr
           "[importance][explain]") {
   const TrainedModel trained(false);
   const LoadedModel model(trained.model, ModelChoice::kDefault);
-  const FeatureSchema schema =
-      FeatureSchema::from_json(model.schema_json(), trained.model / "schema.json");
+  const FeatureSchema& schema = model.schema();
   // The first test track's features, loaded as predict loads them.
   const Split test_split = read_split(trained.data.splits / "tiny-test.tsv");
   const Track& track = test_split.tracks.front();
@@ -325,8 +324,7 @@ TEST_CASE("explain: a linear model's contributions are centred on the training m
           "[importance][explain][linear]") {
   const TrainedModel trained(false, "linear");
   const LoadedModel model(trained.model, ModelChoice::kDefault);
-  const FeatureSchema schema =
-      FeatureSchema::from_json(model.schema_json(), trained.model / "schema.json");
+  const FeatureSchema& schema = model.schema();
   const Split test_split = read_split(trained.data.splits / "tiny-test.tsv");
   const Track& track = test_split.tracks.front();
   const LoadedFeatures loaded =

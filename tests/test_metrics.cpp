@@ -186,7 +186,7 @@ TEST_CASE("evaluate: a single-class tag throws, or is excluded from the macro AU
       evaluate(all_one, score_matrix(2, 1, {0.1, 0.2})),
       Catch::StartsWith("ground truth column 0 has no negative (all 2 tracks are 1)"));
 
-  options.single_class_tags = SingleClassTagPolicy::Exclude;
+  options.single_class_tags = SingleClassTagPolicy::kExclude;
   const Evaluation ev = evaluate(truth, scores, truth, options);
   CHECK(ev.excluded_tags == std::vector<std::size_t>{1});
   CHECK(std::isnan(ev.tags[1].values.roc_auc));
@@ -256,7 +256,7 @@ TEST_CASE("format: the official results file, the display lines and JSON", "[met
              !Catch::Contains("precision") && Catch::Contains("\"index\": 1"));
 
   EvaluateOptions exclude;
-  exclude.single_class_tags = SingleClassTagPolicy::Exclude;
+  exclude.single_class_tags = SingleClassTagPolicy::kExclude;
   const Evaluation excluded = evaluate(label_matrix_of(2, 2, {1, 0, 0, 0}),
                                        score_matrix(2, 2, {0.5, 0.1, 0.2, 0.3}), exclude);
   CHECK_THAT(

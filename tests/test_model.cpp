@@ -23,12 +23,12 @@ namespace {
 constexpr int kTags = 3;
 
 // A real schema for \p columns plain columns (lowlevel.planted.mean.0, ...).
-std::string planted_schema(int columns) {
+FeatureSchema planted_schema(int columns) {
   FeatureField field;
   field.path = {"lowlevel", "planted", "mean"};
   field.kind = FieldKind::kVector;
   field.cols = static_cast<std::size_t>(columns);
-  return FeatureSchema({field}, FeatureSchema::column_names_of(field)).to_json();
+  return FeatureSchema({field}, FeatureSchema::column_names_of(field));
 }
 
 TrainingData planted_data(int tags = kTags) {
@@ -42,9 +42,10 @@ TrainingData planted_data(int tags = kTags) {
   for (int t = 0; t < tags; ++t) data.tags.push_back("mood/theme---tag" + std::to_string(t));
   data.splits = {{"train", "train.tsv", 300, "0000000000000001"},
                  {"validation", "validation.tsv", 200, "0000000000000002"}};
-  data.features_json = R"({"source": "planted"})";
-  data.schema_json = planted_schema(16);
-  data.synthetic = true;
+  data.features.features_dir = "planted";
+  data.features.columns = 16;
+  data.features.synthetic = true;
+  data.schema = planted_schema(16);
   // Three tracks per artist.
   for (int r = 0; r < 300; ++r) data.train_groups.push_back("artist_" + std::to_string(r / 3));
   return data;

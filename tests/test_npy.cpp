@@ -96,7 +96,7 @@ TEST_CASE("npy: score, label and feature matrices round-trip exactly", "[npy]") 
 TEST_CASE("npy_header: numpy's layout, padded to 64 bytes with room for the first axis to grow",
           "[npy]") {
   const std::vector<std::size_t> shape{4231, 56};
-  const std::string header = npy_header(NpyDtype::Bool, shape);
+  const std::string header = npy_header(NpyDtype::kBool, shape);
   CHECK(header.size() == 128);
   CHECK(header.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
   CHECK(header[8] == 118);
@@ -106,19 +106,19 @@ TEST_CASE("npy_header: numpy's layout, padded to 64 bytes with room for the firs
   CHECK(header.back() == '\n');
 
   const std::vector<std::size_t> vec{5};
-  CHECK(npy_header(NpyDtype::Float64, vec).find("'shape': (5,), }") != std::string::npos);
-  CHECK(npy_header(NpyDtype::Float64, {}).find("'shape': (), }") != std::string::npos);
-  const std::string v2 = npy_header(NpyDtype::Float32, shape, 2);
+  CHECK(npy_header(NpyDtype::kFloat64, vec).find("'shape': (5,), }") != std::string::npos);
+  CHECK(npy_header(NpyDtype::kFloat64, {}).find("'shape': (), }") != std::string::npos);
+  const std::string v2 = npy_header(NpyDtype::kFloat32, shape, 2);
   CHECK(v2[6] == 2);
   CHECK(v2.size() % 64 == 0);
 
   // A header too long for 1.0's 16-bit length moves to 2.0 by itself.
   const std::vector<std::size_t> huge_rank(30000, 1);
-  const std::string auto_v2 = npy_header(NpyDtype::Float64, huge_rank);
+  const std::string auto_v2 = npy_header(NpyDtype::kFloat64, huge_rank);
   CHECK(auto_v2[6] == 2);
   CHECK(auto_v2.size() % 64 == 0);
-  CHECK_THROWS_AS(npy_header(NpyDtype::Float64, huge_rank, 1), InvalidArgument);
-  CHECK_THROWS_AS(npy_header(NpyDtype::Float64, shape, 3), InvalidArgument);
+  CHECK_THROWS_AS(npy_header(NpyDtype::kFloat64, huge_rank, 1), InvalidArgument);
+  CHECK_THROWS_AS(npy_header(NpyDtype::kFloat64, shape, 3), InvalidArgument);
 }
 
 TEST_CASE("npy: version 2.0 and 3.0 headers are read", "[npy]") {
@@ -126,7 +126,7 @@ TEST_CASE("npy: version 2.0 and 3.0 headers are read", "[npy]") {
   const std::vector<std::size_t> shape{2, 1};
   const std::string data = doubles({1.5, -2});
   for (const char version : {char{2}, char{3}}) {
-    std::string bytes = npy_header(NpyDtype::Float64, shape, 2) + data;
+    std::string bytes = npy_header(NpyDtype::kFloat64, shape, 2) + data;
     bytes[6] = version;
     test::write_text(dir / "v.npy", bytes);
     const NpyArray a = read_npy(dir / "v.npy");
@@ -142,22 +142,22 @@ TEST_CASE("npy: integer and uint8 files read as scores and as 0/1 labels", "[npy
   test::TempDir dir;
   const std::vector<std::size_t> shape{2, 2};
   const std::int64_t i8[] = {0, 1, 1, 0};
-  write_npy(dir / "i8.npy", NpyDtype::Int64, shape,
+  write_npy(dir / "i8.npy", NpyDtype::kInt64, shape,
             {reinterpret_cast<const std::uint8_t*>(i8), sizeof i8});
   CHECK(read_label_matrix(dir / "i8.npy")(0, 1) == 1);
   CHECK(read_score_matrix(dir / "i8.npy")(1, 0) == 1.0);
   const std::int32_t i4[] = {0, 1, 2, -7};
-  write_npy(dir / "i4.npy", NpyDtype::Int32, shape,
+  write_npy(dir / "i4.npy", NpyDtype::kInt32, shape,
             {reinterpret_cast<const std::uint8_t*>(i4), sizeof i4});
   CHECK(read_score_matrix(dir / "i4.npy")(1, 1) == -7.0);
   CHECK_THROWS_WITH(
       read_label_matrix(dir / "i4.npy"),
       (dir / "i4.npy").string() + ": element (1, 0): expected 0 or 1 in a label matrix, found 2");
   const std::uint8_t u1[] = {1, 0, 0, 1};
-  write_npy(dir / "u1.npy", NpyDtype::UInt8, shape, u1);
+  write_npy(dir / "u1.npy", NpyDtype::kUInt8, shape, u1);
   CHECK(read_label_matrix(dir / "u1.npy")(1, 1) == 1);
   CHECK(read_feature_matrix(dir / "u1.npy")(0, 0) == 1.0f);
-  CHECK_THROWS_AS(write_npy(dir / "x.npy", NpyDtype::Int32, shape, u1), InvalidArgument);
+  CHECK_THROWS_AS(write_npy(dir / "x.npy", NpyDtype::kInt32, shape, u1), InvalidArgument);
 }
 
 TEST_CASE("npy: bad input gives a ParseError naming the file and the place", "[npy]") {
@@ -278,7 +278,7 @@ np.save(f'{d}/ref_long.npy', np.zeros((123456789, 0)))
   }
   const NpyArray cube = read_npy(dir / "np_3d.npy");
   CHECK(cube.header.shape == std::vector<std::size_t>{2, 3, 4});
-  CHECK(cube.header.dtype == NpyDtype::Int32);
+  CHECK(cube.header.dtype == NpyDtype::kInt32);
   std::int32_t last = 0;
   std::memcpy(&last, cube.bytes.data() + 23 * 4, 4);
   CHECK(last == 23);
@@ -290,7 +290,7 @@ np.save(f'{d}/ref_long.npy', np.zeros((123456789, 0)))
   // Our header for version 2.0 is numpy's, byte for byte.
   const std::vector<std::size_t> one_by_two{1, 2};
   CHECK(test::read_text(dir / "np_v2.npy").substr(0, 128) ==
-        npy_header(NpyDtype::Float64, one_by_two, 2));
+        npy_header(NpyDtype::kFloat64, one_by_two, 2));
 
   // Our files are byte-identical to numpy.save's for the same arrays.
   ScoreMatrix f8(2, 3);
@@ -333,8 +333,9 @@ TEST_CASE("npy: the official groundtruth.npy is the test split's label matrix, b
   CHECK(groundtruth.cast<int>().sum() == 7564);
   const Split test_split =
       read_split(jamendo / "splits" / "split-0" / "autotagging_moodtheme-test.tsv");
-  const LabelMatrix labels = label_matrix(
-      test_split, read_tag_list(jamendo / "tags" / "moodtheme_split.txt"), UnknownTagPolicy::Error);
+  const LabelMatrix labels =
+      label_matrix(test_split, read_tag_list(jamendo / "tags" / "moodtheme_split.txt"),
+                   UnknownTagPolicy::kError);
   CHECK(labels == groundtruth);
 
   test::TempDir dir;

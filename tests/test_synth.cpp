@@ -576,7 +576,7 @@ TEST_CASE("synth marker: written with the files and read back while absent means
   test::write_text(tmp / std::string(kSynthMarkerFile), "{\"synthetic\": true, \"seed\": \"x\"}");
   CHECK_THROWS_WITH(
       read_synth_marker(tmp.path()),
-      Catch::Contains("moodboost-synthetic.json: /seed: expected an unsigned integer"));
+      Catch::Contains("moodboost-synthetic.json: /seed: expected a non-negative integer"));
   test::write_text(tmp / std::string(kSynthMarkerFile), "{\"synthetic\": tru");
   CHECK_THROWS_AS(read_synth_marker(tmp.path()), ParseError);
 }

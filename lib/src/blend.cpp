@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "detail/enum_names.hpp"
 #include "moodboost/bootstrap.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/metrics.hpp"
@@ -45,24 +46,15 @@ std::string number(double value) {
 
 }  // namespace
 
-TagModel parse_tag_model(std::string_view text) {
-  if (text == "tree") return TagModel::kTree;
-  if (text == "linear") return TagModel::kLinear;
-  if (text == "blend") return TagModel::kBlend;
-  throw InvalidArgument("tag model '" + std::string(text) + "': expected tree, linear or blend");
-}
+namespace {
+constexpr detail::EnumName<TagModel> kTagModelNames[] = {
+    {TagModel::kTree, "tree"}, {TagModel::kLinear, "linear"}, {TagModel::kBlend, "blend"}};
+}  // namespace
 
-std::string to_string(TagModel model) {
-  switch (model) {
-    case TagModel::kTree:
-      return "tree";
-    case TagModel::kLinear:
-      return "linear";
-    case TagModel::kBlend:
-      return "blend";
-  }
-  return "blend";
+TagModel parse_tag_model(std::string_view text) {
+  return detail::parse_name(kTagModelNames, text, "tag model");
 }
+std::string to_string(TagModel model) { return detail::name_of(kTagModelNames, model); }
 
 std::vector<double> blend_scores(std::span<const double> tree, std::span<const double> linear) {
   if (tree.size() != linear.size()) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 
+#include "detail/first_error.hpp"
 #include "moodboost/error.hpp"
 
 #ifdef _OPENMP
@@ -168,18 +169,17 @@ std::vector<SortedColumn> presort(const Eigen::Ref<const LabelMatrix>& groundtru
   const std::size_t tags = static_cast<std::size_t>(groundtruth.cols());
   const std::size_t n_columns = systems.size() * tags;
   std::vector<SortedColumn> columns(n_columns);
-  std::exception_ptr first_error;
+  detail::FirstError errors;
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
   for (std::size_t c = 0; c < n_columns; ++c) {
     try {
       columns[c] =
           sort_column(groundtruth, *systems[c / tags], static_cast<Eigen::Index>(c % tags));
     } catch (...) {
-#pragma omp critical(moodboost_bootstrap_error)
-      if (!first_error) first_error = std::current_exception();
+      errors.capture(c);
     }
   }
-  if (first_error) std::rethrow_exception(first_error);
+  errors.rethrow_if_any();
   return columns;
 }
 
@@ -266,7 +266,7 @@ BootstrapResult paired_bootstrap(const Eigen::Ref<const LabelMatrix>& groundtrut
   std::vector<std::size_t> single_class(options.resamples, 0);
 
   std::atomic<std::size_t> done{0};
-  std::exception_ptr first_error;
+  detail::FirstError errors;
 #pragma omp parallel num_threads(threads)
   {
     std::vector<std::uint32_t> counts(rows);
@@ -306,12 +306,11 @@ BootstrapResult paired_bootstrap(const Eigen::Ref<const LabelMatrix>& groundtrut
         const std::size_t finished = ++done;
         if (options.progress) options.progress(finished, options.resamples);
       } catch (...) {
-#pragma omp critical(moodboost_bootstrap_error)
-        if (!first_error) first_error = std::current_exception();
+        errors.capture(b);
       }
     }
   }
-  if (first_error) std::rethrow_exception(first_error);
+  errors.rethrow_if_any();
   for (std::size_t b = 0; b < options.resamples; ++b) {
     result.single_class_tag_resamples += single_class[b];
     if (single_class[b] == tags) ++result.empty_resamples;

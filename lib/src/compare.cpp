@@ -1,8 +1,6 @@
 #include "moodboost/compare.hpp"
 
 #include <fmt/format.h>
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +9,7 @@
 
 #include "moodboost/error.hpp"
 #include "moodboost/io.hpp"
+#include "moodboost/metrics_format.hpp"
 
 namespace moodboost {
 namespace {
@@ -173,33 +172,13 @@ Provenance read_provenance(const fs::path& predictions_file) {
   Provenance out;
   std::error_code ec;
   if (!fs::exists(results, ec)) return out;
-  const std::string text = read_file(results, kMaxResultsJsonBytes);
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) {
-    throw ParseError(results, fmt::format("byte {}", doc.GetErrorOffset()),
-                     rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  if (!doc.IsObject()) throw ParseError(results, "/", "expected a JSON object");
-  if (const auto models = doc.FindMember("tag_models"); models != doc.MemberEnd()) {
-    if (!models->value.IsObject()) throw ParseError(results, "/tag_models", "expected an object");
-    for (const auto& m : models->value.GetObject()) {
-      if (!m.value.IsString()) {
-        throw ParseError(results, fmt::format("/tag_models/{}", m.name.GetString()),
-                         "expected a string");
-      }
-      out.tag_models[m.name.GetString()] = m.value.GetString();
-    }
-  }
-  const auto it = doc.FindMember("synthetic");
-  if (it == doc.MemberEnd()) return out;
-  if (!it->value.IsBool()) {
-    throw ParseError(results, "/synthetic", "expected true or false");
-  }
+  const auto recorded = parse_results_provenance(read_file(results, kMaxResultsJsonBytes), results);
+  if (!recorded) return out;
   out.known = true;
-  out.synthetic = it->value.GetBool();
+  out.synthetic = recorded->synthetic;
   out.source =
       fmt::format("{} says \"synthetic\": {}", results.string(), out.synthetic ? "true" : "false");
+  for (const auto& [tag, model] : recorded->tag_models) out.tag_models[tag] = model;
   return out;
 }
 
@@ -257,7 +236,7 @@ Comparison compare_systems(const Eigen::Ref<const LabelMatrix>& groundtruth,
   c.tie_tolerance = options.tie_tolerance;
 
   EvaluateOptions evaluate_options;
-  evaluate_options.single_class_tags = SingleClassTagPolicy::Exclude;
+  evaluate_options.single_class_tags = SingleClassTagPolicy::kExclude;
   evaluate_options.groundtruth_name =
       options.groundtruth_file.empty() ? "ground truth" : options.groundtruth_file.string();
   evaluate_options.tag_names = tags;

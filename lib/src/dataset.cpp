@@ -239,7 +239,7 @@ LabelMatrix label_matrix(const Split& split, const std::vector<std::string>& tag
     for (const auto& tag : track.tags) {
       const auto it = index.find(tag);
       if (it == index.end()) {
-        if (policy == UnknownTagPolicy::Error) {
+        if (policy == UnknownTagPolicy::kError) {
           throw ParseError(split.file, line_place(track.line),
                            fmt::format("tag {} is not in the tag vocabulary ({} tags)",
                                        quote_field(tag), tags.size()));

@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "detail/json_util.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/io.hpp"
 
@@ -353,6 +354,7 @@ std::string FeatureSchema::to_json() const {
 namespace {
 
 // Reads the pieces of a schema document, throwing ParseError with the JSON pointer on a mismatch.
+// The schema file's reader: detail/json_util's getters, bound to one file.
 class SchemaReader {
  public:
   explicit SchemaReader(const std::filesystem::path& file) : file_(file) {}
@@ -362,25 +364,16 @@ class SchemaReader {
   }
   const rapidjson::Value& member(const rapidjson::Value& obj, const char* key,
                                  const std::string& place) const {
-    const auto it = obj.FindMember(key);
-    if (it == obj.MemberEnd()) fail(place, std::string("missing \"") + key + "\"");
-    return it->value;
+    return detail::member(obj, key, file_, place == "/" ? "" : place);
   }
   std::size_t size_value(const rapidjson::Value& v, const std::string& place) const {
-    if (!v.IsUint64()) fail(place, "expected a non-negative integer");
-    return static_cast<std::size_t>(v.GetUint64());
+    return static_cast<std::size_t>(detail::uint_value(v, file_, place));
   }
   std::string string_value(const rapidjson::Value& v, const std::string& place) const {
-    if (!v.IsString()) fail(place, "expected a string");
-    return {v.GetString(), v.GetStringLength()};
+    return detail::string_value(v, file_, place);
   }
   std::vector<std::string> strings(const rapidjson::Value& v, const std::string& place) const {
-    if (!v.IsArray()) fail(place, "expected an array of strings");
-    std::vector<std::string> out;
-    out.reserve(v.Size());
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
-      out.push_back(string_value(v[i], place + "/" + std::to_string(i)));
-    return out;
+    return detail::string_array(v, file_, place);
   }
 
  private:
@@ -398,14 +391,8 @@ FieldKind kind_from(std::string_view text, const SchemaReader& r, const std::str
 }  // namespace
 
 FeatureSchema FeatureSchema::from_json(std::string_view text, const std::filesystem::path& file) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  const rapidjson::Document doc = detail::parse_json(text, file);
   SchemaReader r(file);
-  if (doc.HasParseError()) {
-    r.fail("byte " + std::to_string(doc.GetErrorOffset()),
-           std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  if (!doc.IsObject()) r.fail("/", "expected a JSON object");
   if (r.string_value(r.member(doc, "format", "/"), "/format") != kFormatName) {
     r.fail("/format",
            "expected \"" + std::string(kFormatName) + "\" (not a moodboost feature schema)");

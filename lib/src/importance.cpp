@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 
+#include "detail/enum_names.hpp"
 #include "detail/linear_model.hpp"
 #include "detail/xgb_explain.hpp"
 #include "moodboost/dataset.hpp"
@@ -17,15 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TypeName {
-  ImportanceType type;
-  const char* name;
-};
-constexpr TypeName kTypeNames[] = {{ImportanceType::kGain, "gain"},
-                                   {ImportanceType::kTotalGain, "total_gain"},
-                                   {ImportanceType::kWeight, "weight"},
-                                   {ImportanceType::kCover, "cover"},
-                                   {ImportanceType::kTotalCover, "total_cover"}};
+constexpr detail::EnumName<ImportanceType> kTypeNames[] = {
+    {ImportanceType::kGain, "gain"},
+    {ImportanceType::kTotalGain, "total_gain"},
+    {ImportanceType::kWeight, "weight"},
+    {ImportanceType::kCover, "cover"},
+    {ImportanceType::kTotalCover, "total_cover"}};
 
 // Indices 0..n-1 ordered by descending value, ties by index (a stable, deterministic ranking).
 std::vector<std::size_t> descending(const std::vector<double>& values) {
@@ -93,19 +91,10 @@ std::string column_statistic(const Column& column) {
 }
 
 ImportanceType parse_importance_type(std::string_view text) {
-  for (const auto& [type, name] : kTypeNames) {
-    if (text == name) return type;
-  }
-  throw InvalidArgument(fmt::format(
-      "importance type '{}': expected gain, total_gain, weight, cover or total_cover", text));
+  return detail::parse_name(kTypeNames, text, "importance type");
 }
 
-std::string to_string(ImportanceType type) {
-  for (const auto& [t, name] : kTypeNames) {
-    if (t == type) return name;
-  }
-  return "gain";
-}
+std::string to_string(ImportanceType type) { return detail::name_of(kTypeNames, type); }
 
 std::vector<std::size_t> ImportanceReport::global_ranking() const { return descending(global); }
 
@@ -214,8 +203,7 @@ std::vector<double> component_scores(const LoadedComponent& component, const Loa
 ImportanceReport model_importance(const fs::path& model_dir, ImportanceType type,
                                   std::size_t top_k) {
   const LoadedModel model(model_dir, ModelChoice::kDefault);
-  const FeatureSchema schema =
-      FeatureSchema::from_json(model.schema_json(), model_dir / "schema.json");
+  const FeatureSchema& schema = model.schema();
   const std::size_t columns = schema.size();
   Eigen::MatrixXd scores(static_cast<Eigen::Index>(model.tags().size()),
                          static_cast<Eigen::Index>(columns));

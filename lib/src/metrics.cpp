@@ -381,7 +381,7 @@ Evaluation evaluate_impl(const Eigen::Ref<const LabelMatrix>& groundtruth,
     tag.positives = static_cast<std::int64_t>(n_pos);
 
     if (n_pos == 0 || n_neg == 0) {
-      if (options.single_class_tags == SingleClassTagPolicy::Throw) {
+      if (options.single_class_tags == SingleClassTagPolicy::kThrow) {
         throw DataError(fmt::format(
             "{} {} has no {} (all {} tracks are {}): ROC-AUC is undefined for it, and the "
             "reference evaluation stops here too (\"Only one class present in y_true\")",
@@ -428,7 +428,7 @@ Evaluation evaluate_impl(const Eigen::Ref<const LabelMatrix>& groundtruth,
   ev.macro.roc_auc = numpy_mean(roc_values);
   ev.macro.pr_auc = numpy_mean(ap_values);
   if (micro_pos.empty() || micro_neg.empty()) {
-    if (options.single_class_tags == SingleClassTagPolicy::Throw) {
+    if (options.single_class_tags == SingleClassTagPolicy::kThrow) {
       throw DataError(options.groundtruth_name + " has only one class: ROC-AUC is undefined");
     }
     ev.micro.roc_auc = ev.micro.pr_auc = nan;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "detail/json_util.hpp"
 #include "moodboost/error.hpp"
 
 namespace moodboost {
@@ -74,11 +75,11 @@ std::string format_results_display(const Evaluation& ev) {
   return out;
 }
 
-std::string format_results_json(const Evaluation& ev, std::span<const std::string> tag_names) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
-  w.SetIndent(' ', 2);
-  w.StartObject();
+namespace {
+
+// format_results_json()'s members, into an open object.
+void write_evaluation(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, const Evaluation& ev,
+                      std::span<const std::string> tag_names) {
   w.Key("metrics");
   w.StartObject();
   for (const auto& [name, value] : named_metrics(ev)) {
@@ -124,8 +125,61 @@ std::string format_results_json(const Evaluation& ev, std::span<const std::strin
   w.StartArray();
   for (const std::size_t i : ev.excluded_tags) w.Uint64(i);
   w.EndArray();
+}
+
+}  // namespace
+
+std::string format_results_json(const Evaluation& ev, std::span<const std::string> tag_names) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  write_evaluation(w, ev, tag_names);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+std::string format_results_json(const ResultsProvenance& provenance, const Evaluation* evaluation,
+                                std::span<const std::string> tag_names) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("synthetic");
+  w.Bool(provenance.synthetic);
+  w.Key("model_dir");
+  w.String(provenance.model_dir.string().c_str());
+  w.Key("split");
+  w.String(provenance.split.string().c_str());
+  w.Key("tag_models");
+  w.StartObject();
+  for (const auto& [tag, model] : provenance.tag_models) {
+    w.Key(tag.c_str(), static_cast<rapidjson::SizeType>(tag.size()));
+    w.String(model.c_str(), static_cast<rapidjson::SizeType>(model.size()));
+  }
+  w.EndObject();
+  if (evaluation != nullptr) write_evaluation(w, *evaluation, tag_names);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+std::optional<ResultsProvenance> parse_results_provenance(std::string_view text,
+                                                          const std::filesystem::path& file) {
+  const rapidjson::Document doc = detail::parse_json(text, file);
+  if (!doc.HasMember("synthetic")) return std::nullopt;
+  ResultsProvenance p;
+  p.synthetic = detail::get_bool(doc, "synthetic", file);
+  if (doc.HasMember("model_dir")) p.model_dir = detail::get_string(doc, "model_dir", file);
+  if (doc.HasMember("split")) p.split = detail::get_string(doc, "split", file);
+  if (doc.HasMember("tag_models")) {
+    const auto& models = doc["tag_models"];
+    if (!models.IsObject()) throw ParseError(file, "/tag_models", "expected an object");
+    for (const auto& m : models.GetObject()) {
+      const std::string tag(m.name.GetString(), m.name.GetStringLength());
+      p.tag_models.emplace_back(tag, detail::string_value(m.value, file, "/tag_models/" + tag));
+    }
+  }
+  return p;
 }
 
 std::string python_float_repr(double value) {

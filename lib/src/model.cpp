@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "detail/enum_names.hpp"
 #include "detail/json_util.hpp"
 #include "moodboost/feature_schema.hpp"
 #include "moodboost/folds.hpp"
@@ -138,8 +139,10 @@ std::map<std::string, std::string> data_fingerprint(const TrainingData& data) {
   fnv_update(features, data.train_x.data(), static_cast<std::size_t>(data.train_x.size()));
   fnv_update(features, data.validation_x.data(),
              static_cast<std::size_t>(data.validation_x.size()));
-  fnv_update(features, data.features_json.data(), data.features_json.size());
-  fnv_update(features, data.schema_json.data(), data.schema_json.size());
+  const std::string features_json = to_json(data.features);
+  const std::string schema_json = data.schema.to_json();
+  fnv_update(features, features_json.data(), features_json.size());
+  fnv_update(features, schema_json.data(), schema_json.size());
   std::uint64_t labels = 0xcbf29ce484222325ull;
   fnv_update(labels, data.train_y.data(), static_cast<std::size_t>(data.train_y.size()));
   fnv_update(labels, data.validation_y.data(), static_cast<std::size_t>(data.validation_y.size()));
@@ -167,43 +170,7 @@ std::string fingerprint_of(const std::map<std::string, std::string>& entries) {
   return fnv1a_hex(text);
 }
 
-void write_string_map(JsonWriter& w, const std::map<std::string, std::string>& entries) {
-  w.StartObject();
-  for (const auto& [key, value] : entries) {
-    w.Key(key.c_str());
-    w.String(value.c_str());
-  }
-  w.EndObject();
-}
-
-std::map<std::string, std::string> read_string_map(const rapidjson::Value& object,
-                                                   const fs::path& file, const char* where) {
-  if (!object.IsObject()) throw ParseError(file, where, "expected an object");
-  std::map<std::string, std::string> out;
-  for (const auto& m : object.GetObject()) {
-    if (!m.value.IsString()) {
-      throw ParseError(file, std::string(where) + "/" + m.name.GetString(), "expected a string");
-    }
-    out[m.name.GetString()] = m.value.GetString();
-  }
-  return out;
-}
-
-void write_params(JsonWriter& w, const XgbParams& params) {
-  w.StartObject();
-  for (const auto& [key, value] : params) {
-    w.Key(key.c_str());
-    w.String(value.c_str());
-  }
-  w.EndObject();
-}
-
 // ---- per-tag records ---------------------------------------------------------------------------
-
-XgbParams read_params(const rapidjson::Value& object, const fs::path& file, const char* where) {
-  const auto entries = read_string_map(object, file, where);
-  return XgbParams(entries.begin(), entries.end());
-}
 
 void write_choice(JsonWriter& w, const TagModelChoice& c) {
   w.StartObject();
@@ -248,7 +215,7 @@ void write_component(JsonWriter& w, const ComponentRecord& c, bool with_refit) {
   w.Key("weight");
   w.Double(c.weight);
   w.Key("config");
-  write_params(w, c.params);
+  detail::write_string_map(w, c.params);
   w.Key("scale_pos_weight_mode");
   w.String(c.scale_pos_weight_mode.c_str());
   w.Key("scale_pos_weight");
@@ -297,8 +264,8 @@ ComponentRecord read_component(const rapidjson::Value& v, const fs::path& file,
   ComponentRecord c;
   c.family = parse_family(detail::get_string(v, "family", file, where));
   c.weight = detail::get_double(v, "weight", file, where);
-  c.params =
-      read_params(detail::member(v, "config", file, where), file, (where + "/config").c_str());
+  c.params = detail::string_map(detail::member(v, "config", file, where), file,
+                                (where + "/config").c_str());
   c.scale_pos_weight_mode = detail::get_string(v, "scale_pos_weight_mode", file, where);
   c.scale_pos_weight = detail::get_double(v, "scale_pos_weight", file, where);
   c.base_score = detail::get_double(v, "base_score", file, where);
@@ -508,7 +475,7 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
   std::error_code ec;
   if (fs::exists(file, ec)) {
     const auto doc = detail::parse_json(read_file(file), file);
-    const auto old = read_string_map(detail::member(doc, "arguments", file), file, "/arguments");
+    const auto old = detail::string_map(detail::member(doc, "arguments", file), file, "/arguments");
     if (old != entries) {
       std::vector<std::string> differ;
       for (const auto& [key, value] : entries) {
@@ -550,7 +517,7 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
   w.Key("fingerprint");
   w.String(fingerprint_of(entries).c_str());
   w.Key("arguments");
-  write_string_map(w, entries);
+  detail::write_string_map(w, entries);
   w.EndObject();
   write_file_atomic(file, std::string(buffer.GetString(), buffer.GetSize()) + "\n");
 }
@@ -640,7 +607,7 @@ void write_config(JsonWriter& w, const TuneConfig& config) {
   w.Key("family");
   w.String(to_string(config.family).c_str());
   w.Key("params");
-  write_params(w, config.params);
+  detail::write_string_map(w, config.params);
   w.Key("scale_pos_weight");
   w.String(to_string(config.scale_pos_weight).c_str());
   w.EndObject();
@@ -650,8 +617,8 @@ TuneConfig read_config(const rapidjson::Value& value, const fs::path& file,
                        const std::string& where) {
   TuneConfig config;
   config.family = parse_family(detail::get_string(value, "family", file, where));
-  config.params =
-      read_params(detail::member(value, "params", file, where), file, (where + "/params").c_str());
+  config.params = detail::string_map(detail::member(value, "params", file, where), file,
+                                     (where + "/params").c_str());
   config.scale_pos_weight =
       parse_scale_pos_weight(detail::get_string(value, "scale_pos_weight", file, where));
   return config;
@@ -829,9 +796,8 @@ FeatureMatrix stack(const FeatureMatrix& a, const FeatureMatrix& b) {
   return out;
 }
 
-std::vector<std::string> column_names(const std::string& schema_json) {
+std::vector<std::string> column_names(const FeatureSchema& schema) {
   std::vector<std::string> names;
-  const FeatureSchema schema = FeatureSchema::from_json(schema_json, kSchemaFile);
   for (const Column& column : schema.columns()) names.push_back(column.name);
   return names;
 }
@@ -872,15 +838,16 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.Key("fingerprint");
   w.String(extras.fingerprint.c_str());
   w.Key("arguments");
-  write_string_map(w, *extras.entries);
+  detail::write_string_map(w, *extras.entries);
   w.Key("synthetic_features");
-  w.Bool(data.synthetic);
+  w.Bool(data.features.synthetic);
   w.Key("features");
-  w.RawValue(data.features_json.c_str(), data.features_json.size(), rapidjson::kObjectType);
+  const std::string features_json = to_json(data.features);
+  w.RawValue(features_json.c_str(), features_json.size(), rapidjson::kObjectType);
   w.Key("schema_file");
   w.String(kSchemaFile);
   w.Key("schema_fnv1a64");
-  w.String(fnv1a_hex(data.schema_json).c_str());
+  w.String(fnv1a_hex(data.schema.to_json()).c_str());
   w.Key("column_order");
   w.String("a model's columns are schema.json's columns, in that order");
   if (!extras.scaler_hash.empty()) {
@@ -958,7 +925,7 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   if (tree_choice != nullptr) {
     for (const auto& [key, value] : tree_choice->best.params) final_params[key] = value;
   }
-  write_params(w, final_params);
+  detail::write_string_map(w, final_params);
   w.Key("scale_pos_weight_mode");
   w.String(to_string(tree_choice != nullptr ? tree_choice->best.scale_pos_weight
                                             : settings.boost.scale_pos_weight)
@@ -1018,19 +985,18 @@ int auto_cv_folds(std::size_t train_rows) {
   return train_rows <= kCrossValidateRows ? kAutoFolds : 0;
 }
 
-Refit parse_refit(std::string_view text) {
-  if (text == "none") return Refit::kNone;
-  if (text == "train+validation") return Refit::kTrainValidation;
-  throw InvalidArgument("refit '" + std::string(text) + "': expected none or train+validation");
-}
+namespace {
+constexpr detail::EnumName<Refit> kRefitNames[] = {{Refit::kNone, "none"},
+                                                   {Refit::kTrainValidation, "train+validation"}};
+constexpr detail::EnumName<ModelChoice> kModelChoiceNames[] = {{ModelChoice::kDefault, "default"},
+                                                               {ModelChoice::kTrain, "train"},
+                                                               {ModelChoice::kRefit, "refit"}};
+}  // namespace
 
-std::string to_string(Refit refit) { return refit == Refit::kNone ? "none" : "train+validation"; }
-
+Refit parse_refit(std::string_view text) { return detail::parse_name(kRefitNames, text, "refit"); }
+std::string to_string(Refit refit) { return detail::name_of(kRefitNames, refit); }
 ModelChoice parse_model_choice(std::string_view text) {
-  if (text == "default") return ModelChoice::kDefault;
-  if (text == "train") return ModelChoice::kTrain;
-  if (text == "refit") return ModelChoice::kRefit;
-  throw InvalidArgument("models '" + std::string(text) + "': expected default, train or refit");
+  return detail::parse_name(kModelChoiceNames, text, "models");
 }
 
 const ComponentRecord* TagRecord::component(Family family) const {
@@ -1246,10 +1212,10 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
     any_linear = any_linear || r.component(Family::kLinear) != nullptr;
   }
   write_file_atomic(dir / kThresholdsFile, format_thresholds_file(data.tags, thresholds));
-  write_file_atomic(dir / kSchemaFile, data.schema_json);
+  write_file_atomic(dir / kSchemaFile, data.schema.to_json());
   ManifestExtras extras{&entries, fingerprint, &tuning, trainer.strategy(), trainer.threads(), ""};
   if (any_linear) {
-    const std::string scaler = scaler_tsv(trainer.scaler(), column_names(data.schema_json));
+    const std::string scaler = scaler_tsv(trainer.scaler(), column_names(data.schema));
     write_file_atomic(dir / kScalerFile, scaler);
     extras.scaler_hash = fnv1a_hex(scaler);
   }
@@ -1279,18 +1245,23 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
         file, "/format_version",
         "expected 1 or " + std::to_string(kFormatVersion) + ", found " + std::to_string(format));
   }
-  features_json_ = [&] {
+  features_ = [&] {
     const auto& features = detail::member(doc, "features", file);
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     features.Accept(w);
-    return std::string(buffer.GetString(), buffer.GetSize());
+    try {
+      return feature_record_from_json(std::string_view(buffer.GetString(), buffer.GetSize()), file);
+    } catch (const ParseError& e) {
+      throw ParseError(file, "/features", e.what());
+    }
   }();
-  schema_json_ = read_file(dir / kSchemaFile, std::uintmax_t(1) << 30);
-  if (fnv1a_hex(schema_json_) != detail::get_string(doc, "schema_fnv1a64", file)) {
+  const std::string schema_json = read_file(dir / kSchemaFile, std::uintmax_t(1) << 30);
+  if (fnv1a_hex(schema_json) != detail::get_string(doc, "schema_fnv1a64", file)) {
     throw DataError((dir / kSchemaFile).string() + ": the file differs from the one recorded in " +
                     file.string() + " (/schema_fnv1a64): it is damaged or from another run");
   }
+  schema_ = FeatureSchema::from_json(schema_json, dir / kSchemaFile);
   const bool has_refit = detail::get_string(doc, "default_models", file) == "refit";
   if (choice == ModelChoice::kRefit && !has_refit) {
     throw InvalidArgument(dir.string() + " has no refit models (it was trained with --refit none)");
@@ -1371,7 +1342,7 @@ LoadedModel::LoadedModel(const fs::path& dir, ModelChoice choice, int threads) :
                       ": the file differs from the one recorded in " + file.string() +
                       " (/scaler_fnv1a64): it is damaged or from another run");
     }
-    scaler_ = parse_scaler_tsv(text, column_names(schema_json_), dir / kScalerFile);
+    scaler_ = parse_scaler_tsv(text, column_names(schema_), dir / kScalerFile);
   }
 }
 

@@ -34,12 +34,12 @@ constexpr std::uintmax_t kMaxNpyBytes = std::uintmax_t{8} << 30;
 constexpr std::size_t kMaxEmptyArrayDimension = std::size_t{1} << 24;
 
 constexpr std::array<std::pair<NpyDtype, std::string_view>, 6> kDescrs{{
-    {NpyDtype::Bool, "|b1"},
-    {NpyDtype::UInt8, "|u1"},
-    {NpyDtype::Int32, "<i4"},
-    {NpyDtype::Int64, "<i8"},
-    {NpyDtype::Float32, "<f4"},
-    {NpyDtype::Float64, "<f8"},
+    {NpyDtype::kBool, "|b1"},
+    {NpyDtype::kUInt8, "|u1"},
+    {NpyDtype::kInt32, "<i4"},
+    {NpyDtype::kInt64, "<i8"},
+    {NpyDtype::kFloat32, "<f4"},
+    {NpyDtype::kFloat64, "<f8"},
 }};
 
 std::string byte_place(std::size_t offset) { return fmt::format("byte {}", offset); }
@@ -215,22 +215,22 @@ Matrix convert_2d(const NpyHeader& header, std::string_view data, Check check) {
     }
   };
   switch (header.dtype) {
-    case NpyDtype::Bool:
+    case NpyDtype::kBool:
       for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<T>(data[i] != 0 ? 1 : 0);
       break;
-    case NpyDtype::UInt8:
+    case NpyDtype::kUInt8:
       convert(std::uint8_t{});
       break;
-    case NpyDtype::Int32:
+    case NpyDtype::kInt32:
       convert(std::int32_t{});
       break;
-    case NpyDtype::Int64:
+    case NpyDtype::kInt64:
       convert(std::int64_t{});
       break;
-    case NpyDtype::Float32:
+    case NpyDtype::kFloat32:
       convert(float{});
       break;
-    case NpyDtype::Float64:
+    case NpyDtype::kFloat64:
       convert(double{});
       break;
   }
@@ -271,14 +271,14 @@ std::string_view npy_descr(NpyDtype dtype) noexcept {
 
 std::size_t npy_itemsize(NpyDtype dtype) noexcept {
   switch (dtype) {
-    case NpyDtype::Bool:
-    case NpyDtype::UInt8:
+    case NpyDtype::kBool:
+    case NpyDtype::kUInt8:
       return 1;
-    case NpyDtype::Int32:
-    case NpyDtype::Float32:
+    case NpyDtype::kInt32:
+    case NpyDtype::kFloat32:
       return 4;
-    case NpyDtype::Int64:
-    case NpyDtype::Float64:
+    case NpyDtype::kInt64:
+    case NpyDtype::kFloat64:
       return 8;
   }
   return 0;
@@ -449,7 +449,7 @@ FeatureMatrix read_feature_matrix(const fs::path& file) {
 LabelMatrix read_label_matrix(const fs::path& file) {
   const auto [header, bytes] = load(file);
   require_2d(header, file, "label");
-  if (header.dtype == NpyDtype::Float32 || header.dtype == NpyDtype::Float64) {
+  if (header.dtype == NpyDtype::kFloat32 || header.dtype == NpyDtype::kFloat64) {
     throw ParseError(file, key_place("descr"),
                      fmt::format("a label matrix must be bool or integer 0/1, found {}",
                                  npy_descr(header.dtype)));
@@ -465,17 +465,17 @@ LabelMatrix read_label_matrix(const fs::path& file) {
 }
 
 void write_score_matrix(const fs::path& file, const Eigen::Ref<const ScoreMatrix>& scores) {
-  write_matrix<ScoreMatrix>(file, NpyDtype::Float64, scores);
+  write_matrix<ScoreMatrix>(file, NpyDtype::kFloat64, scores);
 }
 
 void write_label_matrix(const fs::path& file, const Eigen::Ref<const LabelMatrix>& labels) {
   // numpy's bool is one byte, 0 or 1: normalise any other nonzero byte.
   const LabelMatrix normalised = (labels.array() != 0).cast<std::uint8_t>();
-  write_matrix<LabelMatrix>(file, NpyDtype::Bool, normalised);
+  write_matrix<LabelMatrix>(file, NpyDtype::kBool, normalised);
 }
 
 void write_feature_matrix(const fs::path& file, const Eigen::Ref<const FeatureMatrix>& features) {
-  write_matrix<FeatureMatrix>(file, NpyDtype::Float32, features);
+  write_matrix<FeatureMatrix>(file, NpyDtype::kFloat32, features);
 }
 
 }  // namespace moodboost

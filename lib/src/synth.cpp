@@ -7,6 +7,9 @@
 #include <rapidjson/error/en.h>
 #include <unistd.h>
 
+#include "detail/first_error.hpp"
+#include "detail/json_util.hpp"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -81,16 +84,14 @@ SynthFeatureSummary write_synthetic_features(const std::filesystem::path& featur
 
   const auto n = static_cast<std::ptrdiff_t>(tracks.size());
   std::atomic<std::size_t> done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr first_error;
-  std::mutex error_mutex;
+  detail::FirstError errors;
   std::uintmax_t bytes = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : bytes)
   {
     std::string json;
 #pragma omp for schedule(dynamic, 16)
     for (std::ptrdiff_t i = 0; i < n; ++i) {
-      if (failed.load(std::memory_order_relaxed)) continue;
+      if (errors.failed()) continue;
       try {
         const auto& track = tracks[static_cast<std::size_t>(i)];
         detail::write_essentia_json(detail::synthesize_track(track, options.seed), track,
@@ -101,13 +102,11 @@ SynthFeatureSummary write_synthetic_features(const std::filesystem::path& featur
         const std::size_t finished = done.fetch_add(1) + 1;
         if (options.progress) options.progress(finished, tracks.size());
       } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-        failed.store(true);
+        errors.capture(static_cast<std::size_t>(i));
       }
     }
   }
-  if (first_error) std::rethrow_exception(first_error);
+  errors.rethrow_if_any();
 
   SynthMarker marker;
   marker.seed = options.seed;
@@ -150,33 +149,14 @@ std::optional<SynthMarker> read_synth_marker(const std::filesystem::path& featur
   const std::filesystem::path file = features_dir / kSynthMarkerFile;
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return std::nullopt;
-  const std::string text = read_file(file, 1u << 20);
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) {
-    throw ParseError(file, fmt::format("byte {}", doc.GetErrorOffset()),
-                     rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  if (!doc.IsObject()) throw ParseError(file, "/", "expected a JSON object");
-  const auto member = [&](const char* name) -> const rapidjson::Value& {
-    const auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd()) throw ParseError(file, "/", fmt::format("missing \"{}\"", name));
-    return it->value;
-  };
-  if (!member("synthetic").IsBool() || !member("synthetic").GetBool()) {
+  const rapidjson::Document doc = detail::parse_json(read_file(file, 1u << 20), file);
+  if (!detail::get_bool(doc, "synthetic", file))
     throw ParseError(file, "/synthetic", "expected true");
-  }
   SynthMarker marker;
-  if (!member("seed").IsUint64()) throw ParseError(file, "/seed", "expected an unsigned integer");
-  marker.seed = member("seed").GetUint64();
-  if (!member("files").IsUint64()) throw ParseError(file, "/files", "expected an unsigned integer");
-  marker.files = static_cast<std::size_t>(member("files").GetUint64());
-  if (!member("model").IsString()) throw ParseError(file, "/model", "expected a string");
-  marker.model = member("model").GetString();
-  if (!member("moodboost_version").IsString()) {
-    throw ParseError(file, "/moodboost_version", "expected a string");
-  }
-  marker.moodboost_version = member("moodboost_version").GetString();
+  marker.seed = detail::get_uint(doc, "seed", file);
+  marker.files = static_cast<std::size_t>(detail::get_uint(doc, "files", file));
+  marker.model = detail::get_string(doc, "model", file);
+  marker.moodboost_version = detail::get_string(doc, "moodboost_version", file);
   return marker;
 }
 

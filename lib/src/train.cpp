@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "detail/enum_names.hpp"
+#include "detail/first_error.hpp"
 #include "detail/linear_model.hpp"
 #include "detail/xgb.hpp"
 #include "moodboost/folds.hpp"
@@ -70,24 +72,39 @@ std::vector<std::uint8_t> label_column(const LabelMatrix& labels, std::size_t co
   return out;
 }
 
-Device parse_device(std::string_view text) {
-  if (text == "cpu") return Device::kCpu;
-  if (text == "cuda") return Device::kCuda;
-  if (text == "auto") return Device::kAuto;
-  throw InvalidArgument("device '" + std::string(text) + "': expected cpu, cuda or auto");
-}
+namespace {
+constexpr detail::EnumName<Device> kDeviceNames[] = {
+    {Device::kCpu, "cpu"}, {Device::kCuda, "cuda"}, {Device::kAuto, "auto"}};
+constexpr detail::EnumName<ScalePosWeight> kScalePosWeightNames[] = {
+    {ScalePosWeight::kNone, "none"},
+    {ScalePosWeight::kSqrt, "sqrt"},
+    {ScalePosWeight::kRatio, "ratio"}};
+constexpr detail::EnumName<ThreadStrategy> kThreadStrategyNames[] = {
+    {ThreadStrategy::kAuto, "auto"},
+    {ThreadStrategy::kPerTag, "per-tag"},
+    {ThreadStrategy::kTagsInParallel, "tags-in-parallel"}};
+constexpr detail::EnumName<Family> kFamilyNames[] = {{Family::kTree, "tree"},
+                                                     {Family::kLinear, "linear"}};
+}  // namespace
 
-std::string to_string(Device device) {
-  switch (device) {
-    case Device::kCpu:
-      return "cpu";
-    case Device::kCuda:
-      return "cuda";
-    case Device::kAuto:
-      return "auto";
-  }
-  return "cpu";
+Device parse_device(std::string_view text) {
+  return detail::parse_name(kDeviceNames, text, "device");
 }
+std::string to_string(Device device) { return detail::name_of(kDeviceNames, device); }
+ScalePosWeight parse_scale_pos_weight(std::string_view text) {
+  return detail::parse_name(kScalePosWeightNames, text, "scale_pos_weight mode");
+}
+std::string to_string(ScalePosWeight mode) { return detail::name_of(kScalePosWeightNames, mode); }
+ThreadStrategy parse_thread_strategy(std::string_view text) {
+  return detail::parse_name(kThreadStrategyNames, text, "thread strategy");
+}
+std::string to_string(ThreadStrategy strategy) {
+  return detail::name_of(kThreadStrategyNames, strategy);
+}
+Family parse_family(std::string_view text) {
+  return detail::parse_name(kFamilyNames, text, "family");
+}
+std::string to_string(Family family) { return detail::name_of(kFamilyNames, family); }
 
 XgbParams engine_params(Device device, int threads) {
   XgbParams params{{"objective", "binary:logistic"},
@@ -113,14 +130,6 @@ XgbParams linear_engine_params() {
   return {{"objective", "binary:logistic"}, {"booster", "gblinear"}, {"updater", "shotgun"},
           {"feature_selector", "cyclic"},   {"nthread", "1"},        {"verbosity", "0"}};
 }
-
-Family parse_family(std::string_view text) {
-  if (text == "tree") return Family::kTree;
-  if (text == "linear") return Family::kLinear;
-  throw InvalidArgument("family '" + std::string(text) + "': expected tree or linear");
-}
-
-std::string to_string(Family family) { return family == Family::kLinear ? "linear" : "tree"; }
 
 int rounds_for_learning_rate(int rounds, double eta) {
   if (!(eta > 0) || !std::isfinite(eta) || eta >= 0.1) return rounds;
@@ -213,50 +222,10 @@ std::vector<std::string> unused_xgboost_params(const XgbParams& params, Family f
   return names_in_unused_warning(log);
 }
 
-ScalePosWeight parse_scale_pos_weight(std::string_view text) {
-  if (text == "none") return ScalePosWeight::kNone;
-  if (text == "sqrt") return ScalePosWeight::kSqrt;
-  if (text == "ratio") return ScalePosWeight::kRatio;
-  throw InvalidArgument("scale_pos_weight mode '" + std::string(text) +
-                        "': expected none, sqrt or ratio");
-}
-
-std::string to_string(ScalePosWeight mode) {
-  switch (mode) {
-    case ScalePosWeight::kNone:
-      return "none";
-    case ScalePosWeight::kSqrt:
-      return "sqrt";
-    case ScalePosWeight::kRatio:
-      return "ratio";
-  }
-  return "none";
-}
-
 double scale_pos_weight_value(ScalePosWeight mode, std::size_t positives, std::size_t negatives) {
   if (positives == 0 || mode == ScalePosWeight::kNone) return 1.0;
   const double ratio = static_cast<double>(negatives) / static_cast<double>(positives);
   return mode == ScalePosWeight::kSqrt ? std::sqrt(ratio) : ratio;
-}
-
-ThreadStrategy parse_thread_strategy(std::string_view text) {
-  if (text == "auto") return ThreadStrategy::kAuto;
-  if (text == "per-tag") return ThreadStrategy::kPerTag;
-  if (text == "tags-in-parallel") return ThreadStrategy::kTagsInParallel;
-  throw InvalidArgument("thread strategy '" + std::string(text) +
-                        "': expected auto, per-tag or tags-in-parallel");
-}
-
-std::string to_string(ThreadStrategy strategy) {
-  switch (strategy) {
-    case ThreadStrategy::kAuto:
-      return "auto";
-    case ThreadStrategy::kPerTag:
-      return "per-tag";
-    case ThreadStrategy::kTagsInParallel:
-      return "tags-in-parallel";
-  }
-  return "auto";
 }
 
 BoostOptions default_boost_options() {
@@ -747,10 +716,11 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
   std::atomic<std::size_t> next{0};
   std::atomic<bool> abort{false};
   std::mutex done_mutex;
-  std::exception_ptr first_error;
+  detail::FirstError errors;
   auto work = [&](std::size_t worker) {
+    std::size_t i = 0;
     try {
-      for (std::size_t i = next++; i < jobs.size() && !abort.load(); i = next++) {
+      for (i = next++; i < jobs.size() && !abort.load(); i = next++) {
         TagFit fit = impl_->fit_one(impl_->slots[worker], train_labels, validation_labels, jobs[i],
                                     options, hooks, abort);
         std::lock_guard lock(done_mutex);
@@ -758,8 +728,7 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
         fits[i] = std::move(fit);
       }
     } catch (...) {
-      std::lock_guard lock(done_mutex);
-      if (!first_error) first_error = std::current_exception();
+      errors.capture(i);
       abort = true;
     }
   };
@@ -771,7 +740,7 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
     for (std::size_t w = 0; w < workers; ++w) pool.emplace_back(work, w);
     for (auto& thread : pool) thread.join();
   }
-  if (first_error) std::rethrow_exception(first_error);
+  errors.rethrow_if_any();
   return fits;
 }
 

@@ -101,8 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   matrix_reader("read_score_matrix", file, *header, two_d, read_score_matrix);
   matrix_reader("read_feature_matrix", file, *header, two_d, read_feature_matrix);
   bool labels_ok =
-      two_d && header->dtype != NpyDtype::Float32 && header->dtype != NpyDtype::Float64;
-  if (labels_ok && header->dtype != NpyDtype::Bool) {
+      two_d && header->dtype != NpyDtype::kFloat32 && header->dtype != NpyDtype::kFloat64;
+  if (labels_ok && header->dtype != NpyDtype::kBool) {
     const auto scores = read_score_matrix(file);
     labels_ok = ((scores.array() == 0) || (scores.array() == 1)).all();
   }

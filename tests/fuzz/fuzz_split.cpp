@@ -109,7 +109,7 @@ void labels_and_paths(const Split& split) {
   check(std::is_sorted(tags.begin(), tags.end()) &&
             std::adjacent_find(tags.begin(), tags.end()) == tags.end(),
         "tags_in is not a sorted set");
-  const LabelMatrix all = label_matrix(split, tags, UnknownTagPolicy::Error);
+  const LabelMatrix all = label_matrix(split, tags, UnknownTagPolicy::kError);
   check(static_cast<std::size_t>(all.cast<std::size_t>().sum()) == split.label_count(),
         "the label matrix does not hold every label");
 
@@ -117,12 +117,12 @@ void labels_and_paths(const Split& split) {
   const std::vector<std::string> half(tags.begin(),
                                       tags.begin() + static_cast<std::ptrdiff_t>(tags.size() / 2));
   std::size_t unknown = 0;
-  const LabelMatrix some = label_matrix(split, half, UnknownTagPolicy::Ignore, &unknown);
+  const LabelMatrix some = label_matrix(split, half, UnknownTagPolicy::kIgnore, &unknown);
   check(static_cast<std::size_t>(some.cast<std::size_t>().sum()) + unknown == split.label_count(),
         "known plus unknown labels differ from the file's labels");
   if (unknown > 0) {
     fuzz::guarded(
-        "label_matrix", [&] { (void)label_matrix(split, half, UnknownTagPolicy::Error); },
+        "label_matrix", [&] { (void)label_matrix(split, half, UnknownTagPolicy::kError); },
         [](const Error& e) {
           check(dynamic_cast<const ParseError*>(&e) != nullptr,
                 std::string("label_matrix threw: ") + e.what());

@@ -70,8 +70,8 @@ void split_seeds(const fs::path& out, const test::PlantedDataset& planted) {
 }
 
 void npy_seeds(const fs::path& out) {
-  const std::array<NpyDtype, 6> dtypes = {NpyDtype::Bool,  NpyDtype::UInt8,   NpyDtype::Int32,
-                                          NpyDtype::Int64, NpyDtype::Float32, NpyDtype::Float64};
+  const std::array<NpyDtype, 6> dtypes = {NpyDtype::kBool,  NpyDtype::kUInt8,   NpyDtype::kInt32,
+                                          NpyDtype::kInt64, NpyDtype::kFloat32, NpyDtype::kFloat64};
   const std::vector<std::vector<std::size_t>> shapes = {{}, {3}, {2, 3}, {0, 4}, {2, 1, 2}};
   for (const NpyDtype dtype : dtypes) {
     for (const auto& shape : shapes) {
@@ -79,7 +79,7 @@ void npy_seeds(const fs::path& out) {
       for (const std::size_t d : shape) count *= d;
       std::vector<std::uint8_t> data(count * npy_itemsize(dtype));
       for (std::size_t i = 0; i < data.size(); ++i) {
-        data[i] = dtype == NpyDtype::Bool || dtype == NpyDtype::UInt8
+        data[i] = dtype == NpyDtype::kBool || dtype == NpyDtype::kUInt8
                       ? static_cast<std::uint8_t>(i % 2)
                       : static_cast<std::uint8_t>(i * 37 + 11);
       }
@@ -99,7 +99,7 @@ void npy_seeds(const fs::path& out) {
   write_feature_matrix(out / "features.npy", features);
   // Format 2.0 (forced) and 3.0 (2.0 with the version byte changed) headers.
   const std::array<std::size_t, 2> shape{1, 2};
-  std::string v2 = npy_header(NpyDtype::Float64, shape, 2);
+  std::string v2 = npy_header(NpyDtype::kFloat64, shape, 2);
   v2.append(16, '\x01');
   fuzz::write_bytes(out / "v2.npy", v2);
   v2[6] = '\x03';

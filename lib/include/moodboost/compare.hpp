@@ -165,7 +165,7 @@ struct Comparison {
 /// Scores \p systems on \p groundtruth (tracks x tags, columns named by \p tags) and compares
 /// them with \p baseline (per-tag figures matched by tag name) and \p references. Tags with a
 /// single class in the ground truth are reported and left out of the macro AUCs
-/// (SingleClassTagPolicy::Exclude), instead of stopping as the official evaluation would.
+/// (SingleClassTagPolicy::kExclude), instead of stopping as the official evaluation would.
 /// Throws InvalidArgument for no system, a bad or repeated name, or a baseline without per-tag
 /// figures; DataError when a matrix's shape differs from the ground truth, tags.size() differs
 /// from its columns, a score is not finite, or no tag has a baseline figure.

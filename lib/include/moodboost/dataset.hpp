@@ -75,15 +75,15 @@ SplitFiles find_split_files(const std::filesystem::path& dir, bool require_all =
 
 /// What to do with a tag that a split file uses but the vocabulary lacks.
 enum class UnknownTagPolicy {
-  Error,   ///< throw ParseError naming the file, line and tag
-  Ignore,  ///< drop the label and count it
+  kError,   ///< throw ParseError naming the file, line and tag
+  kIgnore,  ///< drop the label and count it
 };
 
 /// The tracks x tags label matrix of \p split, columns in \p tags order (1 = the track has the
-/// tag). Tags are matched exactly (case-sensitive). With UnknownTagPolicy::Error a tag missing from
-/// \p tags throws ParseError ("<file>: line 12: tag 'x' is not in the tag vocabulary (56 tags)");
-/// with Ignore it is dropped and counted in \p unknown_count (when not null).
-/// Throws DataError when \p tags contains a duplicate.
+/// tag). Tags are matched exactly (case-sensitive). With UnknownTagPolicy::kError a tag missing
+/// from \p tags throws ParseError ("<file>: line 12: tag 'x' is not in the tag vocabulary (56
+/// tags)"); with Ignore it is dropped and counted in \p unknown_count (when not null). Throws
+/// DataError when \p tags contains a duplicate.
 LabelMatrix label_matrix(const Split& split, const std::vector<std::string>& tags,
                          UnknownTagPolicy policy, std::size_t* unknown_count = nullptr);
 
@@ -110,8 +110,8 @@ struct SplitSet {
   Split test;                       ///< the test split
   std::vector<std::string> tags;    ///< the vocabulary: column order of every label matrix
   std::filesystem::path tags_file;  ///< the vocabulary file; empty when tags = tags_in(splits)
-  UnknownTagPolicy unknown_tag_policy = UnknownTagPolicy::Error;  ///< as passed to the loader
-  /// Labels dropped because their tag is not in `tags` (UnknownTagPolicy::Ignore), per split.
+  UnknownTagPolicy unknown_tag_policy = UnknownTagPolicy::kError;  ///< as passed to the loader
+  /// Labels dropped because their tag is not in `tags` (UnknownTagPolicy::kIgnore), per split.
   std::size_t unknown_labels_train = 0, unknown_labels_validation = 0, unknown_labels_test = 0;
 
   /// label_matrix(split, tags, unknown_tag_policy) of one of this set's splits.
@@ -129,6 +129,6 @@ struct SplitSet {
 /// appears in two splits (train/test leakage), and the errors of read_split()/read_tag_list().
 SplitSet load_split_set(const SplitFiles& files,
                         const std::optional<std::filesystem::path>& tags_file,
-                        UnknownTagPolicy policy = UnknownTagPolicy::Error);
+                        UnknownTagPolicy policy = UnknownTagPolicy::kError);
 
 }  // namespace moodboost

@@ -70,18 +70,18 @@ PrecisionRecallF precision_recall_f(const ConfusionCounts& counts) noexcept;
 enum class SingleClassTagPolicy {
   /// Throw DataError naming the tag and the matrix, as the reference evaluation does (it stops
   /// with sklearn's "Only one class present in y_true"). The default, and what `evaluate` uses.
-  Throw,
+  kThrow,
   /// Give the tag NaN ROC-AUC and PR-AUC and leave it out of both macro AUC means (it is listed in
   /// Evaluation::excluded_tags). Its precision, recall and F, which are defined, are computed and
   /// averaged as usual, and it stays in the micro problem. For validation during training, where a
   /// small validation split may lack a rare tag. If every tag is excluded the macro AUCs are NaN;
   /// if the whole matrix has one class the micro AUCs are NaN.
-  Exclude,
+  kExclude,
 };
 
 /// Options of evaluate().
 struct EvaluateOptions {
-  SingleClassTagPolicy single_class_tags = SingleClassTagPolicy::Throw;  ///< see the enum
+  SingleClassTagPolicy single_class_tags = SingleClassTagPolicy::kThrow;  ///< see the enum
   std::string groundtruth_name = "ground truth";  ///< names the matrix in error messages
   std::string predictions_name = "predictions";   ///< names the matrix in error messages
   std::string decisions_name = "decisions";       ///< names the matrix in error messages
@@ -110,7 +110,7 @@ struct Evaluation {
   MetricValues micro;               ///< the flattened matrix as one problem
   std::vector<TagEvaluation> tags;  ///< per tag, in column order
   bool has_decisions = false;       ///< false: precision/recall/F are NaN everywhere
-  /// Columns left out of the macro AUCs (SingleClassTagPolicy::Exclude), ascending.
+  /// Columns left out of the macro AUCs (SingleClassTagPolicy::kExclude), ascending.
   std::vector<std::size_t> excluded_tags;
 };
 
@@ -118,7 +118,7 @@ struct Evaluation {
 /// \p groundtruth, as evaluate.py does. Throws DataError when a shape differs from the ground
 /// truth ("predictions matrix dimensions (4231, 55) don't match the ground truth (4231, 56)"),
 /// when the matrices have no column, when a score is not finite (naming row and column), and for a
-/// single-class tag under SingleClassTagPolicy::Throw ("ground truth column 7
+/// single-class tag under SingleClassTagPolicy::kThrow ("ground truth column 7
 /// (mood/theme---x) has no positive: ROC-AUC is undefined ...").
 Evaluation evaluate(const Eigen::Ref<const LabelMatrix>& groundtruth,
                     const Eigen::Ref<const ScoreMatrix>& predictions,

@@ -3,9 +3,12 @@
 /// scripts write them (evaluate.py, calculate_decisions.py), plus a JSON form with per-tag values.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "moodboost/metrics.hpp"
@@ -24,7 +27,7 @@ struct NamedMetric {
 std::vector<NamedMetric> named_metrics(const Evaluation& evaluation);
 
 /// The official results file (evaluate.py -o): "name<TAB>value" with value as "%.6f", LF, no
-/// header, named_metrics() order. A NaN value (SingleClassTagPolicy::Exclude) is written as an
+/// header, named_metrics() order. A NaN value (SingleClassTagPolicy::kExclude) is written as an
 /// empty field, as pandas writes NaN.
 std::string format_results_file(const Evaluation& evaluation);
 
@@ -38,6 +41,27 @@ std::string format_results_display(const Evaluation& evaluation);
 /// null. "tag" is present when \p tag_names has a name for the column.
 std::string format_results_json(const Evaluation& evaluation,
                                 std::span<const std::string> tag_names = {});
+
+/// Where the predictions of a results.json come from (`moodboost predict` writes it beside
+/// predictions.npy; `compare` reads it).
+struct ResultsProvenance {
+  bool synthetic = false;  ///< the model or the split's features are moodboost's synthetic data
+  std::filesystem::path model_dir;  ///< the model directory (absolute)
+  std::filesystem::path split;      ///< the split file predicted (absolute)
+  /// Per tag, in tag order: (tag, the model it used: "tree", "linear" or "blend").
+  std::vector<std::pair<std::string, std::string>> tag_models;
+};
+
+/// results.json as `moodboost predict` writes it: "synthetic", "model_dir", "split",
+/// "tag_models" ({tag: model}), then, when \p evaluation is given, format_results_json()'s members.
+std::string format_results_json(const ResultsProvenance& provenance, const Evaluation* evaluation,
+                                std::span<const std::string> tag_names = {});
+
+/// The provenance of a results.json, or nothing when the file has no "synthetic" member (not
+/// written by moodboost). "model_dir", "split" and "tag_models" may be absent (older files).
+/// Throws ParseError naming \p file and the place.
+std::optional<ResultsProvenance> parse_results_provenance(std::string_view text,
+                                                          const std::filesystem::path& file);
 
 /// The thresholds file of calculate_decisions.py (pandas DataFrame.to_csv(sep='\t',
 /// header=None)): "tag<TAB>threshold" per tag, LF, the threshold as Python's repr(float) (the

@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "moodboost/blend.hpp"
+#include "moodboost/feature_record.hpp"
+#include "moodboost/feature_schema.hpp"
 #include "moodboost/linear.hpp"
 #include "moodboost/train.hpp"
 #include "moodboost/tune.hpp"
@@ -61,13 +63,11 @@ struct TrainingData {
   LabelMatrix validation_y;         ///< validation labels
   std::vector<std::string> tags;    ///< column order of the label matrices
   std::vector<SplitRecord> splits;  ///< the split files used
-  /// The feature schema and loader options as a JSON value (object) text; stored verbatim in
-  /// the manifest under "features" and given back to prediction.
-  std::string features_json = "{}";
-  /// The feature schema as its own JSON text (FeatureSchema::to_json()); saved as schema.json
-  /// and given back to prediction, so that the columns can never shift.
-  std::string schema_json = "{}";
-  bool synthetic = false;  ///< the features are moodboost's synthetic set
+  /// Where the features came from and the loader options that shaped them (the manifest's
+  /// "features"); given back to prediction.
+  FeatureRecord features;
+  /// The columns, in matrix order; saved as schema.json, so that the columns can never shift.
+  FeatureSchema schema;
   /// ARTIST_ID of every training row: cross-validation folds keep an artist in one fold. May be
   /// empty without cross-validation.
   std::vector<std::string> train_groups;
@@ -203,10 +203,10 @@ class LoadedModel {
   [[nodiscard]] const std::vector<double>& thresholds() const noexcept { return thresholds_; }
   /// Per tag: trees, linear or blend.
   [[nodiscard]] const std::vector<TagModel>& tag_models() const noexcept { return tag_models_; }
-  /// The manifest's "features" value as JSON text (schema and loader options).
-  [[nodiscard]] const std::string& features_json() const noexcept { return features_json_; }
-  /// schema.json's text (the feature schema the boosters were trained on).
-  [[nodiscard]] const std::string& schema_json() const noexcept { return schema_json_; }
+  /// The manifest's "features": where the features came from and the loader options.
+  [[nodiscard]] const FeatureRecord& features() const noexcept { return features_; }
+  /// schema.json: the columns the models were trained on, in order.
+  [[nodiscard]] const FeatureSchema& schema() const noexcept { return schema_; }
   /// True when predictions come from the refit (train + validation) models.
   [[nodiscard]] bool uses_refit() const noexcept { return uses_refit_; }
   /// manifest.json's "synthetic_features": the run trained on moodboost's synthetic data.
@@ -228,8 +228,8 @@ class LoadedModel {
   std::vector<std::string> tags_;
   std::vector<double> thresholds_;
   std::vector<TagModel> tag_models_;
-  std::string features_json_;
-  std::string schema_json_;
+  FeatureRecord features_;
+  FeatureSchema schema_;
   bool uses_refit_ = false;
   bool synthetic_features_ = false;
   std::vector<std::vector<LoadedComponent>> components_;

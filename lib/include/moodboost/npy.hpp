@@ -21,12 +21,12 @@ namespace moodboost {
 
 /// The element types moodboost reads (all) and writes (Bool, Float32, Float64).
 enum class NpyDtype {
-  Bool,     ///< "|b1", one byte, 0 or 1
-  UInt8,    ///< "|u1"
-  Int32,    ///< "<i4"
-  Int64,    ///< "<i8"
-  Float32,  ///< "<f4"
-  Float64,  ///< "<f8"
+  kBool,     ///< "|b1", one byte, 0 or 1
+  kUInt8,    ///< "|u1"
+  kInt32,    ///< "<i4"
+  kInt64,    ///< "<i8"
+  kFloat32,  ///< "<f4"
+  kFloat64,  ///< "<f8"
 };
 
 /// The NumPy descr string of \p dtype, e.g. "<f8".
@@ -36,9 +36,9 @@ std::size_t npy_itemsize(NpyDtype dtype) noexcept;
 
 /// A parsed .npy header.
 struct NpyHeader {
-  NpyDtype dtype = NpyDtype::Float64;  ///< element type
-  std::vector<std::size_t> shape;      ///< any rank; empty for a 0-d array
-  int major_version = 1;               ///< 1, 2 or 3
+  NpyDtype dtype = NpyDtype::kFloat64;  ///< element type
+  std::vector<std::size_t> shape;       ///< any rank; empty for a 0-d array
+  int major_version = 1;                ///< 1, 2 or 3
   std::size_t data_offset =
       0;  ///< bytes before the data (a multiple of 16; 64 when numpy wrote it)
 

@@ -54,4 +54,68 @@ std::int64_t get_int(const rapidjson::Value& object, const char* name,
   return value.GetInt64();
 }
 
+std::uint64_t get_uint(const rapidjson::Value& object, const char* name,
+                       const std::filesystem::path& file, std::string_view where) {
+  return uint_value(member(object, name, file, where), file, place(where, name));
+}
+
+bool get_bool(const rapidjson::Value& object, const char* name, const std::filesystem::path& file,
+              std::string_view where) {
+  const auto& value = member(object, name, file, where);
+  if (!value.IsBool()) throw ParseError(file, place(where, name), "expected true or false");
+  return value.GetBool();
+}
+
+std::string string_value(const rapidjson::Value& value, const std::filesystem::path& file,
+                         std::string_view where) {
+  if (!value.IsString()) throw ParseError(file, std::string(where), "expected a string");
+  return std::string(value.GetString(), value.GetStringLength());
+}
+
+std::uint64_t uint_value(const rapidjson::Value& value, const std::filesystem::path& file,
+                         std::string_view where) {
+  if (!value.IsUint64()) {
+    throw ParseError(file, std::string(where), "expected a non-negative integer");
+  }
+  return value.GetUint64();
+}
+
+std::vector<std::string> string_array(const rapidjson::Value& value,
+                                      const std::filesystem::path& file, std::string_view where) {
+  if (!value.IsArray()) throw ParseError(file, std::string(where), "expected an array of strings");
+  std::vector<std::string> out;
+  out.reserve(value.Size());
+  for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+    out.push_back(string_value(value[i], file, std::string(where) + "/" + std::to_string(i)));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> string_map(const rapidjson::Value& value,
+                                              const std::filesystem::path& file,
+                                              std::string_view where) {
+  if (!value.IsObject()) throw ParseError(file, std::string(where), "expected an object");
+  std::map<std::string, std::string> out;
+  for (const auto& m : value.GetObject()) {
+    const std::string key(m.name.GetString(), m.name.GetStringLength());
+    out[key] = string_value(m.value, file, std::string(where) + "/" + key);
+  }
+  return out;
+}
+
+void write_strings(JsonWriter& writer, const std::vector<std::string>& values) {
+  writer.StartArray();
+  for (const auto& v : values) writer.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  writer.EndArray();
+}
+
+void write_string_map(JsonWriter& writer, const std::map<std::string, std::string>& entries) {
+  writer.StartObject();
+  for (const auto& [key, value] : entries) {
+    writer.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+    writer.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  }
+  writer.EndObject();
+}
+
 }  // namespace moodboost::detail

@@ -1,5 +1,6 @@
-// Small RapidJSON helpers for the model directory's own files (manifest, records, tuning):
-// typed getters that throw ParseError naming the file and the member.
+// The one JSON reader of the library's own files (manifest, records, tuning, schemas, results,
+// markers) and of XGBoost models: parse_json() and typed getters that throw ParseError naming the
+// file and the JSON pointer of what was wrong. (Feature files have their own SAX parser.)
 #pragma once
 
 #include <rapidjson/document.h>
@@ -9,8 +10,10 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "moodboost/error.hpp"
 
@@ -34,6 +37,31 @@ double get_double(const rapidjson::Value& object, const char* name,
 /// An integer member.
 std::int64_t get_int(const rapidjson::Value& object, const char* name,
                      const std::filesystem::path& file, std::string_view where = "");
+/// A non-negative integer member.
+std::uint64_t get_uint(const rapidjson::Value& object, const char* name,
+                       const std::filesystem::path& file, std::string_view where = "");
+/// A true/false member.
+bool get_bool(const rapidjson::Value& object, const char* name, const std::filesystem::path& file,
+              std::string_view where = "");
+
+/// \p value (at JSON pointer \p where) as a string; throws ParseError otherwise.
+std::string string_value(const rapidjson::Value& value, const std::filesystem::path& file,
+                         std::string_view where);
+/// \p value as a non-negative integer.
+std::uint64_t uint_value(const rapidjson::Value& value, const std::filesystem::path& file,
+                         std::string_view where);
+/// \p value as an array of strings.
+std::vector<std::string> string_array(const rapidjson::Value& value,
+                                      const std::filesystem::path& file, std::string_view where);
+/// \p value as an object of string values, in key order.
+std::map<std::string, std::string> string_map(const rapidjson::Value& value,
+                                              const std::filesystem::path& file,
+                                              std::string_view where);
+
+/// Writes \p values as a JSON array of strings.
+void write_strings(JsonWriter& writer, const std::vector<std::string>& values);
+/// Writes \p entries as a JSON object of strings.
+void write_string_map(JsonWriter& writer, const std::map<std::string, std::string>& entries);
 
 /// Writes a double, NaN as null (so that the files stay standard JSON).
 inline void write_double(JsonWriter& writer, double value) {

@@ -4,19 +4,14 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "detail/json_util.hpp"
 #include "moodboost/error.hpp"
 
 namespace moodboost::detail {
 namespace {
 
 rapidjson::Document parse_model(std::string_view model_json) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(model_json.data(), model_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    throw DataError("a linear model is not valid XGBoost JSON (byte " +
-                    std::to_string(doc.GetErrorOffset()) + ")");
-  }
-  return doc;
+  return parse_json(model_json, "the gblinear model");
 }
 
 // learner.gradient_booster when it is gblinear, else nullptr.
@@ -55,9 +50,12 @@ rapidjson::Value& weights_array(rapidjson::Document& doc, std::size_t columns) {
 }  // namespace
 
 bool is_gblinear(std::string_view model_json) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(model_json.data(), model_json.size());
-  return !doc.HasParseError() && doc.IsObject() && gblinear_booster(doc) != nullptr;
+  try {
+    rapidjson::Document doc = parse_model(model_json);
+    return gblinear_booster(doc) != nullptr;
+  } catch (const ParseError&) {
+    return false;
+  }
 }
 
 LinearWeights gblinear_weights(std::string_view model_json, std::size_t columns) {
