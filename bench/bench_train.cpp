@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "detail/labels.hpp"
 #include "detail/xgb.hpp"
 #include "moodboost/dataset.hpp"
 #include "moodboost/features.hpp"
@@ -120,7 +121,7 @@ double pr_auc_macro_of(const Data& data, const std::vector<std::vector<double>>&
                        const std::vector<TagJob>& jobs) {
   double sum = 0;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    sum += average_precision(scores[i], label_column(data.valid_y, jobs[i].column));
+    sum += average_precision(scores[i], detail::label_column(data.valid_y, jobs[i].column));
   }
   return sum / static_cast<double>(jobs.size());
 }
@@ -181,6 +182,8 @@ void part_engineering(const Data& data, const Args& args, int threads) {
 
   BoostOptions options;
   options.params = params;
+  // XGBoost's own start (moodboost starts from the tag's prior): the same models as the loop.
+  options.params["base_score"] = "0.5";
   options.max_rounds = 100;
   options.early_stopping = 0;
   start = Clock::now();
@@ -234,6 +237,7 @@ void part_frontier(const Data& full, const Data& ours, const Args& args, int thr
   const double cpu = cpu_seconds();
   BoostOptions options;
   options.params = xgb_defaults;
+  options.params["base_score"] = "0.5";  // XGBoost's default start
   options.max_rounds = 100;
   options.early_stopping = 0;
   Trainer trainer(full.train_x, &full.valid_x, {Device::kCpu, threads, ThreadStrategy::kAuto});

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/labels.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/feature_schema.hpp"
 #include "moodboost/io.hpp"
@@ -117,7 +118,7 @@ TEST_CASE("model dir: manifest, thresholds and predictions of a finished run", "
   const ScoreMatrix scores = model.predict(data.validation_x);
   std::string expected_thresholds;
   for (std::size_t t = 0; t < records.size(); ++t) {
-    const auto labels = label_column(data.validation_y, t);
+    const auto labels = detail::label_column(data.validation_y, t);
     std::vector<double> column(scores.rows());
     for (Eigen::Index r = 0; r < scores.rows(); ++r) column[r] = scores(r, t);
     // The stored metrics and threshold are those of the saved model's validation predictions.
@@ -365,7 +366,7 @@ TEST_CASE("model dir: both families, cross-validated: every tag's model, manifes
     for (Eigen::Index row = 0; row < scores.rows(); ++row) {
       column[static_cast<std::size_t>(row)] = scores(row, static_cast<Eigen::Index>(t));
     }
-    const auto labels = label_column(data.validation_y, t);
+    const auto labels = detail::label_column(data.validation_y, t);
     CHECK(r.validation_roc_auc == roc_auc(column, labels));
     CHECK(r.threshold == best_f1_threshold(column, labels));
   }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/labels.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/linear.hpp"
 #include "moodboost/metrics.hpp"
@@ -194,7 +195,7 @@ TEST_CASE("train: eval metric ap early-stops on the exact average precision", "[
   for (const TagFit& fit : fits) {
     // The best round's score is the metrics module's AP of the kept model's predictions.
     CHECK(fit.best_score ==
-          average_precision(fit.validation_scores, label_column(valid.y, fit.column)));
+          average_precision(fit.validation_scores, detail::label_column(valid.y, fit.column)));
     CHECK(fit.best_score > 0.5);
   }
   CHECK(metric_maximize("ap"));
@@ -257,7 +258,7 @@ TEST_CASE("train: a linear tag's saved model predicts on raw features what train
     CHECK(fit.family == Family::kLinear);
     const TagBooster saved(fit.model_json);
     CHECK(saved.predict(imputed) == fit.validation_scores);
-    CHECK(roc_auc(fit.validation_scores, label_column(valid.y, fit.column)) > 0.85);
+    CHECK(roc_auc(fit.validation_scores, detail::label_column(valid.y, fit.column)) > 0.85);
     // On the validation split, the held-out scores are those of the kept rounds: the same model
     // before its scaler was folded in (equal up to float32 rounding).
     REQUIRE(fit.heldout_scores.size() == fit.validation_scores.size());
@@ -302,7 +303,7 @@ TEST_CASE("train: cross-validation picks the rounds on the folds, then trains th
     CHECK(fit.folds == 3);
     // One held-out score per training row, from the fold that held it out.
     REQUIRE(fit.heldout_scores.size() == 300);
-    const auto labels = label_column(train.y, fit.column);
+    const auto labels = detail::label_column(train.y, fit.column);
     CHECK(fit.heldout_pr_auc == average_precision(fit.heldout_scores, labels));
     CHECK(roc_auc(fit.heldout_scores, labels) > 0.8);
     // The saved model: the whole training split, the chosen number of rounds.

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "detail/fnv1a.hpp"
 #include "moodboost/dataset.hpp"
 #include "moodboost/model.hpp"
 #include "moodboost/npy.hpp"
@@ -107,10 +108,16 @@ void check_whole_files(const fs::path& dir) {
       rapidjson::Document doc;
       doc.Parse<rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
       REQUIRE_FALSE(doc.HasParseError());
-      if (entry.path().parent_path().filename() == "records" && doc.HasMember("model_file")) {
-        const std::string model = doc["model_file"].GetString();
-        REQUIRE(fs::exists(dir / model));
-        CHECK(fnv1a_hex(read_text(dir / model)) == doc["model_hash"].GetString());
+      if (entry.path().parent_path().filename() == "records" &&
+          entry.path().string().ends_with(".train.json")) {
+        REQUIRE(doc.HasMember("components"));
+        REQUIRE(doc["components"].Size() > 0);
+        for (const auto& component : doc["components"].GetArray()) {
+          const std::string model = component["model"]["file"].GetString();
+          REQUIRE(fs::exists(dir / model));
+          CHECK(detail::fnv1a_hex(read_text(dir / model)) ==
+                component["model"]["fnv1a64"].GetString());
+        }
       }
     } else {
       CHECK((text.empty() || text.back() == '\n'));
@@ -441,8 +448,8 @@ TEST_CASE("train cli: the README's Python recipe reproduces predict: linear mode
     REQUIRE(predict.exit_code == 0);
     const RunResult x =
         run_cli({"flatten", "--features", data.features.string(), "--split", test_split.string(),
-                 "--schema", (model / "schema.json").string(), "--out",
-                 (model.string() + "-x.npy"), "--names", (model.string() + "-names.txt")});
+                 "--schema", (model / "schema.json").string(), "--out", (model.string() + "-x.npy"),
+                 "--names", (model.string() + "-names.txt")});
     INFO(x.err);
     REQUIRE(x.exit_code == 0);
     const RunResult py = run_program(

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "detail/fnv1a.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/io.hpp"
 #include "moodboost/npy.hpp"
@@ -240,10 +241,10 @@ TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& h
   data.features.options.cache_dir.clear();
   data.features.options.progress = nullptr;
   data.splits.push_back({"train", files.train, static_cast<std::size_t>(data.train_x.rows()),
-                         fnv1a_hex(read_file(files.train))});
+                         detail::fnv1a_hex(read_file(files.train))});
   data.splits.push_back({"validation", files.validation,
                          static_cast<std::size_t>(data.validation_x.rows()),
-                         fnv1a_hex(read_file(files.validation))});
+                         detail::fnv1a_hex(read_file(files.validation))});
   return data;
 }
 

@@ -13,6 +13,7 @@
 
 #include "detail/enum_names.hpp"
 #include "detail/first_error.hpp"
+#include "detail/labels.hpp"
 #include "detail/linear_model.hpp"
 #include "detail/xgb.hpp"
 #include "moodboost/folds.hpp"
@@ -21,6 +22,7 @@
 
 namespace moodboost {
 namespace xgb = detail::xgb;
+using detail::label_column;
 
 namespace {
 
@@ -63,14 +65,6 @@ void probe_round(const XgbParams& params) {
 }
 
 }  // namespace
-
-std::vector<std::uint8_t> label_column(const LabelMatrix& labels, std::size_t column) {
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(labels.rows()));
-  for (Eigen::Index r = 0; r < labels.rows(); ++r) {
-    out[static_cast<std::size_t>(r)] = labels(r, static_cast<Eigen::Index>(column));
-  }
-  return out;
-}
 
 namespace {
 constexpr detail::EnumName<Device> kDeviceNames[] = {
@@ -168,19 +162,6 @@ DeviceChoice resolve_device(Device requested) {
 }
 
 namespace {
-// XGBoost's log messages while unused_xgboost_params() listens (the C API takes a plain
-// function); at other times they go to stderr, as XGBoost's own logger sends them.
-std::mutex log_mutex;
-std::atomic<std::string*> log_sink = nullptr;
-
-void capture_log(const char* message) {
-  if (std::string* sink = log_sink.load(); sink != nullptr) {
-    sink->append(message).push_back('\n');
-  } else {
-    std::fprintf(stderr, "%s\n", message);
-  }
-}
-
 // The quoted names in XGBoost's `Parameters: { "a", "b" } are not used.` (1.7) or
 // `... might not be used.` (later versions) warning.
 std::vector<std::string> names_in_unused_warning(std::string_view log) {
@@ -208,16 +189,9 @@ std::vector<std::string> unused_xgboost_params(const XgbParams& params, Family f
 
   std::string log;
   {
-    const std::lock_guard lock(log_mutex);
-    MOODBOOST_XGB_CHECK(XGBRegisterLogCallback(capture_log));
-    // The sink is cleared on every way out, an XgbError from the round included.
-    struct Listen {
-      explicit Listen(std::string* sink) { log_sink = sink; }
-      ~Listen() { log_sink = nullptr; }
-      Listen(const Listen&) = delete;
-      Listen& operator=(const Listen&) = delete;
-    } listen(&log);
+    const xgb::LogCapture capture;  // XGBoost's log goes to stderr again on every way out
     probe_round(probe);
+    log = capture.text();
   }
   return names_in_unused_warning(log);
 }
@@ -228,18 +202,7 @@ double scale_pos_weight_value(ScalePosWeight mode, std::size_t positives, std::s
   return mode == ScalePosWeight::kSqrt ? std::sqrt(ratio) : ratio;
 }
 
-BoostOptions default_boost_options() {
-  BoostOptions options;
-  options.params = {{"max_depth", "4"},          {"eta", "0.1"},       {"max_bin", "64"},
-                    {"colsample_bytree", "0.5"}, {"subsample", "0.8"}, {"min_child_weight", "1"},
-                    {"reg_lambda", "1"}};
-  options.linear_params = {{"reg_lambda", "0.1"}, {"reg_alpha", "0"}, {"eta", "0.5"}};
-  options.max_rounds = 300;
-  options.early_stopping = 20;
-  options.eval_metric = "aucpr";
-  options.scale_pos_weight = ScalePosWeight::kNone;
-  return options;
-}
+BoostOptions default_boost_options() { return BoostOptions{}; }
 
 bool metric_maximize(std::string_view eval_metric) {
   // As XGBoost's own early stopping decides (python-package callback.py): these grow better.

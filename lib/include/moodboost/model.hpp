@@ -245,9 +245,6 @@ class LoadedModel {
   BoosterGroup linears_;
 };
 
-/// FNV-1a 64-bit hash of \p bytes as 16 lower-case hex digits (file fingerprints).
-std::string fnv1a_hex(std::string_view bytes);
-
 /// The cross-validation rule of `--cv auto`: 5-fold cross-validation when the training split has
 /// at most kCrossValidateRows rows (there a validation split of a few hundred rows, with a few
 /// dozen positives per tag, is too noisy to choose on, and five trainings cost little), else the

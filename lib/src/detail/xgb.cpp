@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <mutex>
 
 namespace moodboost::detail::xgb {
 
@@ -106,6 +108,45 @@ std::string Booster::save_json() const {
 
 void Booster::set_attr(const std::string& key, const std::string& value) {
   MOODBOOST_XGB_CHECK(XGBoosterSetAttr(handle_.get(), key.c_str(), value.c_str()));
+}
+
+namespace {
+
+std::mutex capture_mutex;  // one LogCapture at a time
+std::mutex text_mutex;     // guards captured (XGBoost may log from several threads)
+std::string captured;
+
+void capture_message(const char* message) {
+  const std::lock_guard lock(text_mutex);
+  captured.append(message).push_back('\n');
+}
+
+// XGBoost's default console logger: the message and a newline on stderr.
+void print_message(const char* message) { std::fprintf(stderr, "%s\n", message); }
+
+}  // namespace
+
+LogCapture::LogCapture() {
+  capture_mutex.lock();
+  {
+    const std::lock_guard lock(text_mutex);
+    captured.clear();
+  }
+  if (XGBRegisterLogCallback(capture_message) != 0) {
+    const std::string error = XGBGetLastError();
+    capture_mutex.unlock();
+    throw XgbError("XGBRegisterLogCallback", error);
+  }
+}
+
+LogCapture::~LogCapture() {
+  (void)XGBRegisterLogCallback(print_message);
+  capture_mutex.unlock();
+}
+
+std::string LogCapture::text() const {
+  const std::lock_guard lock(text_mutex);
+  return captured;
 }
 
 double parse_eval(std::string_view text, std::string_view name_metric) {

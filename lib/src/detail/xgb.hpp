@@ -84,6 +84,20 @@ class Booster {
   BoosterPtr handle_;
 };
 
+/// XGBoost's log messages, captured while an object lives (XGBoost reports parameter validation
+/// only through its log). The C API takes one process-wide plain function, so captures are
+/// serialised (one at a time, a mutex held for the object's life); when the object goes, the
+/// callback is replaced by one that prints to stderr as XGBoost's default logger does.
+class LogCapture {
+ public:
+  LogCapture();
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  /// The messages so far, one per line.
+  [[nodiscard]] std::string text() const;
+};
+
 /// The value of "<name>-<metric>" in an XGBoosterEvalOneIter string ("[0]\tvalid-aucpr:0.5");
 /// throws XgbError when it is absent or not a number.
 double parse_eval(std::string_view text, std::string_view name_metric);
