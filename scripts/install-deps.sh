@@ -8,6 +8,8 @@ packages=(cmake make g++ pkg-config
           rapidjson-dev libeigen3-dev libfmt-dev libcli11-dev catch2 libbenchmark-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3 python3-numpy python3-sklearn python3-xgboost   # cross-checks against the reference tools
+             pybind11-dev python3-dev python3-pytest                 # the Python module and its tests
+             python3-dask python3-distributed python3-pandas         # moodboost.dask (xgboost.dask)
              clang libclang-rt-14-dev clang-format                   # libFuzzer harnesses, formatting check
              chromium)                                               # HTML reports in a real browser
 fi
