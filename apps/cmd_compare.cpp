@@ -14,6 +14,7 @@
 #include "moodboost/npy.hpp"
 #include "moodboost/reference.hpp"
 #include "progress.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace {
@@ -199,10 +200,10 @@ const RegisterCommand kCompare{
            ->capture_default_str();
        sub.add_option("--seed", args->seed, "Bootstrap seed")->capture_default_str();
        sub.add_option("--confidence", args->confidence, "Interval coverage")
-           ->check(CLI::Range(0.5, 0.999))
+           ->check(finite_number(0.5, 0.999))
            ->capture_default_str();
        sub.add_option("--threads", args->threads, "Bootstrap threads (0: all cores)")
-           ->check(CLI::NonNegativeNumber)
+           ->check(whole_number(0, kMaxThreadsOption))
            ->capture_default_str();
        sub.add_flag("--synthetic", args->synthetic,
                     "The predictions come from moodboost's synthetic data: label every report so "

@@ -14,6 +14,7 @@
 #include "moodboost/metrics.hpp"
 #include "moodboost/metrics_format.hpp"
 #include "moodboost/npy.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace {
@@ -26,6 +27,10 @@ struct DecideArgs {
 };
 
 int run_decide(const DecideArgs& args) {
+  check_outputs({{"THRESHOLDS_OUT", args.thresholds}, {"--decision-file", args.decisions}},
+                {{"GROUNDTRUTH", args.matrices.groundtruth},
+                 {"PREDICTIONS", args.matrices.predictions},
+                 {"TAGS", args.tags}});
   const LabelMatrix groundtruth = args.matrices.read_groundtruth();
   const ScoreMatrix predictions = args.matrices.read_predictions();
   const std::vector<std::string> tags = read_tag_list(args.tags);

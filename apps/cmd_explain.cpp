@@ -16,6 +16,7 @@
 #include "moodboost/importance.hpp"
 #include "moodboost/io.hpp"
 #include "moodboost/model.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace {
@@ -132,10 +133,10 @@ const RegisterCommand kExplain{
                       "tags with the highest probability)");
        sub.add_flag("--all-tags", args->all_tags, "Explain every tag");
        sub.add_option("--top-tags", args->top_tags, "Tags explained by default")
-           ->check(CLI::PositiveNumber)
+           ->check(whole_number(1, 100000))
            ->capture_default_str();
        sub.add_option("--top", args->top, "Families shown per tag")
-           ->check(CLI::PositiveNumber)
+           ->check(whole_number(1, 100000))
            ->capture_default_str();
        sub.add_option("--json", args->json,
                       "Also write the full explanation (every column's contribution) as JSON");

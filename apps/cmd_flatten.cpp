@@ -12,6 +12,7 @@
 #include "moodboost/io.hpp"
 #include "moodboost/npy.hpp"
 #include "progress.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace {
@@ -39,6 +40,13 @@ int run_flatten(const FlattenArgs& args) {
         "--schema fixes the columns: drop the column options (--covariance, "
         "--basic, --include, --exclude, --drop-constant, --beats-summary)");
   }
+  std::vector<std::pair<std::string, std::filesystem::path>> inputs{{"--schema", args.schema}};
+  for (const auto& tsv : args.splits) inputs.emplace_back("--split", tsv);
+  check_outputs({{"--out", args.out},
+                 {"--names", args.names},
+                 {"--ids", args.ids},
+                 {"--save-schema", args.save_schema}},
+                inputs);
   std::vector<std::string> relpaths;
   std::vector<std::string> ids;
   for (const auto& tsv : args.splits) {

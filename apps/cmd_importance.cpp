@@ -7,6 +7,7 @@
 
 #include "command.hpp"
 #include "moodboost/importance.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace {
@@ -55,7 +56,7 @@ const RegisterCommand kImportance{
            ->check(CLI::IsMember({"gain", "total_gain", "weight", "cover", "total_cover"}))
            ->capture_default_str();
        sub.add_option("--top", args->top, "Columns listed per tag and overall")
-           ->check(CLI::PositiveNumber)
+           ->check(whole_number(1, 100000))
            ->capture_default_str();
        return [args] { return run_importance(*args); };
      }}};

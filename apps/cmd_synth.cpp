@@ -12,6 +12,7 @@
 #include "moodboost/synth.hpp"
 #include "progress.hpp"
 #include "split_options.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace {
@@ -126,9 +127,9 @@ const RegisterCommand kSynth{
                       fmt::format("Generate a proportionally smaller split set of N tracks in all "
                                   "(default: the real {}; tests use a few hundred)",
                                   kJamendoSplit0Tracks))
-           ->check(CLI::Range(std::size_t{1}, kJamendoSplit0Tracks));
+           ->check(whole_number(201, static_cast<std::int64_t>(kJamendoSplit0Tracks)));
        sub.add_option("--threads", args->threads, "Writer threads (default 0: all cores)")
-           ->check(CLI::NonNegativeNumber);
+           ->check(whole_number(0, kMaxThreadsOption));
        return [args] { return run_synth(*args); };
      }}};
 

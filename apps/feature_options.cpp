@@ -1,6 +1,12 @@
 #include "feature_options.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
+#include <thread>
+
+#include "moodboost/feature_record.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 
@@ -19,8 +25,9 @@ void add_feature_options(CLI::App& app, FeatureCliOptions& options, bool column_
         {"upper", CovarianceColumns::kUpperTriangle},
         {"none", CovarianceColumns::kNone}};
     cols->add_option("--covariance", options.covariance,
-                     "Columns of the symmetric cov/icov matrices: full (default), upper (drop the "
-                     "duplicate lower triangle) or none")
+                     "Columns of the symmetric cov/icov matrices: full, upper (drop the duplicate "
+                     "lower triangle) or none (default " +
+                         to_string(options.covariance) + ")")
         ->transform(CLI::CheckedTransformer(covariance, CLI::ignore_case));
     cols->add_flag("--basic", options.basic,
                    "AcousticBrainz 'basic' preset: drop *dmean*, *dvar*, *.min, *.max, *cov, "
@@ -31,8 +38,10 @@ void add_feature_options(CLI::App& app, FeatureCliOptions& options, bool column_
     cols->add_option("--exclude", options.exclude,
                      "Drop the columns whose name or field name matches one of these globs "
                      "(e.g. '*.dvar*')");
-    cols->add_flag("--drop-constant", options.drop_constant,
-                   "Drop the columns that are constant on the rows loaded");
+    cols->add_flag("--drop-constant,!--keep-constant", options.drop_constant,
+                   std::string("Drop the columns that are constant on the rows loaded, or keep "
+                               "them (default ") +
+                       (options.drop_constant ? "--drop-constant" : "--keep-constant") + ")");
     cols->add_flag("--beats-summary", options.beats_summary,
                    "Add rhythm.beats_position.count, .interval_mean and .interval_std");
   }
@@ -56,10 +65,13 @@ void add_feature_options(CLI::App& app, FeatureCliOptions& options, bool column_
   parse
       ->add_option("--max-file-bytes", options.max_file_bytes,
                    "Refuse feature files larger than this (default 16 MiB)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, INT64_MAX, "a number of bytes"));
   if (with_execution) {
-    parse->add_option("--threads", options.threads, "Parser threads (default 0: all cores)")
-        ->check(CLI::NonNegativeNumber);
+    parse
+        ->add_option("--threads", options.threads,
+                     "Threads for reading the feature files and, in train and run, for training "
+                     "(default 0: every core; more than the cores or the work can use is capped)")
+        ->check(whole_number(0, kMaxThreadsOption));
     parse->add_option("--cache", options.cache_dir,
                       "Directory for a binary cache of the parsed matrix, reused while the files, "
                       "their sizes and times, and the options are unchanged");
@@ -79,6 +91,14 @@ FeatureOptions to_feature_options(const FeatureCliOptions& cli) {
   o.missing_files = cli.missing;
   o.max_file_bytes = cli.max_file_bytes;
   o.threads = cli.threads;
+  // More threads than cores only costs (and a huge count once crashed inside libgomp); the
+  // library caps them too, this says so.
+  const auto cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (cli.threads > cores) {
+    std::fprintf(stderr, "note: --threads %d: using %d, the cores this machine has\n", cli.threads,
+                 cores);
+    o.threads = cores;
+  }
   o.cache_dir = cli.cache_dir;
   return o;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "command.hpp"
@@ -48,6 +49,22 @@ int main(int argc, char** argv) {
     runners[sub] = spec.setup(*sub);
   }
 
+  // An unknown command is named as such (CLI11 would say "A subcommand is required").
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string wanted = argv[1];
+    std::string known;
+    bool found = false;
+    for (const auto& spec : specs) {
+      found = found || spec.name == wanted;
+      known += (known.empty() ? "" : ", ") + spec.name;
+    }
+    if (!found) {
+      std::fprintf(stderr,
+                   "moodboost: unknown command '%s'; the commands are: %s (moodboost --help)\n",
+                   wanted.c_str(), known.c_str());
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

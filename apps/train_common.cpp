@@ -19,6 +19,7 @@
 #include "moodboost/npy.hpp"
 #include "moodboost/version.hpp"
 #include "progress.hpp"
+#include "validators.hpp"
 
 namespace moodboost::app {
 namespace fs = std::filesystem;
@@ -158,14 +159,18 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
                    "max_depth=6; linear:KEY=VALUE for the linear family (gblinear), e.g. "
                    "linear:reg_lambda=0.3")
       ->allow_extra_args(false);
-  boost->add_option("--rounds", o.train.rounds,
-                    fmt::format("Most boosting rounds per tag at eta >= 0.1, times 0.1/eta below "
-                                "(default {})",
-                                defaults.max_rounds));
-  boost->add_option("--early-stopping", o.train.early_stopping,
-                    fmt::format("Stop a tag after N rounds without held-out improvement (times "
-                                "0.1/eta for eta < 0.1); 0 = off (default {})",
-                                defaults.early_stopping));
+  boost
+      ->add_option("--rounds", o.train.rounds,
+                   fmt::format("Most boosting rounds per tag at eta >= 0.1, times 0.1/eta below "
+                               "(default {})",
+                               defaults.max_rounds))
+      ->check(whole_number(1, 1000000));
+  boost
+      ->add_option("--early-stopping", o.train.early_stopping,
+                   fmt::format("Stop a tag after N rounds without held-out improvement (times "
+                               "0.1/eta for eta < 0.1); 0 = off (default {})",
+                               defaults.early_stopping))
+      ->check(whole_number(0, 1000000));
   boost->add_option("--eval-metric", o.train.eval_metric,
                     fmt::format("Validation metric for early stopping: any XGBoost eval_metric, "
                                 "or ap for the exact average precision (default {})",
@@ -177,7 +182,8 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
                                to_string(defaults.scale_pos_weight)))
       ->check(CLI::IsMember({"none", "sqrt", "ratio"}));
   boost->add_option("--seed", o.train.seed, "Seed of XGBoost's sampling and of the search")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, INT64_MAX));
   auto* tuning = app.add_option_group(
       "Search",
       "Tuning on held-out data: the validation split or cross-validation folds of the "
@@ -196,18 +202,18 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
                    "by held-out PR-AUC), tree or linear")
       ->check(CLI::IsMember({"auto", "tree", "linear"}))
       ->capture_default_str();
-  auto* trials = tuning->add_option(
-      "--trials", o.train.trials,
-      "Random tree configurations in the first successive-halving stage, on top of the "
-      "portfolio; 0 = no search at all (default: none, but the small-data portfolio when "
-      "cross-validating)");
-  auto* budget = tuning->add_option(
-      "--budget-minutes", o.train.budget_minutes,
-      "Wall-time budget of the search and the final training (the search takes at most half; the "
-      "winner must fit the rest); sizes the search when --trials is "
-      "not given, caps it when it is");
-  (void)trials;
-  (void)budget;
+  tuning
+      ->add_option("--trials", o.train.trials,
+                   "Random tree configurations in the first successive-halving stage, on top of "
+                   "the portfolio; 0 = no search at all (default: none, but the small-data "
+                   "portfolio when cross-validating)")
+      ->check(whole_number(0, 100000));
+  tuning
+      ->add_option("--budget-minutes", o.train.budget_minutes,
+                   "Wall-time budget of the search and the final training (the search takes at "
+                   "most half; the winner must fit the rest); sizes the search when --trials is "
+                   "not given, caps it when it is (default 0: no budget)")
+      ->check(finite_number(0, 525600));
   tuning->add_flag("--tune-per-tag", o.train.tune_per_tag,
                    "Each tag keeps the best of the search's finalists (default: one setting for "
                    "all tags)");

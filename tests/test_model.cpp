@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "detail/labels.hpp"
+#include "detail/model_dir.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/feature_schema.hpp"
 #include "moodboost/io.hpp"
@@ -415,4 +416,36 @@ TEST_CASE("model dir: cross-validation needs every training row's artist", "[mod
   CHECK_THROWS_WITH(train_model_dir(data, cross_validated_settings(), dir.path()),
                     Catch::Contains("ARTIST_ID"));
   CHECK_FALSE(fs::exists(dir / "run.json"));
+}
+
+TEST_CASE("model dir: a second writer is refused while a run holds the directory", "[model]") {
+  const TrainingData data = planted_data();
+  TempDir dir;
+  const detail::RunLock held(dir.path());
+  CHECK_THROWS_WITH(
+      train_model_dir(data, small_settings(), dir.path()),
+      Catch::Contains("being written by another moodboost process") && Catch::Contains("pid"));
+  CHECK_FALSE(fs::exists(dir / "run.json"));
+}
+
+TEST_CASE("model dir: a start that finished no tag does not block the corrected command",
+          "[model]") {
+  const TrainingData data = planted_data();
+  TempDir dir;
+  RunHooks stop_at_once;
+  stop_at_once.fit.stop_requested = [] { return true; };
+  CHECK_THROWS_AS(train_model_dir(data, small_settings(), dir.path(), stop_at_once),
+                  TrainingInterrupted);
+  REQUIRE(fs::exists(dir / "run.json"));
+  RunSettings corrected = small_settings();
+  corrected.boost.max_rounds = 12;
+  std::vector<std::string> messages;
+  RunHooks hooks;
+  hooks.message = [&](const std::string& m) { messages.push_back(m); };
+  CHECK_NOTHROW(train_model_dir(data, corrected, dir.path(), hooks));
+  CHECK_THAT(messages.front(), Catch::Contains("finished no tag"));
+  // Once a tag is finished, other arguments are refused again.
+  RunSettings other = small_settings();
+  other.boost.max_rounds = 13;
+  CHECK_THROWS_WITH(train_model_dir(data, other, dir.path()), Catch::Contains("--restart"));
 }

@@ -632,7 +632,7 @@ TEST_CASE("synth CLI: misuse exits 2 with a message", "[synth][cli]") {
   TempDir tmp;
   auto run = test::run_cli({"synth", "--out", (tmp / "a").string(), "--tracks", "20"});
   CHECK(run.exit_code == 2);
-  CHECK(run.err.find("too few") != std::string::npos);
+  CHECK(run.err.find("expected a whole number from 201 to 17982") != std::string::npos);
   test::write_text(tmp / "tags.txt", "mood/theme---calm\n");
   run = test::run_cli(
       {"synth", "--out", (tmp / "b").string(), "--tags", (tmp / "tags.txt").string()});

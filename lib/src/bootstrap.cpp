@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "detail/first_error.hpp"
+#include "detail/threads.hpp"
 #include "moodboost/error.hpp"
 
 #ifdef _OPENMP
@@ -228,14 +229,7 @@ void check_inputs(const Eigen::Ref<const LabelMatrix>& groundtruth,
   }
 }
 
-int resolve_threads(int threads) {
-#ifdef _OPENMP
-  return threads > 0 ? threads : omp_get_max_threads();
-#else
-  (void)threads;
-  return 1;
-#endif
-}
+int resolve_threads(int threads) { return detail::usable_threads(threads); }
 
 }  // namespace
 

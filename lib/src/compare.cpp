@@ -276,7 +276,8 @@ Comparison compare_systems(const Eigen::Ref<const LabelMatrix>& groundtruth,
   if (c.tags_without_baseline.size() == tags.size()) {
     throw DataError(fmt::format(
         "none of the {} tags has a figure in baseline '{}' (its tags look like '{}', ours like "
-        "'{}')",
+        "'{}'): for another vocabulary give --baseline FILE.tsv (columns tag, ROC-AUC, PR-AUC), "
+        "e.g. chance level: ROC-AUC 0.5 and PR-AUC the tag's test prevalence",
         tags.size(), baseline.id, baseline.tags.front(), tags.front()));
   }
   for (auto& r : c.systems) {

@@ -201,6 +201,7 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
     folds = grouped_stratified_folds(data.train_y, data.train_groups, settings.cv_folds,
                                      settings.tune.seed);
   }
+  const RunLock run_lock(dir);
   check_or_claim_dir(dir, entries, settings.restart, hooks);
   remove_stale_temporaries(dir);
 

@@ -1,8 +1,14 @@
 // The resume check: the arguments and data fingerprint of a run (run.json), and claiming a model
 // directory for it.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -103,6 +109,51 @@ void remove_stale_temporaries(const fs::path& dir) {
   }
 }
 
+namespace {
+
+// True when \p dir holds a per-tag record (a finished tag).
+bool any_record(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir / "records", ec)) return false;
+  for (const auto& entry : fs::directory_iterator(dir / "records", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && name[0] != '.' && entry.path().extension() == ".json") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RunLock::RunLock(const fs::path& dir) : file_(dir / ".lock") {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IoError(dir, "cannot create the model directory: " + ec.message());
+  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw IoError(file_, std::string("cannot open the lock file: ") + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char holder[32] = {0};
+    (void)::pread(fd_, holder, sizeof(holder) - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    if (error == EWOULDBLOCK) {
+      std::string pid(holder);
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      throw DataError(dir.string() + " is being written by another moodboost process" +
+                      (pid.empty() ? std::string() : " (pid " + pid + ")") +
+                      ": wait for it to finish, or choose another --out directory");
+    }
+    throw IoError(file_, std::string("cannot lock: ") + std::strerror(error));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) == 0) (void)::pwrite(fd_, pid.data(), pid.size(), 0);
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock; the file stays (harmless)
+}
+
 void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::string>& entries,
                         bool restart, const RunHooks& hooks) {
   const fs::path file = dir / kRunFile;
@@ -119,7 +170,10 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
       for (const auto& [key, value] : old) {
         if (!entries.contains(key)) differ.push_back(key);
       }
-      if (!restart) {
+      // A start that failed before its first finished tag (a wrong option found late, a kill
+      // while loading) holds nothing worth keeping: the corrected command replaces it.
+      const bool nothing_finished = !fs::exists(dir / kManifest, ec) && !any_record(dir);
+      if (!restart && !nothing_finished) {
         std::string list;
         for (const auto& key : differ) list += (list.empty() ? "" : ", ") + key;
         throw InvalidArgument(dir.string() +
@@ -129,7 +183,11 @@ void check_or_claim_dir(const fs::path& dir, const std::map<std::string, std::st
                               "); give --restart to discard it, or "
                               "choose another --out directory");
       }
-      if (hooks.message) hooks.message("restart: discarding the earlier run in " + dir.string());
+      if (hooks.message) {
+        hooks.message(restart ? "restart: discarding the earlier run in " + dir.string()
+                              : "replacing an earlier start in " + dir.string() +
+                                    " that finished no tag (it had other arguments)");
+      }
       for (const char* name : {kManifest, kTuningFile, kTrialsFile, kThresholdsFile, kSchemaFile}) {
         fs::remove(dir / name, ec);
       }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 
 #include "detail/fnv1a.hpp"
 #include "moodboost/error.hpp"
@@ -51,6 +53,9 @@ void check_xgboost_params(const XgbParams& params, Family family, const char* pr
                     family == Family::kTree ? " a linear parameter takes the prefix linear:" : ""));
   }
 }
+
+// The largest --budget-minutes: a year. More is a typo (or inf), not a budget.
+constexpr double kMaxBudgetMinutes = 525600;
 
 // --cv as a fold count: "auto" is -1 (decided by the data), else 0 or K >= 2.
 int parse_cv(const std::string& text) {
@@ -114,10 +119,32 @@ RunSettings make_run_settings(const TrainOptions& options, Device device,
                               std::vector<std::string> command_line) {
   RunSettings s;
   s.boost = default_boost_options();
-  if (options.rounds < 0) throw InvalidArgument("--rounds must be positive");
-  if (options.rounds > 0) s.boost.max_rounds = options.rounds;
-  if (options.early_stopping >= 0) s.boost.early_stopping = options.early_stopping;
-  if (!options.eval_metric.empty()) s.boost.eval_metric = options.eval_metric;
+  if (options.rounds) {
+    if (*options.rounds < 1) {
+      throw InvalidArgument(fmt::format("--rounds {}: expected at least 1", *options.rounds));
+    }
+    s.boost.max_rounds = *options.rounds;
+  }
+  if (options.early_stopping) {
+    if (*options.early_stopping < 0) {
+      throw InvalidArgument(
+          fmt::format("--early-stopping {}: expected 0 (off) or more", *options.early_stopping));
+    }
+    s.boost.early_stopping = *options.early_stopping;
+  }
+  if (options.eval_metric) {
+    check_eval_metric(*options.eval_metric);
+    s.boost.eval_metric = *options.eval_metric;
+  }
+  // XGBoost reads its seed as a signed 64-bit integer.
+  if (options.seed > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    throw InvalidArgument(fmt::format("--seed {}: expected at most {}", options.seed,
+                                      std::numeric_limits<std::int64_t>::max()));
+  }
+  if (options.threads < 0) {
+    throw InvalidArgument(
+        fmt::format("--threads {}: expected 0 (every core) or more", options.threads));
+  }
   s.boost.seed = options.seed;
   XgbParams tree_user, linear_user;
   for (const std::string& pair : options.params) {
@@ -164,10 +191,17 @@ RunSettings make_run_settings(const TrainOptions& options, Device device,
   } else {
     s.tune.families = {parse_family(options.family)};
   }
-  if (options.trials < -1) throw InvalidArgument("--trials must be 0 or more");
-  if (options.budget_minutes < 0) throw InvalidArgument("--budget-minutes must be 0 or more");
+  if (options.trials && *options.trials < 0) {
+    throw InvalidArgument(
+        fmt::format("--trials {}: expected 0 (no search) or more", *options.trials));
+  }
+  if (!std::isfinite(options.budget_minutes) || options.budget_minutes < 0 ||
+      options.budget_minutes > kMaxBudgetMinutes) {
+    throw InvalidArgument(fmt::format("--budget-minutes {}: expected a finite number from 0 to {}",
+                                      options.budget_minutes, kMaxBudgetMinutes));
+  }
   (void)parse_cv(options.cv);
-  s.tune.trials = std::max(options.trials, 0);
+  s.tune.trials = options.trials.value_or(0);
   s.tune.budget_seconds = options.budget_minutes * 60.0;
   s.tune.per_tag = options.tune_per_tag;
   s.tune.seed = options.seed;
@@ -184,7 +218,7 @@ std::string resolve_selection(RunSettings& s, const TrainOptions& options, std::
   const int asked = parse_cv(options.cv);
   s.cv_folds = asked >= 0 ? asked : auto_cv_folds(train_rows);
   const bool search = s.tune.trials > 0 || s.tune.budget_seconds > 0;
-  s.tune.portfolio = !search && options.trials != 0 && s.cv_folds > 0;
+  s.tune.portfolio = !search && options.trials.value_or(-1) != 0 && s.cv_folds > 0;
   const std::string heldout =
       s.cv_folds > 0 ? fmt::format(
                            "{}-fold cross-validation on the training split, folds grouped by "

@@ -9,6 +9,7 @@
 
 #include "detail/first_error.hpp"
 #include "detail/json_util.hpp"
+#include "detail/threads.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -39,14 +40,7 @@ void sync_file_system(const std::filesystem::path& dir) {
 }
 
 // 0 means OpenMP's default (all cores); without OpenMP everything runs on one thread.
-int resolve_threads(int requested) {
-#ifdef _OPENMP
-  return requested > 0 ? requested : omp_get_max_threads();
-#else
-  (void)requested;
-  return 1;
-#endif
-}
+int resolve_threads(int requested) { return detail::usable_threads(requested); }
 
 }  // namespace
 

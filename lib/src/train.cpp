@@ -15,6 +15,7 @@
 #include "detail/first_error.hpp"
 #include "detail/labels.hpp"
 #include "detail/linear_model.hpp"
+#include "detail/threads.hpp"
 #include "detail/xgb.hpp"
 #include "moodboost/folds.hpp"
 #include "moodboost/metrics.hpp"
@@ -28,7 +29,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+int all_cores() { return detail::machine_threads(); }
 
 std::vector<float> float_labels(const LabelMatrix& labels, std::size_t column) {
   std::vector<float> out(static_cast<std::size_t>(labels.rows()));
@@ -203,6 +204,30 @@ double scale_pos_weight_value(ScalePosWeight mode, std::size_t positives, std::s
 }
 
 BoostOptions default_boost_options() { return BoostOptions{}; }
+
+void check_eval_metric(const std::string& eval_metric) {
+  if (eval_metric == "ap") return;
+  const float data[] = {0.f, 1.f, 2.f, 3.f};
+  const float labels[] = {0.f, 1.f, 0.f, 1.f};
+  try {
+    auto dmat = xgb::make_dmatrix(data, 4, 1, 1);
+    xgb::set_labels(dmat.get(), labels);
+    const DMatrixHandle cached[] = {dmat.get()};
+    xgb::Booster probe(cached);
+    for (const auto& [key, value] : engine_params(Device::kCpu, 1)) probe.set_param(key, value);
+    probe.set_param("eval_metric", eval_metric);
+    probe.update(0, dmat.get());
+    const std::string line = probe.eval(0, dmat.get(), "validation");
+    (void)xgb::parse_eval(line, "validation-" + eval_metric);
+  } catch (const XgbError& e) {
+    // XGBoost's message ends in a stack trace: the first line says it.
+    std::string reason = e.what();
+    if (const auto end = reason.find('\n'); end != std::string::npos) reason.resize(end);
+    throw InvalidArgument("--eval-metric " + eval_metric + ": XGBoost " + xgboost_version() +
+                          " cannot evaluate it for binary:logistic (" + reason +
+                          "); use one of auc, aucpr, logloss, error, map, ... or ap");
+  }
+}
 
 bool metric_maximize(std::string_view eval_metric) {
   // As XGBoost's own early stopping decides (python-package callback.py): these grow better.
@@ -616,7 +641,7 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
   impl_->validation_x = validation;
   impl_->scaler = std::move(scaler);
   impl_->device = engine.device;
-  impl_->threads = engine.threads > 0 ? engine.threads : all_cores();
+  impl_->threads = detail::usable_threads(engine.threads);
   impl_->strategy =
       engine.strategy == ThreadStrategy::kAuto ? default_thread_strategy() : engine.strategy;
   // One GPU trains one tag at a time with every CPU thread feeding it.
@@ -718,7 +743,7 @@ struct TagBooster::Impl {
 
 TagBooster::TagBooster(std::string_view model, int threads)
     : impl_(std::make_unique<Impl>(Impl{xgb::Booster::from_buffer(model), threads})) {
-  impl_->booster.set_param("nthread", std::to_string(threads > 0 ? threads : all_cores()));
+  impl_->booster.set_param("nthread", std::to_string(detail::usable_threads(threads)));
 }
 
 TagBooster::~TagBooster() = default;
@@ -737,9 +762,9 @@ ScoreMatrix predict_tags(std::span<const TagBooster> boosters, const FeatureMatr
                          int threads) {
   ScoreMatrix scores(features.rows(), static_cast<Eigen::Index>(boosters.size()));
   if (features.rows() == 0 || boosters.empty()) return scores;
-  const auto dmat = xgb::make_dmatrix(features.data(), static_cast<std::size_t>(features.rows()),
-                                      static_cast<std::size_t>(features.cols()),
-                                      threads > 0 ? threads : all_cores());
+  const auto dmat =
+      xgb::make_dmatrix(features.data(), static_cast<std::size_t>(features.rows()),
+                        static_cast<std::size_t>(features.cols()), detail::usable_threads(threads));
   for (std::size_t t = 0; t < boosters.size(); ++t) {
     const std::vector<float> column = boosters[t].impl_->booster.predict(dmat.get());
     if (column.size() != static_cast<std::size_t>(features.rows())) {

@@ -29,11 +29,11 @@ namespace moodboost {
 struct TrainOptions {
   /// "KEY=VALUE" for the trees, "linear:KEY=VALUE" for the linear family; fixed in the search.
   std::vector<std::string> params;
-  int rounds = 0;             ///< most rounds at eta >= 0.1; 0 = the default
-  int early_stopping = -1;    ///< patience; -1 = the default, 0 = off
-  std::string eval_metric;    ///< empty = the default (aucpr)
-  int trials = -1;            ///< random tree configurations; -1 = not given, 0 = no search at all
-  double budget_minutes = 0;  ///< search + final training budget; 0 = none
+  std::optional<int> rounds;               ///< most rounds at eta >= 0.1 (>= 1); default 300
+  std::optional<int> early_stopping;       ///< patience (>= 0, 0 = off); default 20
+  std::optional<std::string> eval_metric;  ///< an XGBoost eval_metric or "ap"; default aucpr
+  std::optional<int> trials;  ///< random tree configurations (>= 0; 0 = no search at all)
+  double budget_minutes = 0;  ///< search + final training budget (finite, >= 0); 0 = none
   bool tune_per_tag = false;
   std::string cv = "auto";       ///< "auto", "0" (the validation split) or a number of folds
   std::string family = "auto";   ///< "auto", "tree" or "linear"
@@ -46,9 +46,10 @@ struct TrainOptions {
 };
 
 /// The settings of a run from \p options and a resolved \p device. Every option is checked here,
-/// before any data is read: a malformed or unknown --param (by XGBoost's own parameter validation
-/// for the family it is meant for), a bad number, an unknown name. Throws InvalidArgument naming
-/// the option.
+/// before any data is read or any file written: a malformed or unknown --param (by XGBoost's own
+/// parameter validation for the family it is meant for), an eval metric XGBoost does not know, a
+/// number out of its range (negative, zero where meaningless, not finite, a seed XGBoost cannot
+/// take), an unknown name. Throws InvalidArgument naming the option.
 RunSettings make_run_settings(const TrainOptions& options, Device device,
                               std::vector<std::string> command_line = {});
 

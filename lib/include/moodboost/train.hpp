@@ -119,6 +119,11 @@ int rounds_for_learning_rate(int rounds, double eta);
 /// BoostOptions{}: moodboost's defaults.
 BoostOptions default_boost_options();
 
+/// Checks that \p eval_metric is "ap" or a metric the linked XGBoost evaluates for
+/// binary:logistic (one round and one evaluation on a 4-row matrix); throws InvalidArgument
+/// naming --eval-metric and XGBoost's reason otherwise.
+void check_eval_metric(const std::string& eval_metric);
+
 /// True when a larger value of \p eval_metric is better (auc, aucpr, ap, map, ndcg, pre).
 bool metric_maximize(std::string_view eval_metric);
 

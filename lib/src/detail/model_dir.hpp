@@ -47,6 +47,22 @@ std::map<std::string, std::string> data_fingerprint(const TrainingData& data);
 std::string fingerprint_of(const std::map<std::string, std::string>& entries);
 /// Removes temporary files a killed run left behind.
 void remove_stale_temporaries(const std::filesystem::path& dir);
+/// An exclusive lock on a model directory (flock on MODEL_DIR/.lock, which holds the pid) for the
+/// life of the object: a second writer fails at once, naming the directory and the pid, instead
+/// of mixing its files with the first one's. Creates \p dir. Throws DataError when another
+/// process holds it, IoError when it cannot be created or locked.
+class RunLock {
+ public:
+  explicit RunLock(const std::filesystem::path& dir);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  std::filesystem::path file_;
+  int fd_ = -1;
+};
+
 /// Claims \p dir for the run of \p entries (run.json), or checks that it holds the same run.
 void check_or_claim_dir(const std::filesystem::path& dir,
                         const std::map<std::string, std::string>& entries, bool restart,
