@@ -204,25 +204,31 @@ class Search {
   }
 
   // The family's winner and, when asked (or free), a configuration per tag.
-  FamilyChoice choose(std::vector<Candidate> candidates, bool per_tag) {
+  // \p reserved seconds of the budget are spoken for (another family's final training);
+  // \p final_cost receives the chosen configuration's expected final training time.
+  FamilyChoice choose(std::vector<Candidate> candidates, bool per_tag, double reserved,
+                      double& final_cost) {
     rank(candidates);
     FamilyChoice choice;
     std::size_t chosen = 0;
+    auto full_cost = [&](const Candidate& c) {
+      return c.seconds * static_cast<double>(tags_.size()) /
+             static_cast<double>(std::max<std::size_t>(1, c.columns.size()));
+    };
     if (budgeted()) {
       // The best configuration whose final training (its last trial's time scaled to every tag)
       // fits in what is left of the budget; the base configuration (id 0 or the first of the
       // linear grid), whose cost the defaults were chosen for, always qualifies.
-      const double left = options_.budget_seconds - elapsed();
+      const double left = options_.budget_seconds - elapsed() - reserved;
       for (std::size_t i = 0; i < candidates.size(); ++i) {
-        const double full =
-            candidates[i].seconds * static_cast<double>(tags_.size()) /
-            static_cast<double>(std::max<std::size_t>(1, candidates[i].columns.size()));
-        if (candidates[i].id == 0 || candidates[i].id == kFirstLinear || full <= left) {
+        if (candidates[i].id == 0 || candidates[i].id == kFirstLinear ||
+            full_cost(candidates[i]) <= left) {
           chosen = i;
           break;
         }
       }
     }
+    final_cost = full_cost(candidates[chosen]);
     choice.best = candidates[chosen].config;
     choice.best_score = candidates[chosen].score;
     if (!per_tag) return choice;
@@ -480,17 +486,22 @@ TuneResult tune(Trainer& trainer, const LabelMatrix& train_labels,
     tree_candidates.push_back(s.run(config, id, 0, "halving-0", first_tags));
   }
 
-  if (trees) {
-    s.halve(tree_candidates);
-    result.families.push_back(s.choose(tree_candidates, options.per_tag));
-  }
+  if (trees) s.halve(tree_candidates);
+  if (linear) s.halve(linear_candidates);
+  // The linear family first: its (usually cheap) final training is reserved out of what the
+  // trees' winner may cost.
+  double linear_cost = 0.0;
   if (linear) {
-    s.halve(linear_candidates);
     // The linear family keeps a configuration per tag whenever its last stage ran every tag
     // (its regularisation suits a tag's prevalence); that costs nothing more.
     const bool all_tags =
         !linear_candidates.empty() && linear_candidates.front().columns.size() == s.pool_size();
-    result.families.push_back(s.choose(linear_candidates, options.per_tag || all_tags));
+    result.families.push_back(
+        s.choose(linear_candidates, options.per_tag || all_tags, 0.0, linear_cost));
+  }
+  if (trees) {
+    double tree_cost = 0.0;
+    result.families.push_back(s.choose(tree_candidates, options.per_tag, linear_cost, tree_cost));
   }
   // Families in the order asked for.
   std::vector<FamilyChoice> ordered;

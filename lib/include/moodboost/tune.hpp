@@ -56,8 +56,9 @@ struct TuneOptions {
   /// The search spends at most half of it: the number of random configurations comes from the
   /// cost of the first trial (trials, when given, caps it), every candidate and later halving
   /// stage starts only when its expected cost fits. A family's winner is its best configuration
-  /// whose final training (its last trial's time scaled to every tag) fits in what is left, or
-  /// its base configuration (which always qualifies) if that ranks higher.
+  /// whose final training (its last trial's time scaled to every tag) fits in what is left (for
+  /// the trees, less the linear winner's final training), or its base configuration (which
+  /// always qualifies) if that ranks higher.
   double budget_seconds = 0.0;
   /// Search the built-in portfolio (portfolio_configs(), linear_grid()) even when trials and
   /// budget are 0. A search (trials or budget) always includes it.
