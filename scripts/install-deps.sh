@@ -3,7 +3,7 @@
 # are there). Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite uses)
 set -euo pipefail
 
-packages=(cmake make g++ pkg-config
+packages=(cmake make g++ pkg-config ccache
           libxgboost-dev xgboost          # xgboost: Debian's XGBoost CMake config references its CLI
           rapidjson-dev libeigen3-dev libfmt-dev libcli11-dev catch2 libbenchmark-dev)
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,9 +1,8 @@
 // load -> train -> predict -> evaluate with the installed library.
 // Usage: consumer DATA_DIR OUT_DIR   (DATA_DIR as `moodboost synth` writes it)
-#include <moodboost/pipeline.hpp>
-
 #include <cstdio>
 #include <filesystem>
+#include <moodboost/pipeline.hpp>
 
 int main(int argc, char** argv) try {
   namespace mb = moodboost;
