@@ -867,3 +867,36 @@ TEST_CASE("bad inputs: predict refuses a FIFO among the feature files without bl
   CHECK_THAT(run.err, Catch::Contains(relpath + ": is a FIFO (named pipe), not a regular file"));
   CHECK(files_under(tmp / "out").empty());
 }
+
+TEST_CASE("bad inputs: predict rebuilds a torn feature cache entry with a note",
+          "[bad-inputs][model]") {
+  const TrainedModel& t = trained_model();
+  TempDir tmp;
+  const std::vector<std::string> args = {"predict",
+                                         "--model",
+                                         t.model.string(),
+                                         "--features",
+                                         t.data.features.string(),
+                                         "--split",
+                                         (t.data.splits / "tiny-test.tsv").string(),
+                                         "--out-dir",
+                                         (tmp / "out").string(),
+                                         "--cache",
+                                         (tmp / "cache").string(),
+                                         "--threads",
+                                         "1"};
+  const RunResult first = run_cli(args);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  std::vector<std::string> entries = files_under(tmp / "cache");
+  REQUIRE(entries.size() == 1);
+  const fs::path entry = tmp / "cache" / entries[0];
+  const auto size = fs::file_size(entry);
+  fs::resize_file(entry, size - 3);  // torn inside the checksum trailer
+  const RunResult torn = run_cli(args);
+  INFO(torn.err);
+  CHECK(torn.exit_code == 0);
+  CHECK_THAT(torn.err, Catch::Contains("cache corrupt: file size") && Catch::Contains("truncated"));
+  CHECK(fs::file_size(entry) == size);
+  CHECK(fs::file_size(tmp / "out/predictions.npy") > 0);
+}
