@@ -49,9 +49,22 @@ void note(const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str());
 void print_load_report(std::string_view what, const LoadedFeatures& loaded) {
   note(fmt::format("{}: {} rows x {} columns ({:.1f} s; cache {})", what, loaded.matrix.rows(),
                    loaded.matrix.cols(), loaded.report.seconds, to_string(loaded.report.cache)));
-  if (loaded.report.files_missing > 0) {
+  const LoadReport& report = loaded.report;
+  if (report.files_missing > 0) {
     note(fmt::format("{}: {} feature files missing, rows skipped (--missing skip)", what,
-                     loaded.report.files_missing));
+                     report.files_missing));
+  }
+  // Why a cache entry was stale, torn or not written; what the size limit evicted.
+  if (!report.cache_detail.empty())
+    note(fmt::format("{}: cache {}: {}", what, to_string(report.cache), report.cache_detail));
+  if (report.cache_evicted > 0) {
+    note(
+        fmt::format("{}: cache: evicted {} least recently used entries ({} bytes) to stay under "
+                    "--cache-max-bytes",
+                    what, report.cache_evicted, report.cache_evicted_bytes));
+  }
+  if (report.threads_capped_by_files) {
+    note(fmt::format("{}: read on {} threads, one per file at most", what, report.threads));
   }
 }
 
