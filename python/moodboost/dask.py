@@ -319,93 +319,94 @@ def train(client, features, splits, tags, out, args, command_line=(), on_tag_don
         [("train", files["train"], len(train_y)), ("validation", files["validation"], len(valid_y))],
         schema, valid_y, fingerprint, trainer, list(command_line), restart=args.restart,
         **{k: v for k, v in options.items()}, drop_constant=not args.keep_constant)
-    for line in writer.messages:
-        say(line)
-    todo = [i for i in range(len(tag_names)) if writer.finished(i) is None]
-    total = len(tag_names)
-    done = total - len(todo)
+    with writer:  # the directory lock is released when training ends, however it ends
+        for line in writer.messages:
+            say(line)
+        todo = [i for i in range(len(tag_names)) if writer.finished(i) is None]
+        total = len(tag_names)
+        done = total - len(todo)
 
-    def plan_of(i):
-        positives = int(train_y[:, i].sum())
-        if positives == 0:
-            raise moodboost.DataError(f"tag '{tag_names[i]}' has no positive training row")
-        return settings.plan(positives, len(train_y) - positives, args.threads)
+        def plan_of(i):
+            positives = int(train_y[:, i].sum())
+            if positives == 0:
+                raise moodboost.DataError(f"tag '{tag_names[i]}' has no positive training row")
+            return settings.plan(positives, len(train_y) - positives, args.threads)
 
-    def record(i, fit, plan):
-        nonlocal done
-        r = writer.add(i, fit["model_json"], fit["best_iteration"], fit["rounds_trained"],
-                       fit["best_score"], plan["scale_pos_weight"], plan["base_score"],
-                       int(train_y[:, i].sum()), fit["validation_scores"].tolist(),
-                       fit["seconds"])
-        done += 1
-        stats["tag_seconds"].append(fit["seconds"])
-        stats["tag_rounds"].append(fit["rounds_trained"])
-        say(f"[{done}/{total}] {tag_names[i]}: {fit['best_iteration'] + 1} rounds, validation "
-            f"PR-AUC {r['validation_pr_auc']:.4f}, {fit['seconds']:.1f}s")
-        if on_tag_done is not None:
-            on_tag_done(r, done, total)
+        def record(i, fit, plan):
+            nonlocal done
+            r = writer.add(i, fit["model_json"], fit["best_iteration"], fit["rounds_trained"],
+                           fit["best_score"], plan["scale_pos_weight"], plan["base_score"],
+                           int(train_y[:, i].sum()), fit["validation_scores"].tolist(),
+                           fit["seconds"])
+            done += 1
+            stats["tag_seconds"].append(fit["seconds"])
+            stats["tag_rounds"].append(fit["rounds_trained"])
+            say(f"[{done}/{total}] {tag_names[i]}: {fit['best_iteration'] + 1} rounds, validation "
+                f"PR-AUC {r['validation_pr_auc']:.4f}, {fit['seconds']:.1f}s")
+            if on_tag_done is not None:
+                on_tag_done(r, done, total)
 
-    def failed(i, error):
-        return moodboost.Error(
-            f"training tag '{tag_names[i]}' failed on the cluster ({type(error).__name__}: "
-            f"{error}); {done} of {total} tags are finished in {out}: run the same command again "
-            f"to resume")
+        def failed(i, error):
+            return moodboost.Error(
+                f"training tag '{tag_names[i]}' failed on the cluster ({type(error).__name__}: "
+                f"{error}); {done} of {total} tags are finished in {out}: run the same command again "
+                f"to resume")
 
-    t1 = time.perf_counter()
-    if strategy == "rows":
-        chunks_t, chunks_v = tuple(blocks_train.rows), tuple(blocks_valid.rows)
-        x_train = da.concatenate([da.from_delayed(f, shape=(n, columns), dtype=np.float32)
-                                  for f, n in zip(blocks_train.matrices, chunks_t)])
-        x_valid = da.concatenate([da.from_delayed(f, shape=(n, columns), dtype=np.float32)
-                                  for f, n in zip(blocks_valid.matrices, chunks_v)])
-        for i in todo:
-            plan = plan_of(i)
-            y_t = da.from_array(train_y[:, i].astype(np.float32), chunks=chunks_t)
-            y_v = da.from_array(valid_y[:, i].astype(np.float32), chunks=chunks_v)
-            try:
-                dtrain = dxgb.DaskDMatrix(client, x_train, y_t)
-                dvalid = dxgb.DaskDMatrix(client, x_valid, y_v)
-                fit = _fit(
-                    lambda **kw: dxgb.train(client, dtrain=dtrain,
-                                            evals=[(dvalid, "validation")], **kw),
-                    lambda model: dxgb.inplace_predict(client, model, x_valid).compute(),
-                    plan, valid_y[:, i], settings.eval_metric, args.threads)
-            except (KeyboardInterrupt, moodboost.Error):
-                raise
-            except Exception as error:  # a lost worker, a failed allreduce, ...
-                raise failed(i, error) from error
-            record(i, _serialise(fit, tag_names[i]), plan)
-    else:
-        from distributed import as_completed
-
-        full_train = [client.submit(_gather, *blocks_train.matrices, workers=[w], pure=False)
-                      for w in workers]
-        full_valid = [client.submit(_gather, *blocks_valid.matrices, workers=[w], pure=False)
-                      for w in workers]
-        futures = {}
-        plans = {}
-        for k, i in enumerate(todo):
-            w = k % len(workers)
-            plans[i] = plan_of(i)
-            f = client.submit(_train_tag_local_serialised, full_train[w], full_valid[w],
-                              f"{full_train[w].key}#matrices", train_y[:, i], valid_y[:, i], plans[i],
-                              settings.eval_metric, args.threads,
-                              tag_names[i], workers=[workers[w]], allow_other_workers=True,
-                              pure=False, retries=1)
-            futures[f] = i
-        try:
-            for f in as_completed(list(futures)):
-                i = futures[f]
+        t1 = time.perf_counter()
+        if strategy == "rows":
+            chunks_t, chunks_v = tuple(blocks_train.rows), tuple(blocks_valid.rows)
+            x_train = da.concatenate([da.from_delayed(f, shape=(n, columns), dtype=np.float32)
+                                      for f, n in zip(blocks_train.matrices, chunks_t)])
+            x_valid = da.concatenate([da.from_delayed(f, shape=(n, columns), dtype=np.float32)
+                                      for f, n in zip(blocks_valid.matrices, chunks_v)])
+            for i in todo:
+                plan = plan_of(i)
+                y_t = da.from_array(train_y[:, i].astype(np.float32), chunks=chunks_t)
+                y_v = da.from_array(valid_y[:, i].astype(np.float32), chunks=chunks_v)
                 try:
-                    fit = f.result()
-                except Exception as error:
+                    dtrain = dxgb.DaskDMatrix(client, x_train, y_t)
+                    dvalid = dxgb.DaskDMatrix(client, x_valid, y_v)
+                    fit = _fit(
+                        lambda **kw: dxgb.train(client, dtrain=dtrain,
+                                                evals=[(dvalid, "validation")], **kw),
+                        lambda model: dxgb.inplace_predict(client, model, x_valid).compute(),
+                        plan, valid_y[:, i], settings.eval_metric, args.threads)
+                except (KeyboardInterrupt, moodboost.Error):
+                    raise
+                except Exception as error:  # a lost worker, a failed allreduce, ...
                     raise failed(i, error) from error
-                record(i, fit, plans[i])
-        finally:
-            for f in futures:
-                f.cancel()
-    stats.update(strategy=strategy, train_seconds=time.perf_counter() - t1, tags_trained=len(todo))
-    records = writer.finish(args.threads, "per-tag" if strategy == "rows" else "tags-in-parallel")
+                record(i, _serialise(fit, tag_names[i]), plan)
+        else:
+            from distributed import as_completed
+
+            full_train = [client.submit(_gather, *blocks_train.matrices, workers=[w], pure=False)
+                          for w in workers]
+            full_valid = [client.submit(_gather, *blocks_valid.matrices, workers=[w], pure=False)
+                          for w in workers]
+            futures = {}
+            plans = {}
+            for k, i in enumerate(todo):
+                w = k % len(workers)
+                plans[i] = plan_of(i)
+                f = client.submit(_train_tag_local_serialised, full_train[w], full_valid[w],
+                                  f"{full_train[w].key}#matrices", train_y[:, i], valid_y[:, i], plans[i],
+                                  settings.eval_metric, args.threads,
+                                  tag_names[i], workers=[workers[w]], allow_other_workers=True,
+                                  pure=False, retries=1)
+                futures[f] = i
+            try:
+                for f in as_completed(list(futures)):
+                    i = futures[f]
+                    try:
+                        fit = f.result()
+                    except Exception as error:
+                        raise failed(i, error) from error
+                    record(i, fit, plans[i])
+            finally:
+                for f in futures:
+                    f.cancel()
+        stats.update(strategy=strategy, train_seconds=time.perf_counter() - t1, tags_trained=len(todo))
+        records = writer.finish(args.threads, "per-tag" if strategy == "rows" else "tags-in-parallel")
     say(f"trained {len(todo)} tag(s) in {time.perf_counter() - t1:.1f}s ({strategy}); model "
         f"directory {out} complete")
     return records

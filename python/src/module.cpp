@@ -407,7 +407,7 @@ class PyModelDirWriter {
         hooks);
   }
   py::object finished(std::size_t index) const {
-    const auto r = writer_->finished(index);
+    const auto r = writer().finished(index);
     return r ? py::object(record_dict(*r)) : py::object(py::none());
   }
   py::dict add(std::size_t index, const std::string& model_json, int best_iteration,
@@ -424,18 +424,25 @@ class PyModelDirWriter {
     fit.positives = positives;
     fit.validation_scores = std::move(validation_scores);
     fit.seconds = seconds;
-    return record_dict(writer_->add(fit));
+    return record_dict(writer().add(fit));
   }
   py::list finish(int threads, const std::string& strategy) {
     py::list out;
-    for (const auto& r : writer_->finish(threads, mb::parse_thread_strategy(strategy))) {
+    for (const auto& r : writer().finish(threads, mb::parse_thread_strategy(strategy))) {
       out.append(record_dict(r));
     }
     return out;
   }
   const std::vector<std::string>& messages() const { return messages_; }
+  // Releases the directory's lock now: a Python object lives as long as a reference to it (a
+  // traceback's frame keeps one), and a resume in the same process must not wait for that.
+  void close() { writer_.reset(); }
 
  private:
+  mb::ModelDirWriter& writer() const {
+    if (!writer_) throw mb::InvalidArgument("the model directory writer is closed");
+    return *writer_;
+  }
   std::vector<std::string> messages_;
   std::unique_ptr<mb::ModelDirWriter> writer_;
 };
@@ -620,7 +627,11 @@ PYBIND11_MODULE(_moodboost, m) {
            "Writes a finished tag (model, then its record); returns its record")
       .def("finish", &PyModelDirWriter::finish, py::arg("threads"), py::arg("strategy"),
            "thresholds.tsv, schema.json, then manifest.json; returns the records")
-      .def_property_readonly("messages", &PyModelDirWriter::messages);
+      .def_property_readonly("messages", &PyModelDirWriter::messages)
+      .def("close", &PyModelDirWriter::close,
+           "Releases the directory (its lock); the writer cannot be used afterwards")
+      .def("__enter__", [](PyModelDirWriter& w) -> PyModelDirWriter& { return w; })
+      .def("__exit__", [](PyModelDirWriter& w, const py::args&) { w.close(); });
 
   py::class_<Model>(m, "Model")
       .def(py::init<const fs::path&, const std::string&, int>(), py::arg("model_dir"),
