@@ -25,7 +25,11 @@ std::vector<std::string> column_names(const FeatureSchema& schema) {
   return names;
 }
 
-void write_manifest(const fs::path& dir, const TrainingData& data, const RunSettings& settings,
+DataRecord data_record(const TrainingData& data) {
+  return {data.tags, data.splits, data.features, data.schema, {}};
+}
+
+void write_manifest(const fs::path& dir, const DataRecord& data, const RunSettings& settings,
                     const ManifestExtras& extras, const std::vector<TagRecord>& records) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -45,6 +49,10 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
   w.String(to_string(extras.strategy).c_str());
   w.Key("threads");
   w.Int(extras.threads);
+  if (extras.trainer != nullptr) {
+    w.Key("trainer");
+    detail::write_string_map(w, *extras.trainer);
+  }
   w.Key("command_line");
   w.StartArray();
   for (const auto& arg : settings.command_line) w.String(arg.c_str());
