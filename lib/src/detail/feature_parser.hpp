@@ -17,12 +17,12 @@
 
 namespace moodboost::detail {
 
-/// The RapidJSON flags of every feature-file parse (the loader's, the discovery's and the
-/// benchmark ceiling's): NaN/Infinity tokens accepted, UTF-8 validated, full-precision numbers
-/// (so that a value equals strtod's, rounded once to float).
+/// The RapidJSON flags of every feature-file parse (the loader's and the discovery's): NaN/Infinity
+/// tokens accepted (and checked whole by detail/json_number.hpp), UTF-8 validated, numbers handed
+/// over as their text, which read_number() rounds once, correctly, to float.
 inline constexpr unsigned kFeatureParseFlags = rapidjson::kParseNanAndInfFlag |
                                                rapidjson::kParseValidateEncodingFlag |
-                                               rapidjson::kParseFullPrecisionFlag;
+                                               rapidjson::kParseNumbersAsStringsFlag;
 
 /// Objects and arrays nested deeper than this are refused (the real files nest 5 deep); the
 /// handlers stop the parse there, so RapidJSON's recursion stays shallow on hostile input.

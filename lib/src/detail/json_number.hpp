@@ -1,0 +1,114 @@
+// The text of one JSON number -> the correctly rounded float (or double), converted once.
+//
+// The feature parser reads numbers as text (RapidJSON's kParseNumbersAsStringsFlag): RapidJSON
+// checks the grammar, this converts. std::from_chars rounds the decimal text correctly to the
+// nearest float (libstdc++ 12: fast_float with an exact fallback), so a value never goes decimal
+// -> double -> float, which rounds twice and gets decimals near a float halfway point wrong.
+//
+// The non-finite tokens accepted are a fixed set, documented in the README's "Feature files":
+//   NaN, -NaN, Inf, -Inf, Infinity, -Infinity  (RapidJSON's kParseNanAndInfFlag)
+//   nan, -nan, inf, -inf, infinity, -infinity   (Essentia's raw ostream output; the parser
+//                                                 rewrites these to the spellings above first)
+// RapidJSON 1.1.0 goes on after NaN/Inf into a fraction or an exponent ("NaN.5", "Infe3"); such a
+// text reaches read_number() whole and is refused (kBadToken).
+#pragma once
+
+#include <charconv>
+#include <cstddef>
+#include <limits>
+#include <string_view>
+#include <system_error>
+
+namespace moodboost::detail {
+
+enum class NumberText {
+  kFinite,      ///< a finite value (zero and subnormals included: underflow rounds correctly)
+  kNaN,         ///< one of the NaN tokens
+  kInfinity,    ///< one of the infinity tokens
+  kOutOfRange,  ///< a finite decimal beyond the type's range: the value is +-infinity
+  kBadToken,    ///< not a number this parser accepts ("NaN.5", "Infe3")
+};
+
+namespace number_detail {
+
+// The decimal exponent of the first significant digit of a JSON number's text (digits, an
+// optional fraction, an optional exponent, as RapidJSON validated it): >= 0 for a magnitude >= 1.
+// Saturates instead of overflowing on absurd exponents.
+inline long significant_exponent(const char* p, const char* end) noexcept {
+  long first = std::numeric_limits<long>::min();  // exponent of the first non-zero digit
+  long integer_digits = 0;
+  const char* q = p;
+  for (; q != end && *q >= '0' && *q <= '9'; ++q) ++integer_digits;
+  long position = integer_digits - 1;  // exponent of the digit being read
+  for (const char* d = p; d != q; ++d, --position) {
+    if (*d != '0') {
+      first = position;
+      break;
+    }
+  }
+  if (q != end && *q == '.') {
+    ++q;
+    long fraction = -1;
+    for (; q != end && *q >= '0' && *q <= '9'; ++q, --fraction) {
+      if (first == std::numeric_limits<long>::min() && *q != '0') first = fraction;
+    }
+  }
+  if (first == std::numeric_limits<long>::min()) return 0;  // a zero (from_chars never fails)
+  long exponent = 0;
+  if (q != end && (*q == 'e' || *q == 'E')) {
+    ++q;
+    bool negative = false;
+    if (q != end && (*q == '+' || *q == '-')) negative = *q++ == '-';
+    for (; q != end && *q >= '0' && *q <= '9'; ++q) {
+      if (exponent < 100000000) exponent = exponent * 10 + (*q - '0');
+    }
+    if (negative) exponent = -exponent;
+  }
+  return first + exponent;
+}
+
+inline bool equals(const char* p, std::size_t n, std::string_view token) noexcept {
+  return std::string_view(p, n) == token;
+}
+
+}  // namespace number_detail
+
+/// Reads the JSON number text [text, text + size) into \p out (float or double), correctly
+/// rounded. NaN and infinity tokens give NaN and +-infinity; a finite decimal beyond the range of
+/// T gives +-infinity and kOutOfRange; below the smallest subnormal it rounds to +-0 (kFinite).
+/// \p out is unspecified after kBadToken.
+template <typename T>
+NumberText read_number(const char* text, std::size_t size, T& out) noexcept {
+  const char* const end = text + size;
+  const bool minus = size > 0 && text[0] == '-';
+  const char* p = text + (minus ? 1 : 0);
+  if (p != end && (*p == 'N' || *p == 'I')) [[unlikely]] {
+    const std::size_t rest = static_cast<std::size_t>(end - p);
+    if (number_detail::equals(p, rest, "NaN")) {
+      out = std::numeric_limits<T>::quiet_NaN();
+      return NumberText::kNaN;
+    }
+    if (number_detail::equals(p, rest, "Inf") || number_detail::equals(p, rest, "Infinity")) {
+      out = minus ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+      return NumberText::kInfinity;
+    }
+    return NumberText::kBadToken;
+  }
+  const auto [ptr, ec] = std::from_chars(text, end, out);
+  if (ec == std::errc()) [[likely]] {
+    return ptr == end ? NumberText::kFinite : NumberText::kBadToken;
+  }
+  if (ec != std::errc::result_out_of_range) return NumberText::kBadToken;
+  // from_chars reports both overflow and underflow as out of range and leaves out unchanged.
+  if (number_detail::significant_exponent(p, end) < 0) {
+    out = minus ? -T(0) : T(0);  // below half the smallest subnormal: rounds to zero
+    return NumberText::kFinite;
+  }
+  out = minus ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+  return NumberText::kOutOfRange;
+}
+
+/// The largest finite float, as the error messages print it.
+inline constexpr const char* kFloatMaxText = "3.4028235e38";
+
+}  // namespace moodboost::detail
