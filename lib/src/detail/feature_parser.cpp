@@ -253,31 +253,64 @@ class HandlerError {
   [[nodiscard]] bool failed() const noexcept { return failed_; }
   [[nodiscard]] const std::string& place() const noexcept { return place_; }
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
-  /// The text being parsed and the stream's read position: during a RawNumber event it is still
-  /// at the number's first byte (RapidJSON parses a number on a local copy of the stream).
+  /// The text being parsed and the stream's read position: during a number's SAX event it is
+  /// still at the number's first byte (RapidJSON parses a number on a local copy of the stream).
   void set_source(std::string_view text, const char* const* cursor) noexcept {
     text_ = text;
     cursor_ = cursor;
   }
 
  protected:
-  // A number text that is no number this parser accepts ("NaN.5", "Infe3"): an error at its
-  // byte, as RapidJSON's syntax errors are placed.
-  bool bad_number(const char* str, std::size_t size) {
+  // The text of the number being handled: what RapidJSON read, and any letters, digits, points
+  // and signs glued to it ("NaN.5", "Infe3": RapidJSON 1.1.0 reads on after NaN/Inf into a
+  // fraction or an exponent and returns garbage).
+  [[nodiscard]] std::string_view number_text() const noexcept {
+    const char* const begin = *cursor_;
+    const char* end = begin;
+    while ((*end >= '0' && *end <= '9') || (*end >= 'A' && *end <= 'Z') ||
+           (*end >= 'a' && *end <= 'z') || *end == '.' || *end == '+' || *end == '-') {
+      ++end;
+    }
+    return {begin, static_cast<std::size_t>(end - begin)};
+  }
+  // A NaN or infinity token (or garbage RapidJSON read as a number after one).
+  [[nodiscard]] bool at_token() const noexcept {
+    const char* p = *cursor_;
+    const char first = p[p[0] == '-' ? 1 : 0];
+    return first == 'N' || first == 'I';
+  }
+  // RapidJSON's double \p d of the number being handled -> the correctly rounded float of its
+  // text, exactly (json_number.hpp): float(d) where that is provably the same, else the text.
+  NumberText to_float(double d, float& out) const noexcept {
+    if (!at_token() && rounds_to_float_exactly(d)) [[likely]] {
+      out = static_cast<float>(d);
+      return NumberText::kFinite;
+    }
+    const std::string_view text = number_text();
+    return read_number(text.data(), text.size(), out);
+  }
+  // An integer event: exact, so its float conversion rounds once; "-0" arrives as Int(0).
+  [[nodiscard]] float integer_to_float(std::int64_t i) const noexcept {
+    return i == 0 && **cursor_ == '-' ? -0.0f : static_cast<float>(i);
+  }
+  // The number being handled is no number this parser accepts ("NaN.5", "Infe3"): an error at
+  // its byte, as RapidJSON's syntax errors are placed.
+  bool bad_number() {
     const std::size_t offset = static_cast<std::size_t>(*cursor_ - text_.data());
-    std::string token = escaped(std::string_view(str, std::min<std::size_t>(size, 40)));
-    if (size > 40) token += "...";
+    const std::string_view text = number_text();
+    std::string token = escaped(text.substr(0, 40));
+    if (text.size() > 40) token += "...";
     return fail("byte " + std::to_string(offset) + " (" + line_and_column(text_, offset) + ")",
                 "invalid number \"" + token +
                     "\" (the non-finite numbers accepted are NaN, Inf, Infinity and Essentia's "
                     "nan, inf, infinity, each optionally negative, with nothing after them)");
   }
-  // A number whose value is not needed (a skipped value): only its spelling is checked.
-  bool check_number(const char* str, std::size_t size) {
-    const char c = str[size > 1 && str[0] == '-' ? 1 : 0];
-    if (c >= '0' && c <= '9') return true;  // RapidJSON checked the grammar of digits
+  // A number whose value is not needed (a skipped value): only a NaN/Inf spelling is checked.
+  bool check_number() {
+    if (!at_token()) return true;  // digits: RapidJSON checked their grammar
     float v = 0;
-    return read_number(str, size, v) != NumberText::kBadToken || bad_number(str, size);
+    const std::string_view text = number_text();
+    return read_number(text.data(), text.size(), v) != NumberText::kBadToken || bad_number();
   }
 
   bool fail(std::string place, std::string message) {
@@ -438,7 +471,7 @@ class RowParser::Handler : public HandlerError {
   // --- SAX events ----------------------------------------------------------------------------
   bool Null() {
     if (skip_base_ != 0) return true;
-    if (leaf_ != CompiledSchema::kNone) return array_value(kNaN, NumberText::kNaN, {}, false);
+    if (leaf_ != CompiledSchema::kNone) return array_value(kNaN, NumberText::kNaN, false);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("null"));
     const std::uint32_t id = take_pending();
@@ -447,13 +480,16 @@ class RowParser::Handler : public HandlerError {
   }
   bool Bool(bool b) {
     if (skip_base_ != 0) return true;
-    return number(b ? 1.0f : 0.0f, NumberText::kFinite, {});
+    return number(b ? 1.0f : 0.0f, NumberText::kFinite);
   }
-  // kParseNumbersAsStringsFlag: every number arrives as its text, converted here, once.
-  bool RawNumber(const char* str, rapidjson::SizeType size, bool /*copy*/) {
-    if (skip_base_ != 0) return check_number(str, size);
+  bool Int(int i) { return exact_number(integer_to_float(i)); }
+  bool Uint(unsigned u) { return exact_number(static_cast<float>(u)); }
+  bool Int64(std::int64_t i) { return exact_number(integer_to_float(i)); }
+  bool Uint64(std::uint64_t u) { return exact_number(static_cast<float>(u)); }
+  bool Double(double d) {
+    if (skip_base_ != 0) return check_number();
     float v;
-    const NumberText kind = read_number(str, size, v);
+    const NumberText kind = to_float(d, v);
     if (in_run_ && kind == NumberText::kFinite) [[likely]] {
       // The hot path: the next number of a vector or matrix row.
       if (index_ < run_length_) {
@@ -463,15 +499,10 @@ class RowParser::Handler : public HandlerError {
       ++index_;
       return true;
     }
-    if (kind == NumberText::kBadToken) return bad_number(str, size);
-    return number(v, kind, std::string_view(str, size));
+    if (kind == NumberText::kBadToken) return bad_number();
+    return number(v, kind);
   }
-  // Never called under kParseNumbersAsStringsFlag.
-  bool Int(int) { return true; }
-  bool Uint(unsigned) { return true; }
-  bool Int64(std::int64_t) { return true; }
-  bool Uint64(std::uint64_t) { return true; }
-  bool Double(double) { return true; }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return true; }  // not enabled
 
   bool String(const char* str, rapidjson::SizeType size, bool /*copy*/) {
     if (skip_base_ != 0) return true;
@@ -629,16 +660,30 @@ class RowParser::Handler : public HandlerError {
     return id;
   }
 
-  // A number (or a boolean, as 0/1) outside the hot path; \p text is its JSON text.
-  bool number(float v, NumberText kind, std::string_view text) {
-    if (leaf_ != CompiledSchema::kNone) return array_value(v, kind, text, true);
+  // An integer (converted exactly): the hot path, or number().
+  bool exact_number(float v) {
+    if (skip_base_ != 0) return true;
+    if (in_run_) {
+      if (index_ < run_length_) {
+        const std::int32_t col = run_slots_[index_];
+        if (col >= 0) row_[col] = v;
+      }
+      ++index_;
+      return true;
+    }
+    return number(v, NumberText::kFinite);
+  }
+
+  // A number (or a boolean, as 0/1) outside the hot path.
+  bool number(float v, NumberText kind) {
+    if (leaf_ != CompiledSchema::kNone) return array_value(v, kind, true);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
     if (n.kind != FieldKind::kScalar || n.field == CompiledSchema::kNone)
       return value_mismatch(id, "a number");
-    if (kind != NumberText::kFinite && !non_finite(id, "", kind, text)) return false;
+    if (kind != NumberText::kFinite && !non_finite(id, "", kind)) return false;
     store(n.slot, v);
     return true;
   }
@@ -656,13 +701,13 @@ class RowParser::Handler : public HandlerError {
   }
 
   // A number (or null: counted = false, a missing value) inside the current field's array.
-  bool array_value(float v, NumberText kind, std::string_view text, bool counted) {
+  bool array_value(float v, NumberText kind, bool counted) {
     const auto& n = *leaf_node_;
     if (n.kind == FieldKind::kMatrix && level_ == 1) return array_mismatch("a number");
     if (counted && kind != NumberText::kFinite) {
       const std::string at = level_ == 2 ? std::to_string(row_index_) + "/" + std::to_string(index_)
                                          : std::to_string(index_);
-      if (!non_finite(leaf_, at, kind, text)) return false;
+      if (!non_finite(leaf_, at, kind)) return false;
     }
     if (n.kind == FieldKind::kSequence) {
       // Welford's running mean and variance of the inter-beat intervals.
@@ -698,13 +743,13 @@ class RowParser::Handler : public HandlerError {
 
   // A NaN or infinity token, or a finite decimal beyond the float range (read as +-infinity):
   // counted, and an error under the reject policy.
-  bool non_finite(std::uint32_t id, const std::string& index, NumberText kind,
-                  std::string_view text) {
+  bool non_finite(std::uint32_t id, const std::string& index, NumberText kind) {
     ++result_->nonfinite_values;
     if (!reject_non_finite_) return true;
     std::string place = s_.pointer(id);
     if (!index.empty()) place += "/" + index;
     if (kind == NumberText::kOutOfRange) {
+      const std::string_view text = number_text();
       std::string shown(text.substr(0, 40));
       if (text.size() > 40) shown += "...";
       return fail(place, "non-finite number: " + shown + " is beyond the float32 range (largest " +
@@ -823,6 +868,21 @@ RowParser::~RowParser() = default;
 
 void RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result) {
   handler_->start(row, &result);
+  check_prefix(buffer, file);
+  // The fast path parses in situ: RapidJSON hands keys over as pointers into the buffer instead
+  // of copying them, and overwrites the buffer doing so. A copy of the bytes (a few microseconds
+  // for a 60 KB file) is kept for any failure, which is parsed again by run_parse() from the
+  // original bytes: it places errors on them and retries Essentia's bare nan/inf.
+  pristine_.assign(buffer.data(), buffer.size());
+  handler_->reset();
+  rapidjson::InsituStringStream stream(buffer.data());
+  handler_->set_source(buffer.view(), &stream.src_);
+  const rapidjson::ParseResult parsed = reader_.Parse<kFeatureParseFlagsInsitu>(stream, *handler_);
+  if (parsed && stream.Tell() == buffer.size()) {
+    handler_->finish(file);
+    return;
+  }
+  buffer.assign(pristine_);
   run_parse(reader_, buffer, *handler_, file);
 }
 
@@ -855,10 +915,8 @@ class FieldCollector : public HandlerError {
   bool Uint(unsigned) { return value(Value::kNumber); }
   bool Int64(std::int64_t) { return value(Value::kNumber); }
   bool Uint64(std::uint64_t) { return value(Value::kNumber); }
-  bool Double(double) { return value(Value::kNumber); }
-  bool RawNumber(const char* str, rapidjson::SizeType size, bool) {
-    return check_number(str, size) && value(Value::kNumber);
-  }
+  bool Double(double) { return check_number() && value(Value::kNumber); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return true; }  // not enabled
   bool String(const char*, rapidjson::SizeType, bool) { return value(Value::kString); }
 
   bool Key(const char* str, rapidjson::SizeType size, bool) {

@@ -18,11 +18,13 @@
 namespace moodboost::detail {
 
 /// The RapidJSON flags of every feature-file parse (the loader's and the discovery's): NaN/Infinity
-/// tokens accepted (and checked whole by detail/json_number.hpp), UTF-8 validated, numbers handed
-/// over as their text, which read_number() rounds once, correctly, to float.
-inline constexpr unsigned kFeatureParseFlags = rapidjson::kParseNanAndInfFlag |
-                                               rapidjson::kParseValidateEncodingFlag |
-                                               rapidjson::kParseNumbersAsStringsFlag;
+/// tokens accepted (and checked whole by the handlers), UTF-8 validated, numbers in RapidJSON's
+/// fast normal precision, which the handlers round to the correct float (detail/json_number.hpp).
+/// The loader adds kParseInsituFlag (kFeatureParseFlagsInsitu).
+inline constexpr unsigned kFeatureParseFlags =
+    rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag;
+inline constexpr unsigned kFeatureParseFlagsInsitu =
+    kFeatureParseFlags | rapidjson::kParseInsituFlag;
 
 /// Objects and arrays nested deeper than this are refused (the real files nest 5 deep); the
 /// handlers stop the parse there, so RapidJSON's recursion stays shallow on hostile input.
@@ -120,7 +122,7 @@ class RowParser {
   RowParser(const RowParser&) = delete;
   RowParser& operator=(const RowParser&) = delete;
 
-  /// Parses \p buffer (may be modified: bare nan/inf tokens are rewritten) into \p row, which has
+  /// Parses \p buffer (overwritten: the parse is in situ) into \p row, which has
   /// schema.columns() floats; every column the file does not set is NaN. Throws ParseError naming
   /// \p file.
   void parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result);
@@ -129,6 +131,7 @@ class RowParser {
   class Handler;
   rapidjson::Reader reader_;
   std::unique_ptr<Handler> handler_;
+  std::string pristine_;  // the file's bytes, for the slow path after a failed in-situ parse
 };
 
 /// The fields of one file in document order (see discover_fields()). Throws ParseError.

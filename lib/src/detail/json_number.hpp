@@ -1,9 +1,24 @@
-// The text of one JSON number -> the correctly rounded float (or double), converted once.
+// One JSON number -> the correctly rounded float32 of its decimal text.
 //
-// The feature parser reads numbers as text (RapidJSON's kParseNumbersAsStringsFlag): RapidJSON
-// checks the grammar, this converts. std::from_chars rounds the decimal text correctly to the
-// nearest float (libstdc++ 12: fast_float with an exact fallback), so a value never goes decimal
-// -> double -> float, which rounds twice and gets decimals near a float halfway point wrong.
+// Rounding a decimal to double and the double to float rounds twice, and gets wrong the decimals
+// whose double lands on a float halfway point. The feature parser avoids that without paying for
+// an exact conversion of every number (about 20 ns each with std::from_chars, as much as the
+// whole SAX parse of a number):
+//  - RapidJSON's normal-precision double d (kParseFullPrecisionFlag off) is within a few double
+//    ulps of the decimal x (below); rounds_to_float_exactly(d) says when float(d) is provably the
+//    float nearest x: d lies in the float normal range and farther than kHalfwayMargin double ulps
+//    from a float halfway point, so x and d round to the same float. That is every number but
+//    about 1 in 260,000;
+//  - the others, and anything near the float range's ends (subnormals, underflow, overflow), are
+//    converted exactly from their text by read_number() (std::from_chars: libstdc++ 12 rounds
+//    correctly, fast_float with an exact fallback).
+//
+// RapidJSON 1.1.0's normal precision (reader.h ParseNumber, internal/strtod.h): the significand
+// is exact up to 2^53 (integer accumulation) and then takes at most 17 significant digits, each
+// further step d * 10 + digit rounding once (the digits after the 17th are dropped: < 1 ulp); the
+// scale is one multiplication or division by a correctly rounded 10^p (1 ulp). Integers beyond
+// 2^64 accumulate in double, one rounding per digit, and need at most 19 digits beyond 2^64 below
+// 2^127 (the fast path's bound). The total stays under 50 ulps; the margin is 1024.
 //
 // The non-finite tokens accepted are a fixed set, documented in the README's "Feature files":
 //   NaN, -NaN, Inf, -Inf, Infinity, -Infinity  (RapidJSON's kParseNanAndInfFlag)
@@ -13,8 +28,10 @@
 // text reaches read_number() whole and is refused (kBadToken).
 #pragma once
 
+#include <bit>
 #include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <string_view>
 #include <system_error>
@@ -106,6 +123,23 @@ NumberText read_number(const char* text, std::size_t size, T& out) noexcept {
   }
   out = minus ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
   return NumberText::kOutOfRange;
+}
+
+/// Double ulps kept between RapidJSON's double and a float halfway point (see the top comment).
+inline constexpr std::uint64_t kHalfwayMargin = 1024;
+
+/// True when float(\p d) is the correctly rounded float32 of the decimal that RapidJSON's
+/// normal-precision parse read as \p d: d is 0 (only a zero or a decimal far below the float
+/// range reads as 0), or |d| lies in [2^-125, 2^127) and d is more than kHalfwayMargin double
+/// ulps from a float halfway point. False means: convert the text with read_number().
+inline bool rounds_to_float_exactly(double d) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(d);
+  const std::uint64_t exponent = (bits >> 52) & 0x7FF;
+  // The 29 bits of the double's significand below the float's 23: 2^28 is a float halfway point.
+  const std::uint64_t below = bits & 0x1FFFFFFFu;
+  constexpr std::uint64_t kHalf = std::uint64_t{1} << 28;
+  const bool normal = exponent >= 1023 - 125 && exponent <= 1023 + 126;
+  return (normal && below - kHalf + kHalfwayMargin > 2 * kHalfwayMargin) || d == 0.0;
 }
 
 /// The largest finite float, as the error messages print it.
