@@ -219,10 +219,11 @@ std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema&
                                      const std::filesystem::path& file,
                                      RowCounts* counts = nullptr);
 
-/// Benchmark support (bench/bench_loader): reads and parses \p relpaths exactly as load_features()
-/// does (same threads, file claiming, read buffers and RapidJSON flags) but with a SAX handler that
-/// does nothing, i.e. the throughput ceiling of the loader. Returns the bytes parsed. Throws
-/// IoError and ParseError (malformed JSON).
+/// Reads and parses \p relpaths as load_features() does (same threads, file claiming, read buffers
+/// and RapidJSON flags, not in situ) with a SAX handler that does nothing: the cost of the read
+/// path and the parse alone. (bench/bench_loader's ceiling is a bare in-situ RapidJSON parse with
+/// default flags, written there without the library.) Returns the bytes parsed. Throws IoError
+/// and ParseError (malformed JSON).
 std::uintmax_t parse_files_noop(const std::filesystem::path& features_dir,
                                 const std::vector<std::string>& relpaths, int threads,
                                 std::uintmax_t max_file_bytes = kDefaultMaxFileBytes);

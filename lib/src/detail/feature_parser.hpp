@@ -1,6 +1,6 @@
 // The SAX side of the feature loader: a schema compiled into a key table, the handler that parses
 // one file straight into one matrix row, the handler that discovers a file's fields, and the
-// no-op parse the benchmark uses as its ceiling. RapidJSON stays inside lib/src.
+// no-op parse (parse_files_noop). RapidJSON stays inside lib/src.
 #pragma once
 
 #include <rapidjson/reader.h>
@@ -163,8 +163,8 @@ class FieldUnion {
   std::map<std::vector<std::string>, Seen, CanonicalPathLess> fields_;
 };
 
-/// Parses \p buffer with a handler that does nothing: the benchmark's ceiling for the same bytes,
-/// read path and flags. Returns the number of SAX events. Throws ParseError on malformed JSON.
+/// Parses \p buffer with a handler that does nothing, with the loader's RapidJSON flags (not in
+/// situ). Returns the number of SAX events. Throws ParseError on malformed JSON.
 std::size_t parse_noop(FileBuffer& buffer, const std::string& file);
 
 }  // namespace moodboost::detail

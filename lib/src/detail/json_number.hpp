@@ -20,7 +20,7 @@
 // 2^64 accumulate in double, one rounding per digit, and need at most 19 digits beyond 2^64 below
 // 2^127 (the fast path's bound). The total stays under 50 ulps; the margin is 1024.
 //
-// The non-finite tokens accepted are a fixed set, documented in the README's "Feature files":
+// The non-finite tokens accepted are a fixed set, documented in the README ("Feature columns"):
 //   NaN, -NaN, Inf, -Inf, Infinity, -Infinity  (RapidJSON's kParseNanAndInfFlag)
 //   nan, -nan, inf, -inf, infinity, -infinity   (Essentia's raw ostream output; the parser
 //                                                 rewrites these to the spellings above first)
