@@ -135,7 +135,9 @@ struct LoadReport {
   std::size_t discovery_files =
       0;  ///< files parsed to discover the schema (a sample; see load_features)
   bool schema_rediscovered = false;  ///< the sample missed a field, so the files were parsed again
-  std::size_t nonfinite_values = 0;  ///< NaN/Inf numbers read from the files (kept as NaN/+-inf)
+  /// NaN/Inf numbers read from the files (kept as NaN/+-inf), finite decimals beyond the float32
+  /// range included (read as +-inf; train refuses them).
+  std::size_t nonfinite_values = 0;
   std::size_t nan_cells = 0;  ///< NaN cells in the final matrix (missing descriptors included)
   std::size_t shape_mismatches = 0;  ///< fields set to NaN under ShapePolicy::kMissing
   /// Fields not in the schema (ignored), as "section.key[.key...]" -> number of files with it.
