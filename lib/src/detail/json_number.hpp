@@ -13,12 +13,14 @@
 //    converted exactly from their text by read_number() (std::from_chars: libstdc++ 12 rounds
 //    correctly, fast_float with an exact fallback).
 //
-// RapidJSON 1.1.0's normal precision (reader.h ParseNumber, internal/strtod.h): the significand
-// is exact up to 2^53 (integer accumulation) and then takes at most 17 significant digits, each
-// further step d * 10 + digit rounding once (the digits after the 17th are dropped: < 1 ulp); the
-// scale is one multiplication or division by a correctly rounded 10^p (1 ulp). Integers beyond
-// 2^64 accumulate in double, one rounding per digit, and need at most 19 digits beyond 2^64 below
-// 2^127 (the fast path's bound). The total stays under 50 ulps; the margin is 1024.
+// RapidJSON 1.1.0's normal precision (reader.h ParseNumber, internal/strtod.h), relative error in
+// double ulps: the significand is exact up to 2^53 (integer accumulation), then takes at most 17
+// significant digits, each further step d * 10 + digit rounding twice (<= 1 ulp), and drops the
+// digits after them (< 1 ulp); an integer part beyond 2^64 accumulates in double, one step per
+// digit, and RapidJSON refuses one past DBL_MAX / 10 ("Number too big"), so at most about 290
+// steps (a 308-digit integer part scaled down by its exponent); the scale is one multiplication
+// or division by a correctly rounded 10^p (<= 1 ulp). The total stays under 300 ulps; the margin
+// is 1024.
 //
 // The non-finite tokens accepted are a fixed set, documented in the README ("Feature columns"):
 //   NaN, -NaN, Inf, -Inf, Infinity, -Infinity  (RapidJSON's kParseNanAndInfFlag)
