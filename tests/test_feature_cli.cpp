@@ -1,6 +1,7 @@
 // `moodboost flatten` and `moodboost schema` end to end.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,44 @@ TEST_CASE("moodboost flatten: errors name the file; usage errors exit 2", "[feat
   auto both = base;
   both.insert(both.end(), {"--schema", fx.train.string(), "--basic"});
   CHECK(test::run_cli(both).exit_code == 2);
+}
+
+TEST_CASE("moodboost flatten: a number beyond float32 is counted, or refused naming file and field",
+          "[features][cli][numbers]") {
+  Fixture fx;
+  test::write_text(fx.features / "12/12.json",
+                   "{\"lowlevel\": {\"loud\": 1e39, \"mfcc\": {\"mean\": [1, -3.5e38]}}}");
+  const std::vector<std::string> base = {"flatten",
+                                         "--features",
+                                         fx.features.string(),
+                                         "--split",
+                                         fx.train.string(),
+                                         "--out",
+                                         (fx.dir / "X.npy").string(),
+                                         "--names",
+                                         (fx.dir / "n.txt").string()};
+  auto reject = base;
+  reject.insert(reject.end(), {"--non-finite", "reject"});
+  const auto refused = test::run_cli(reject);
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("12/12.json: /lowlevel/loud: non-finite number: 1e39 "
+                                          "is beyond the float32 range"));
+  CHECK_FALSE(fs::exists(fx.dir / "X.npy"));
+
+  const auto accepted = test::run_cli(base);
+  INFO(accepted.err);
+  REQUIRE(accepted.exit_code == 0);
+  CHECK_THAT(accepted.err, Catch::Contains("NaN/Inf numbers read: 2"));
+  const FeatureMatrix x = read_feature_matrix(fx.dir / "X.npy");
+  const std::string names = test::read_text(fx.dir / "n.txt");
+  // Rows in split order (13, 11, 12): the third row holds +inf and -inf.
+  std::size_t inf = 0, minus_inf = 0;
+  for (Eigen::Index c = 0; c < x.cols(); ++c) {
+    inf += x(2, c) == std::numeric_limits<float>::infinity() ? 1 : 0;
+    minus_inf += x(2, c) == -std::numeric_limits<float>::infinity() ? 1 : 0;
+  }
+  CHECK(inf == 1);
+  CHECK(minus_inf == 1);
 }
 
 TEST_CASE("moodboost schema: columns with families and counts per section", "[features][cli]") {

@@ -460,3 +460,51 @@ TEST_CASE("train cli: the README's Python recipe reproduces predict: linear mode
     CHECK_THAT(py.out, Catch::Contains(std::string(family) == "linear" ? "OK linear" : "OK"));
   }
 }
+
+TEST_CASE("train cli: infinity in the features (beyond float32) is refused before any work",
+          "[train][cli][numbers]") {
+  TempDir tmp;
+  const auto data = write_planted_dataset(tmp / "data", 60, 40, 10, 6, 1, 71);
+  // Training rows are tracks 1..60, validation rows 61..100.
+  auto replace_bpm = [&](const std::string& rel, const std::string& value) {
+    const fs::path file = data.features / rel;
+    std::string text = read_text(file);
+    const auto at = text.find("\"bpm\": 120");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 10, "\"bpm\": " + value);
+    write_text(file, text);
+  };
+  replace_bpm("01/1.json", "1e39");
+  replace_bpm("02/2.json", "-3.5e38");
+  replace_bpm("03/3.json", "1e39");
+  replace_bpm("61/61.json", "Infinity");
+
+  const RunResult accepted = run_cli(planted_train_args(data, tmp / "model"));
+  INFO(accepted.err);
+  CHECK(accepted.exit_code == 1);
+  CHECK_THAT(accepted.err,
+             Catch::Contains("the training features hold 3 infinite values, the validation "
+                             "features 1 infinite value") &&
+                 Catch::Contains("--non-finite reject"));
+  CHECK_FALSE(fs::exists(tmp / "model/run.json"));
+  CHECK_FALSE(fs::exists(tmp / "model/manifest.json"));
+
+  // The planted features hold NaN (missing values), which the reject policy would find first.
+  for (const auto& entry : fs::recursive_directory_iterator(data.features)) {
+    if (!entry.is_regular_file()) continue;
+    std::string text = read_text(entry.path());
+    for (auto at = text.find("NaN"); at != std::string::npos; at = text.find("NaN", at)) {
+      text.replace(at, 3, "0");
+    }
+    write_text(entry.path(), text);
+  }
+  auto reject = planted_train_args(data, tmp / "model");
+  reject.insert(reject.end(), {"--non-finite", "reject"});
+  const RunResult rejected = run_cli(reject);
+  INFO(rejected.err);
+  CHECK(rejected.exit_code == 1);
+  CHECK_THAT(rejected.err,
+             Catch::Contains("01/1.json: /rhythm/bpm: non-finite number: 1e39 is beyond the "
+                             "float32 range"));
+  CHECK_FALSE(fs::exists(tmp / "model/run.json"));
+}

@@ -186,6 +186,8 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
         std::to_string(data.tags.size()) + " tags");
   }
   if (settings.tune.families.empty()) throw InvalidArgument("no model family to train");
+  // Before the run directory is claimed (run.json): XGBoost would refuse them mid-run.
+  check_no_infinity(data.train_x, &data.validation_x);
   if (settings.cv_folds > 0 &&
       data.train_groups.size() != static_cast<std::size_t>(data.train_x.rows())) {
     throw InvalidArgument("cross-validation needs the ARTIST_ID of every training row (" +

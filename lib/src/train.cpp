@@ -612,6 +612,37 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
   return fit;
 }
 
+namespace {
+
+std::size_t count_infinite(const FeatureMatrix& m) {
+  const float* data = m.data();
+  const auto n = static_cast<std::size_t>(m.size());
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) count += std::isinf(data[i]) ? 1 : 0;
+  return count;
+}
+
+}  // namespace
+
+void check_no_infinity(const FeatureMatrix& train, const FeatureMatrix* validation) {
+  const std::size_t in_train = count_infinite(train);
+  const std::size_t in_validation = validation != nullptr ? count_infinite(*validation) : 0;
+  if (in_train == 0 && in_validation == 0) return;
+  auto values = [](std::size_t n) {
+    return std::to_string(n) + (n == 1 ? " infinite value" : " infinite values");
+  };
+  std::string where;
+  if (in_train > 0) where = "the training features hold " + values(in_train);
+  if (in_validation > 0) {
+    where += (where.empty() ? "the validation features hold " : ", the validation features ") +
+             values(in_validation);
+  }
+  throw DataError(where +
+                  " (Inf tokens or numbers beyond the float32 range, read under --non-finite "
+                  "accept), which XGBoost refuses: correct the files, or run with --non-finite "
+                  "reject to have each file and field named");
+}
+
 Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
                  const EngineOptions& engine, std::vector<int> folds,
                  std::optional<ColumnScaler> scaler)
@@ -625,6 +656,7 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
                           " columns, the training matrix " + std::to_string(train.cols()));
   }
   if (validation != nullptr && validation->rows() == 0) validation = nullptr;
+  check_no_infinity(train, validation);
   if (engine.device == Device::kAuto) {
     throw InvalidArgument("Trainer needs a resolved device (cpu or cuda): call resolve_device()");
   }

@@ -146,7 +146,9 @@ struct LoadReport {
   std::size_t discovery_files =
       0;  ///< files parsed to discover the schema (a sample; see load_features)
   bool schema_rediscovered = false;  ///< the sample missed a field, so the files were parsed again
-  std::size_t nonfinite_values = 0;  ///< NaN/Inf numbers read from the files (kept as NaN/+-inf)
+  /// NaN/Inf numbers read from the files (kept as NaN/+-inf), finite decimals beyond the float32
+  /// range included (read as +-inf; train refuses them).
+  std::size_t nonfinite_values = 0;
   std::size_t nan_cells = 0;  ///< NaN cells in the final matrix (missing descriptors included)
   std::size_t shape_mismatches = 0;  ///< fields set to NaN under ShapePolicy::kMissing
   /// Fields not in the schema (ignored), as "section.key[.key...]" -> number of files with it.
@@ -248,10 +250,11 @@ std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema&
                                      const std::filesystem::path& file,
                                      RowCounts* counts = nullptr);
 
-/// Benchmark support (bench/bench_loader): reads and parses \p relpaths exactly as load_features()
-/// does (same threads, file claiming, read buffers and RapidJSON flags) but with a SAX handler that
-/// does nothing, i.e. the throughput ceiling of the loader. Returns the bytes parsed. Throws
-/// IoError and ParseError (malformed JSON).
+/// Reads and parses \p relpaths as load_features() does (same threads, file claiming, read buffers
+/// and RapidJSON flags, not in situ) with a SAX handler that does nothing: the cost of the read
+/// path and the parse alone. (bench/bench_loader's ceiling is a bare in-situ RapidJSON parse with
+/// default flags, written there without the library.) Returns the bytes parsed. Throws IoError
+/// and ParseError (malformed JSON).
 std::uintmax_t parse_files_noop(const std::filesystem::path& features_dir,
                                 const std::vector<std::string>& relpaths, int threads,
                                 std::uintmax_t max_file_bytes = kDefaultMaxFileBytes);

@@ -204,6 +204,12 @@ struct FitHooks {
   std::function<bool()> stop_requested;
 };
 
+/// Throws DataError, before any work, when \p train or \p validation (may be null) hold +-infinity,
+/// which XGBoost refuses ("Input data contains inf or nan"): Inf tokens or finite decimals beyond
+/// the float32 range, read under NonFinitePolicy::kAccept. The message gives each matrix's count
+/// of infinite values. NaN (a missing value) is fine.
+void check_no_infinity(const FeatureMatrix& train, const FeatureMatrix* validation);
+
 /// Shared XGBoost matrices for one training set, an optional validation set and optional
 /// cross-validation folds, and the one-vs-rest training loop over them. Not thread-safe: one
 /// fit() at a time. The matrices, the folds and the scaler are borrowed or copied at
@@ -214,8 +220,8 @@ class Trainer {
   /// (one fold id 0..K-1 per training row, K >= 2) the held-out evaluation is K-fold
   /// cross-validation; without, it is the validation split. \p scaler standardises the columns
   /// of the linear family (default: fitted on \p train). NaN = missing. Throws InvalidArgument
-  /// when the column counts differ, a matrix is empty or the folds do not fit, XgbError when
-  /// XGBoost fails.
+  /// when the column counts differ, a matrix is empty or the folds do not fit, DataError when a
+  /// matrix holds infinity (check_no_infinity()), XgbError when XGBoost fails.
   Trainer(const FeatureMatrix& train, const FeatureMatrix* validation, const EngineOptions& engine,
           std::vector<int> folds = {}, std::optional<ColumnScaler> scaler = std::nullopt);
   ~Trainer();

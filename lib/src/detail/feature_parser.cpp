@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "detail/json_number.hpp"
 #include "moodboost/error.hpp"
 
 namespace moodboost::detail {
@@ -21,7 +22,27 @@ bool is_section(std::string_view key) {
   return std::find(kSections.begin(), kSections.end(), key) != kSections.end();
 }
 
-// RFC 6901: '~' -> "~0", '/' -> "~1".
+// A key or string value as a message shows it: control characters as JSON escapes (\u0000), since
+// a raw NUL would cut the message short where it is read as a C string (what()).
+void append_escaped(std::string& out, char c) {
+  if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "\\u00";
+    out += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+    out += kHex[static_cast<unsigned char>(c) & 0xF];
+  } else {
+    out += c;
+  }
+}
+
+std::string escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) append_escaped(out, c);
+  return out;
+}
+
+// RFC 6901: '~' -> "~0", '/' -> "~1"; control characters escaped as above.
 void append_pointer_token(std::string& out, std::string_view key) {
   out += '/';
   for (const char c : key) {
@@ -30,7 +51,7 @@ void append_pointer_token(std::string& out, std::string_view key) {
     } else if (c == '/') {
       out += "~1";
     } else {
-      out += c;
+      append_escaped(out, c);
     }
   }
 }
@@ -45,7 +66,7 @@ std::string join_dotted(const std::vector<std::string>& path) {
   std::string out;
   for (const auto& k : path) {
     if (!out.empty()) out += '.';
-    out += k;
+    out += escaped(k);
   }
   return out;
 }
@@ -195,6 +216,7 @@ void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler,
   for (int attempt = 0;; ++attempt) {
     handler.reset();
     rapidjson::StringStream stream(buffer.data());
+    handler.set_source(buffer.view(), &stream.src_);
     const rapidjson::ParseResult result = reader.Parse<kFeatureParseFlags>(stream, handler);
     if (result) {
       // The stream stops at the first NUL byte: anything after it is binary garbage.
@@ -215,7 +237,7 @@ void run_parse(rapidjson::Reader& reader, FileBuffer& buffer, Handler& handler,
 [[noreturn]] void throw_no_section(const std::string& file,
                                    const std::vector<std::string>& top_keys) {
   std::string keys;
-  for (const auto& k : top_keys) keys += (keys.empty() ? "" : ", ") + k;
+  for (const auto& k : top_keys) keys += (keys.empty() ? "" : ", ") + escaped(k);
   const bool highlevel = std::find(top_keys.begin(), top_keys.end(), "highlevel") != top_keys.end();
   throw ParseError(
       file, "/",
@@ -231,8 +253,66 @@ class HandlerError {
   [[nodiscard]] bool failed() const noexcept { return failed_; }
   [[nodiscard]] const std::string& place() const noexcept { return place_; }
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
+  /// The text being parsed and the stream's read position: during a number's SAX event it is
+  /// still at the number's first byte (RapidJSON parses a number on a local copy of the stream).
+  void set_source(std::string_view text, const char* const* cursor) noexcept {
+    text_ = text;
+    cursor_ = cursor;
+  }
 
  protected:
+  // The text of the number being handled: what RapidJSON read, and any letters, digits, points
+  // and signs glued to it ("NaN.5", "Infe3": RapidJSON 1.1.0 reads on after NaN/Inf into a
+  // fraction or an exponent and returns garbage).
+  [[nodiscard]] std::string_view number_text() const noexcept {
+    const char* const begin = *cursor_;
+    const char* end = begin;
+    while ((*end >= '0' && *end <= '9') || (*end >= 'A' && *end <= 'Z') ||
+           (*end >= 'a' && *end <= 'z') || *end == '.' || *end == '+' || *end == '-') {
+      ++end;
+    }
+    return {begin, static_cast<std::size_t>(end - begin)};
+  }
+  // A NaN or infinity token (or garbage RapidJSON read as a number after one).
+  [[nodiscard]] bool at_token() const noexcept {
+    const char* p = *cursor_;
+    const char first = p[p[0] == '-' ? 1 : 0];
+    return first == 'N' || first == 'I';
+  }
+  // RapidJSON's double \p d of the number being handled -> the correctly rounded float of its
+  // text, exactly (json_number.hpp): float(d) where that is provably the same, else the text.
+  NumberText to_float(double d, float& out) const noexcept {
+    if (!at_token() && rounds_to_float_exactly(d)) [[likely]] {
+      out = static_cast<float>(d);
+      return NumberText::kFinite;
+    }
+    const std::string_view text = number_text();
+    return read_number(text.data(), text.size(), out);
+  }
+  // An integer event: exact, so its float conversion rounds once; "-0" arrives as Int(0).
+  [[nodiscard]] float integer_to_float(std::int64_t i) const noexcept {
+    return i == 0 && **cursor_ == '-' ? -0.0f : static_cast<float>(i);
+  }
+  // The number being handled is no number this parser accepts ("NaN.5", "Infe3"): an error at
+  // its byte, as RapidJSON's syntax errors are placed.
+  bool bad_number() {
+    const std::size_t offset = static_cast<std::size_t>(*cursor_ - text_.data());
+    const std::string_view text = number_text();
+    std::string token = escaped(text.substr(0, 40));
+    if (text.size() > 40) token += "...";
+    return fail("byte " + std::to_string(offset) + " (" + line_and_column(text_, offset) + ")",
+                "invalid number \"" + token +
+                    "\" (the non-finite numbers accepted are NaN, Inf, Infinity and Essentia's "
+                    "nan, inf, infinity, each optionally negative, with nothing after them)");
+  }
+  // A number whose value is not needed (a skipped value): only a NaN/Inf spelling is checked.
+  bool check_number() {
+    if (!at_token()) return true;  // digits: RapidJSON checked their grammar
+    float v = 0;
+    const std::string_view text = number_text();
+    return read_number(text.data(), text.size(), v) != NumberText::kBadToken || bad_number();
+  }
+
   bool fail(std::string place, std::string message) {
     failed_ = true;
     place_ = std::move(place);
@@ -249,6 +329,8 @@ class HandlerError {
   bool failed_ = false;
   std::string place_;
   std::string message_;
+  std::string_view text_;
+  const char* const* cursor_ = nullptr;
 };
 
 std::string found_top_level(std::string_view what) {
@@ -389,19 +471,37 @@ class RowParser::Handler : public HandlerError {
   // --- SAX events ----------------------------------------------------------------------------
   bool Null() {
     if (skip_base_ != 0) return true;
-    if (leaf_ != CompiledSchema::kNone) return array_value(static_cast<double>(kNaN), false);
+    if (leaf_ != CompiledSchema::kNone) return array_value(kNaN, NumberText::kNaN, false);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("null"));
     const std::uint32_t id = take_pending();
     clear_field(id);  // null = missing, whatever the field's shape
     return true;
   }
-  bool Bool(bool b) { return number(b ? 1.0 : 0.0); }
-  bool Int(int i) { return number(static_cast<double>(i)); }
-  bool Uint(unsigned u) { return number(static_cast<double>(u)); }
-  bool Int64(std::int64_t i) { return number(static_cast<double>(i)); }
-  bool Uint64(std::uint64_t u) { return number(static_cast<double>(u)); }
-  bool Double(double d) { return number(d); }
+  bool Bool(bool b) {
+    if (skip_base_ != 0) return true;
+    return number(b ? 1.0f : 0.0f, NumberText::kFinite);
+  }
+  bool Int(int i) { return exact_number(integer_to_float(i)); }
+  bool Uint(unsigned u) { return exact_number(static_cast<float>(u)); }
+  bool Int64(std::int64_t i) { return exact_number(integer_to_float(i)); }
+  bool Uint64(std::uint64_t u) { return exact_number(static_cast<float>(u)); }
+  bool Double(double d) {
+    if (skip_base_ != 0) return check_number();
+    float v;
+    const NumberText kind = to_float(d, v);
+    if (in_run_ && kind == NumberText::kFinite) [[likely]] {
+      // The hot path: the next number of a vector or matrix row.
+      if (index_ < run_length_) {
+        const std::int32_t col = run_slots_[index_];
+        if (col >= 0) row_[col] = v;
+      }
+      ++index_;
+      return true;
+    }
+    if (kind == NumberText::kBadToken) return bad_number();
+    return number(v, kind);
+  }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return true; }  // not enabled
 
   bool String(const char* str, rapidjson::SizeType size, bool /*copy*/) {
@@ -421,9 +521,8 @@ class RowParser::Handler : public HandlerError {
     if (it == vocabulary.end()) {
       std::string expected;
       for (const auto& v : vocabulary) expected += " " + v;
-      return field_mismatch(
-          id, s_.pointer(id),
-          "unknown value \"" + std::string(value) + "\", expected one of" + expected);
+      return field_mismatch(id, s_.pointer(id),
+                            "unknown value \"" + escaped(value) + "\", expected one of" + expected);
     }
     const auto hot = static_cast<std::size_t>(it - vocabulary.begin());
     for (std::size_t k = 0; k < vocabulary.size(); ++k) {
@@ -561,24 +660,30 @@ class RowParser::Handler : public HandlerError {
     return id;
   }
 
-  bool number(double v) {
+  // An integer (converted exactly): the hot path, or number().
+  bool exact_number(float v) {
     if (skip_base_ != 0) return true;
-    if (in_run_ && std::isfinite(v)) {  // the hot path: the next number of a vector or matrix row
+    if (in_run_) {
       if (index_ < run_length_) {
         const std::int32_t col = run_slots_[index_];
-        if (col >= 0) row_[col] = static_cast<float>(v);
+        if (col >= 0) row_[col] = v;
       }
       ++index_;
       return true;
     }
-    if (leaf_ != CompiledSchema::kNone) return array_value(v, true);
+    return number(v, NumberText::kFinite);
+  }
+
+  // A number (or a boolean, as 0/1) outside the hot path.
+  bool number(float v, NumberText kind) {
+    if (leaf_ != CompiledSchema::kNone) return array_value(v, kind, true);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
     const std::uint32_t id = take_pending();
     const auto& n = s_.node(id);
     if (n.kind != FieldKind::kScalar || n.field == CompiledSchema::kNone)
       return value_mismatch(id, "a number");
-    if (!std::isfinite(v) && !non_finite(id, "")) return false;
+    if (kind != NumberText::kFinite && !non_finite(id, "", kind)) return false;
     store(n.slot, v);
     return true;
   }
@@ -595,14 +700,14 @@ class RowParser::Handler : public HandlerError {
     if (col >= 0) row_[col] = static_cast<float>(v);
   }
 
-  // A number (or null, count_non_finite = false) inside the current field's array.
-  bool array_value(double v, bool count_non_finite) {
+  // A number (or null: counted = false, a missing value) inside the current field's array.
+  bool array_value(float v, NumberText kind, bool counted) {
     const auto& n = *leaf_node_;
     if (n.kind == FieldKind::kMatrix && level_ == 1) return array_mismatch("a number");
-    if (count_non_finite && !std::isfinite(v)) {
+    if (counted && kind != NumberText::kFinite) {
       const std::string at = level_ == 2 ? std::to_string(row_index_) + "/" + std::to_string(index_)
                                          : std::to_string(index_);
-      if (!non_finite(leaf_, at)) return false;
+      if (!non_finite(leaf_, at, kind)) return false;
     }
     if (n.kind == FieldKind::kSequence) {
       // Welford's running mean and variance of the inter-beat intervals.
@@ -636,11 +741,21 @@ class RowParser::Handler : public HandlerError {
     store(n.slot + 2, has_interval ? std::sqrt(seq_m2_ / (count - 1)) : nan);
   }
 
-  bool non_finite(std::uint32_t id, const std::string& index) {
+  // A NaN or infinity token, or a finite decimal beyond the float range (read as +-infinity):
+  // counted, and an error under the reject policy.
+  bool non_finite(std::uint32_t id, const std::string& index, NumberText kind) {
     ++result_->nonfinite_values;
     if (!reject_non_finite_) return true;
     std::string place = s_.pointer(id);
     if (!index.empty()) place += "/" + index;
+    if (kind == NumberText::kOutOfRange) {
+      const std::string_view text = number_text();
+      std::string shown(text.substr(0, 40));
+      if (text.size() > 40) shown += "...";
+      return fail(place, "non-finite number: " + shown + " is beyond the float32 range (largest " +
+                             kFloatMaxText +
+                             ") and reads as infinity, rejected by the non-finite policy");
+    }
     return fail(place, "non-finite number (NaN or infinity) rejected by the non-finite policy");
   }
 
@@ -700,7 +815,7 @@ class RowParser::Handler : public HandlerError {
   void unknown(std::uint32_t parent, std::string_view key) {
     std::string name = s_.dotted(parent);
     if (!name.empty()) name += '.';
-    name += key;
+    name += escaped(key);
     if (parent != CompiledSchema::kRoot) result_->new_section_fields = true;
     result_->unknown_fields.push_back(std::move(name));
   }
@@ -753,6 +868,21 @@ RowParser::~RowParser() = default;
 
 void RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result) {
   handler_->start(row, &result);
+  check_prefix(buffer, file);
+  // The fast path parses in situ: RapidJSON hands keys over as pointers into the buffer instead
+  // of copying them, and overwrites the buffer doing so. A copy of the bytes (a few microseconds
+  // for a 60 KB file) is kept for any failure, which is parsed again by run_parse() from the
+  // original bytes: it places errors on them and retries Essentia's bare nan/inf.
+  pristine_.assign(buffer.data(), buffer.size());
+  handler_->reset();
+  rapidjson::InsituStringStream stream(buffer.data());
+  handler_->set_source(buffer.view(), &stream.src_);
+  const rapidjson::ParseResult parsed = reader_.Parse<kFeatureParseFlagsInsitu>(stream, *handler_);
+  if (parsed && stream.Tell() == buffer.size()) {
+    handler_->finish(file);
+    return;
+  }
+  buffer.assign(pristine_);
   run_parse(reader_, buffer, *handler_, file);
 }
 
@@ -785,8 +915,8 @@ class FieldCollector : public HandlerError {
   bool Uint(unsigned) { return value(Value::kNumber); }
   bool Int64(std::int64_t) { return value(Value::kNumber); }
   bool Uint64(std::uint64_t) { return value(Value::kNumber); }
-  bool Double(double) { return value(Value::kNumber); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return value(Value::kNumber); }
+  bool Double(double) { return check_number() && value(Value::kNumber); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return true; }  // not enabled
   bool String(const char*, rapidjson::SizeType, bool) { return value(Value::kString); }
 
   bool Key(const char* str, rapidjson::SizeType size, bool) {
@@ -1017,7 +1147,7 @@ void FieldUnion::add(const std::vector<FeatureField>& fields, const std::string&
       const FeatureField& old = it->second.field;
       if (old.kind != f.kind || old.rows != f.rows || old.cols != f.cols ||
           old.vocabulary != f.vocabulary) {
-        throw DataError("feature files disagree on " + f.name() + ": " + file + " has " +
+        throw DataError("feature files disagree on " + escaped(f.name()) + ": " + file + " has " +
                         f.shape_text() + " (" + std::string(to_string(f.kind)) + "), " +
                         it->second.file + " has " + old.shape_text() + " (" +
                         std::string(to_string(old.kind)) + ")");
@@ -1032,15 +1162,15 @@ void FieldUnion::add(const std::vector<FeatureField>& fields, const std::string&
       if (p != fields_.end()) {
         throw DataError("feature files disagree on " + join_dotted(prefix) + ": " + p->second.file +
                         " has " + p->second.field.shape_text() + ", " + file +
-                        " has an object holding " + f.name());
+                        " has an object holding " + escaped(f.name()));
       }
     }
     const auto next = fields_.upper_bound(f.path);
     if (next != fields_.end() && next->first.size() > f.path.size() &&
         std::equal(f.path.begin(), f.path.end(), next->first.begin())) {
-      throw DataError("feature files disagree on " + f.name() + ": " + file + " has " +
+      throw DataError("feature files disagree on " + escaped(f.name()) + ": " + file + " has " +
                       f.shape_text() + ", " + next->second.file + " has an object holding " +
-                      next->second.field.name());
+                      escaped(next->second.field.name()));
     }
     fields_.emplace(f.path, Seen{f, file});
   }

@@ -1,6 +1,6 @@
 // The SAX side of the feature loader: a schema compiled into a key table, the handler that parses
 // one file straight into one matrix row, the handler that discovers a file's fields, and the
-// no-op parse the benchmark uses as its ceiling. RapidJSON stays inside lib/src.
+// no-op parse (parse_files_noop). RapidJSON stays inside lib/src.
 #pragma once
 
 #include <rapidjson/reader.h>
@@ -17,12 +17,14 @@
 
 namespace moodboost::detail {
 
-/// The RapidJSON flags of every feature-file parse (the loader's, the discovery's and the
-/// benchmark ceiling's): NaN/Infinity tokens accepted, UTF-8 validated, full-precision numbers
-/// (so that a value equals strtod's, rounded once to float).
-inline constexpr unsigned kFeatureParseFlags = rapidjson::kParseNanAndInfFlag |
-                                               rapidjson::kParseValidateEncodingFlag |
-                                               rapidjson::kParseFullPrecisionFlag;
+/// The RapidJSON flags of every feature-file parse (the loader's and the discovery's): NaN/Infinity
+/// tokens accepted (and checked whole by the handlers), UTF-8 validated, numbers in RapidJSON's
+/// fast normal precision, which the handlers round to the correct float (detail/json_number.hpp).
+/// The loader adds kParseInsituFlag (kFeatureParseFlagsInsitu).
+inline constexpr unsigned kFeatureParseFlags =
+    rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag;
+inline constexpr unsigned kFeatureParseFlagsInsitu =
+    kFeatureParseFlags | rapidjson::kParseInsituFlag;
 
 /// Objects and arrays nested deeper than this are refused (the real files nest 5 deep); the
 /// handlers stop the parse there, so RapidJSON's recursion stays shallow on hostile input.
@@ -120,7 +122,7 @@ class RowParser {
   RowParser(const RowParser&) = delete;
   RowParser& operator=(const RowParser&) = delete;
 
-  /// Parses \p buffer (may be modified: bare nan/inf tokens are rewritten) into \p row, which has
+  /// Parses \p buffer (overwritten: the parse is in situ) into \p row, which has
   /// schema.columns() floats; every column the file does not set is NaN. Throws ParseError naming
   /// \p file.
   void parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result);
@@ -129,6 +131,7 @@ class RowParser {
   class Handler;
   rapidjson::Reader reader_;
   std::unique_ptr<Handler> handler_;
+  std::string pristine_;  // the file's bytes, for the slow path after a failed in-situ parse
 };
 
 /// The fields of one file in document order (see discover_fields()). Throws ParseError.
@@ -160,8 +163,8 @@ class FieldUnion {
   std::map<std::vector<std::string>, Seen, CanonicalPathLess> fields_;
 };
 
-/// Parses \p buffer with a handler that does nothing: the benchmark's ceiling for the same bytes,
-/// read path and flags. Returns the number of SAX events. Throws ParseError on malformed JSON.
+/// Parses \p buffer with a handler that does nothing, with the loader's RapidJSON flags (not in
+/// situ). Returns the number of SAX events. Throws ParseError on malformed JSON.
 std::size_t parse_noop(FileBuffer& buffer, const std::string& file);
 
 }  // namespace moodboost::detail
