@@ -383,17 +383,19 @@ struct Trainer::Impl {
     }
     const RowBatchSource& rows = *source;
     const std::size_t batch_rows = external.batch_rows;
-    auto buffer = std::make_shared<std::vector<float>>();
-    auto fill = [&rows, batch_rows, buffer](std::size_t batch, DMatrixHandle proxy) {
+    // XGBoost converts a batch into its own page before it asks for the next one, so one buffer
+    // serves every batch.
+    auto fill = [&rows, batch_rows, buffer = std::vector<float>()](std::size_t batch,
+                                                                   DMatrixHandle proxy) mutable {
       const std::size_t first = batch * batch_rows;
       if (first >= rows.rows()) return false;
       const std::size_t count = std::min(batch_rows, rows.rows() - first);
-      buffer->resize(count * rows.cols());
-      rows.read_rows(first, count, buffer->data());
-      xgb::set_dense_batch(proxy, buffer->data(), count, rows.cols());
+      buffer.resize(count * rows.cols());
+      rows.read_rows(first, count, buffer.data());
+      xgb::set_dense_batch(proxy, buffer.data(), count, rows.cols());
       return true;
     };
-    v.external = xgb::make_external_dmatrix(fill, pages_dir / "train", threads);
+    v.external = xgb::make_external_dmatrix(std::move(fill), pages_dir / "train", threads);
     external_batches = v.external.batches;
     return std::move(v.external.matrix);
   }
@@ -401,9 +403,10 @@ struct Trainer::Impl {
   Views& views(Slot& slot, Family family, bool need_folds) {
     Views& v = slot.views[family_index(family)];
     const bool linear = family == Family::kLinear;
-    if (!v.train)
+    if (!v.train) {
       v.train =
           source != nullptr ? external_matrix(v) : dmatrix(linear ? train_z : *train_x, threads);
+    }
     if (validation_x != nullptr && !v.validation) {
       v.validation = dmatrix(linear ? validation_z : *validation_x, threads);
       if (linear) {
