@@ -238,14 +238,13 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
       ->capture_default_str();
   app.add_option("--memory-limit", o.memory_limit,
                  "Out-of-core training: when the training matrix's in-memory estimate (rows x "
-                 "columns x 13 bytes: the float matrix, XGBoost's copy and its gradient index) "
-                 "exceeds BYTES (e.g. 4G, 512M; at least 1M), it stays in the feature cache "
-                 "(--cache DIR is required) and is streamed in batches of about BYTES/32 into "
-                 "XGBoost's external-memory matrix (pages in a temporary directory in --out, "
-                 "removed after); that path trains the tree family held out on the validation "
-                 "split, and --cv K, --family linear and --device cuda are refused with it. Not a "
-                 "hard cap on memory: a first run without a cache parses the matrix once in "
-                 "memory to write it")
+                 "columns x 24 bytes, measured) exceeds BYTES (e.g. 4G, 512M; at least 1M), it "
+                 "stays in the feature cache (--cache DIR is required) and is streamed in batches "
+                 "of about BYTES/32 into XGBoost's external-memory matrix (pages in a temporary "
+                 "directory in --out, removed after); that path trains the tree family held out "
+                 "on the validation split, and --cv K, --family linear and --device cuda are "
+                 "refused with it. Not a cap on memory: XGBoost 1.7 still keeps about 14 bytes a "
+                 "training cell, and a first run parses the matrix once to write the cache")
       ->check(byte_size(kMinMemoryLimit));
   app.add_flag("--restart", o.train.restart,
                "Discard an earlier run with other arguments in --out instead of refusing");

@@ -155,7 +155,7 @@ TEST_CASE("out of core: the linear family and a GPU are refused", "[train][out-o
 TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memory models",
           "[train][cli][out-of-core]") {
   TempDir tmp;
-  // 600 x 150 training cells: 1.17 MB by the 13-byte estimate, over the 1M limit; batches of
+  // 600 x 150 training cells: 2.16 MB by the 24-byte estimate, over the 1M limit; batches of
   // 1M / 32 / (150 x 4 bytes) = 54 rows.
   const auto data = write_planted_dataset(tmp / "data", 600, 200, 120, 150, 3, 47);
   auto in_memory = planted_train_args(data, tmp / "memory");
@@ -183,7 +183,7 @@ TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memor
   const auto& ooc = manifest["out_of_core"];
   CHECK(ooc["used"].GetBool());
   CHECK(ooc["memory_limit"].GetUint64() == 1048576);
-  CHECK(ooc["estimated_in_memory_bytes"].GetUint64() == 600u * 150u * 13u);
+  CHECK(ooc["estimated_in_memory_bytes"].GetUint64() == 600u * 150u * 24u);
   CHECK(ooc["batch_rows"].GetUint64() == 54);
   CHECK(ooc["batches"].GetUint64() == 12);   // ceil(600 / 54)
   CHECK_FALSE(has_pages_dir(tmp / "disk"));  // XGBoost's pages were removed
@@ -223,7 +223,7 @@ TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memor
 
   // A limit the matrix fits trains in memory and says so.
   std::vector<std::string> roomy = out_of_core;
-  roomy.back() = "2M";
+  roomy.back() = "3M";
   roomy[std::find(roomy.begin(), roomy.end(), "--out") - roomy.begin() + 1] =
       (tmp / "roomy").string();
   const RunResult fits = run_cli(roomy);

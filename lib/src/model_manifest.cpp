@@ -61,8 +61,9 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
     w.Uint64(o.batches);
     w.Key("rule");
     w.String(
-        "out of core when rows x columns x 13 bytes (the float matrix, XGBoost's CSR copy and "
-        "its gradient index) exceeds memory_limit: the training split is streamed from the "
+        "out of core when rows x columns x 24 bytes (the measured in-memory peak per cell: the "
+        "float matrix, XGBoost's copies and its gradient index) exceeds memory_limit: the training "
+        "split is streamed from the "
         "feature cache in batches of batch_rows into an XGBoost external-memory matrix; tree "
         "family, validation split held out");
     w.EndObject();

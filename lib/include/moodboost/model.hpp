@@ -83,11 +83,12 @@ struct TrainingData {
 };
 
 /// The memory in-memory training takes per cell (row x column) of the training matrix, for
-/// --memory-limit: the float32 matrix (4 bytes), XGBoost's CSR copy of it (8: a 4-byte column
-/// index and a 4-byte value per entry) and its quantised gradient index (1 byte per entry at
-/// max_bin <= 256): 13 bytes. Measured on the synthetic set (README, Out-of-core training):
-/// the peak resident memory of `train` grows by about this much per cell.
-inline constexpr std::uint64_t kInMemoryBytesPerCell = 13;
+/// --memory-limit: 24 bytes, measured (bench/bench_out_of_core.sh on the synthetic set: the peak
+/// resident memory of `train` grows by 23.2 bytes per training or validation cell, from 187 MB at
+/// 5.3 million cells to 803 MB at 31.9 million). The float32 matrix (4 bytes), XGBoost's CSR copy
+/// (8: column index and value), its gradient index and column matrix (about 2 at max_bin <= 256)
+/// and XGBoost's transient copies while it sketches the quantiles and builds them.
+inline constexpr std::uint64_t kInMemoryBytesPerCell = 24;
 
 /// kInMemoryBytesPerCell * rows * cols, saturating at UINT64_MAX.
 std::uint64_t in_memory_training_bytes(std::size_t rows, std::size_t cols);
@@ -97,7 +98,8 @@ std::uint64_t in_memory_training_bytes(std::size_t rows, std::size_t cols);
 /// flight (3 prefetched), each a CSR page (8 bytes a cell) and a gradient-index page (1 byte a
 /// cell), besides the 4-byte batch it converts: about 40 bytes a batch cell, 10 times the
 /// batch's floats, so the batches take about a third of the limit; the rest is for the
-/// validation matrix, the per-row gradients and the histograms.
+/// validation matrix, the per-row gradients and the histograms. (XGBoost 1.7's hist also keeps
+/// about 14 bytes per training cell whatever the batches: see the README, Out of core.)
 std::size_t out_of_core_batch_rows(std::uint64_t memory_limit, std::size_t cols);
 
 /// Refit policy.
