@@ -719,7 +719,8 @@ DiskFeatures load_features_on_disk(const fs::path& features_dir,
                     ")");
     }
   }
-  out.report.synthetic = fs::exists(features_dir / kSyntheticMarker);
+  std::error_code ec;
+  out.report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
   out.report.cache_file = file;
   out.report.threads = threads;
   out.schema = std::move(entry.schema);
