@@ -69,7 +69,7 @@ const RegisterCommand kSchema{
            "the rest is a tab-separated table.");
        return [args] {
          const FeatureOptions options = to_feature_options(args->features);
-         const std::string text = read_file(args->file, options.max_file_bytes);
+         const std::string text = read_file(args->file, options.max_file_bytes, "--max-file-bytes");
          const FeatureSchema schema =
              is_saved_schema(text) ? FeatureSchema::from_json(text, args->file)
                                    : select_columns(discover_fields(text, args->file), options);

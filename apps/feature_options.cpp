@@ -73,8 +73,15 @@ void add_feature_options(CLI::App& app, FeatureCliOptions& options, bool column_
                      "(default 0: every core; more than the cores or the work can use is capped)")
         ->check(whole_number(0, kMaxThreadsOption));
     parse->add_option("--cache", options.cache_dir,
-                      "Directory for a binary cache of the parsed matrix, reused while the files, "
-                      "their sizes and times, and the options are unchanged");
+                      "Directory for a binary cache of the parsed matrix, reused while the files "
+                      "(size, modification and change times in ns, inode) and the options are "
+                      "unchanged");
+    parse
+        ->add_option("--cache-max-bytes", options.cache_max_bytes,
+                     "Size limit of the --cache directory: the least recently used entries are "
+                     "removed past it, a larger matrix is not cached (default " +
+                         std::to_string(kDefaultCacheMaxBytes) + " = 4 GiB; 0 = no limit)")
+        ->check(whole_number(0, INT64_MAX, "a number of bytes"));
   }
 }
 
@@ -100,6 +107,7 @@ FeatureOptions to_feature_options(const FeatureCliOptions& cli) {
     o.threads = cores;
   }
   o.cache_dir = cli.cache_dir;
+  o.cache_max_bytes = cli.cache_max_bytes;
   return o;
 }
 

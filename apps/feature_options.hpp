@@ -17,6 +17,8 @@
 //   execution:
 //   --threads N                   parser threads (default: all cores)
 //   --cache DIR                   binary cache of the parsed matrix (reused while inputs match)
+//   --cache-max-bytes N           size limit of the cache directory, least recently used entries
+//                                 evicted first (default 4 GiB; 0 = no limit)
 //
 // Usage in a command's setup function:
 //
@@ -48,6 +50,7 @@ struct FeatureCliOptions {
   std::uintmax_t max_file_bytes = kDefaultMaxFileBytes;     ///< --max-file-bytes
   int threads = 0;                                          ///< --threads
   std::filesystem::path cache_dir;                          ///< --cache
+  std::uintmax_t cache_max_bytes = kDefaultCacheMaxBytes;   ///< --cache-max-bytes
 
   /// True when any column-selection option differs from its default.
   [[nodiscard]] bool selects_columns() const;
@@ -55,7 +58,7 @@ struct FeatureCliOptions {
 
 /// Declares the options above on \p app in option groups ("Feature columns" only when
 /// \p column_selection, "Feature parsing"), writing into \p options (which must outlive the
-/// parse). \p with_execution adds --threads and --cache.
+/// parse). \p with_execution adds --threads, --cache and --cache-max-bytes.
 void add_feature_options(CLI::App& app, FeatureCliOptions& options, bool column_selection,
                          bool with_execution = true);
 

@@ -50,9 +50,22 @@ void print_load_report(std::string_view what, const LoadedFeatures& loaded) {
   // The rows and columns from the ids and the schema: an out-of-core load has no matrix here.
   note(fmt::format("{}: {} rows x {} columns ({:.1f} s; cache {})", what, loaded.row_ids.size(),
                    loaded.schema.size(), loaded.report.seconds, to_string(loaded.report.cache)));
-  if (loaded.report.files_missing > 0) {
+  const LoadReport& report = loaded.report;
+  if (report.files_missing > 0) {
     note(fmt::format("{}: {} feature files missing, rows skipped (--missing skip)", what,
-                     loaded.report.files_missing));
+                     report.files_missing));
+  }
+  // Why a cache entry was stale, torn or not written; what the size limit evicted.
+  if (!report.cache_detail.empty())
+    note(fmt::format("{}: cache {}: {}", what, to_string(report.cache), report.cache_detail));
+  if (report.cache_evicted > 0) {
+    note(
+        fmt::format("{}: cache: evicted {} least recently used entries ({} bytes) to stay under "
+                    "--cache-max-bytes",
+                    what, report.cache_evicted, report.cache_evicted_bytes));
+  }
+  if (report.threads_capped_by_files) {
+    note(fmt::format("{}: read on {} threads, one per file at most", what, report.threads));
   }
 }
 
@@ -239,7 +252,8 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
   app.add_option("--memory-limit", o.memory_limit,
                  "Out-of-core training: when the training matrix's in-memory estimate (rows x "
                  "columns x 24 bytes, measured) exceeds BYTES (e.g. 4G, 512M; at least 1M), it "
-                 "stays in the feature cache (--cache DIR is required) and is streamed in batches "
+                 "stays in the feature cache (--cache DIR is required; --cache-max-bytes must hold "
+                 "it) and is streamed in batches "
                  "of about BYTES/32 into XGBoost's external-memory matrix (pages in a temporary "
                  "directory in --out, removed after); that path trains the tree family held out "
                  "on the validation split, and --cv K, --family linear and --device cuda are "

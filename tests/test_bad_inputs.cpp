@@ -2,15 +2,21 @@
 // through the library and through the moodboost program. Each case asserts the exact error class,
 // that the message names the file and the place, that the program reports the same message with
 // exit code 1, and that nothing was written (no output, no temporary file, no cache entry).
-// Besides the corpus: the accepted irregularities and their values, the file size limits, a
-// feature directory missing files, and a model directory with missing or damaged files.
+// Besides the corpus: the accepted irregularities and their values, the file size limits, files
+// that are not regular files (a FIFO must not block), a feature directory missing files, and a
+// model directory with missing or damaged files.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -488,12 +494,14 @@ TEST_CASE("bad inputs: files over the size limit are refused before they are rea
   REQUIRE(limit == 16u * 1024u * 1024u);
   const std::string over = "file is " + std::to_string(limit + 1) + " bytes, over the " +
                            std::to_string(limit) + "-byte limit";
+  // Feature files: the refusal names the option that lifts the limit.
+  const std::string over_feature = over + " for a feature file (raise it with --max-file-bytes)";
 
   // A feature file: 16 MiB + 1 byte is refused (IoError), by the library and by the program.
   make_sparse(tmp / "features/00/1.json", limit + 1);
   CHECK_THROWS_MATCHES(
       load_features(tmp / "features", {"00/1.json"}, {"t"}, {}, &good_schema()), IoError,
-      Catch::Matchers::Message((tmp / "features/00/1.json").string() + ": " + over));
+      Catch::Matchers::Message((tmp / "features/00/1.json").string() + ": " + over_feature));
   // Exactly at the limit it is read (and refused for what it holds: NUL bytes).
   fs::resize_file(tmp / "features/00/1.json", limit);
   CHECK_THROWS_AS(load_features(tmp / "features", {"00/1.json"}, {"t"}, {}, &good_schema()),
@@ -506,8 +514,13 @@ TEST_CASE("bad inputs: files over the size limit are refused before they are rea
                (tmp / "split.tsv").string(), "--out", (tmp / "out/x.npy").string(), "--names",
                (tmp / "out/names.txt").string()});
   CHECK(flatten.exit_code == 1);
-  CHECK_THAT(flatten.err, Catch::Contains("00/1.json: " + over));
+  CHECK_THAT(flatten.err, Catch::Contains("00/1.json: " + over_feature));
   CHECK(files_under(tmp / "out").empty());
+  // `schema FILE` reads the file whole (a feature file or a saved schema): the same hint.
+  const RunResult schema = run_cli({"schema", (tmp / "features/00/1.json").string()});
+  CHECK(schema.exit_code == 1);
+  CHECK_THAT(schema.err,
+             Catch::Contains("00/1.json: " + over + " (raise it with --max-file-bytes)"));
 
   // The limit is configurable: --max-file-bytes / FeatureOptions::max_file_bytes.
   FeatureOptions big;
@@ -525,6 +538,100 @@ TEST_CASE("bad inputs: files over the size limit are refused before they are rea
   make_sparse(tmp / "big.npy", (std::uintmax_t{8} << 30) + 1);
   CHECK_THROWS_WITH(read_score_matrix(tmp / "big.npy"),
                     Catch::Contains("over the 8589934592-byte limit"));
+}
+
+// ---- only regular files are read --------------------------------------------------------------
+
+namespace {
+
+// Runs \p body on another thread; when it has not finished within 20 s, sets \p blocked and
+// opens \p fifo, the FIFO it may be blocked on, for writing (then closes it), which releases a
+// reader blocked in open() or read(): the test fails instead of hanging.
+Outcome within_deadline(const std::function<void()>& body, const fs::path& fifo, bool& blocked) {
+  auto result = std::async(std::launch::async, [&] { return outcome_of(body); });
+  if (result.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    blocked = true;
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) ::close(fd);
+  }
+  return result.get();
+}
+
+}  // namespace
+
+TEST_CASE("bad inputs: a FIFO, a device, a directory is refused by name without blocking",
+          "[bad-inputs]") {
+  TempDir tmp;
+  const fs::path features = tmp / "features";
+  fs::create_directories(features / "00");
+  fs::copy_file(test_data_dir() / "good/lowlevel.json", features / "00/good.json");
+  const fs::path fifo = features / "00/fifo.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  fs::create_symlink("/dev/zero", features / "00/zero.json");
+  fs::create_directories(features / "00/dir.json");
+  fs::create_symlink("good.json", features / "00/link.json");  // a symlink to a regular file
+
+  const std::map<std::string, std::string> expected = {
+      {"00/fifo.json", "is a FIFO (named pipe), not a regular file"},
+      {"00/zero.json", "is a character device (a symlink to /dev/zero), not a regular file"},
+      {"00/dir.json", "is a directory, not a regular file"}};
+  bool blocked = false;
+  for (const auto& [relpath, message] : expected) {
+    const fs::path path = features / relpath;
+    const std::string what = path.string() + ": " + message;
+    INFO(relpath);
+    FeatureOptions o;
+    o.threads = 2;
+    o.cache_dir = tmp / "cache";
+    // Prediction (a saved schema) and training (discovery), then one file read whole (`schema`).
+    for (const bool discover : {false, true}) {
+      const Outcome got = within_deadline(
+          [&] {
+            (void)load_features(features, {"00/good.json", relpath}, {"a", "b"}, o,
+                                discover ? nullptr : &good_schema());
+          },
+          fifo, blocked);
+      CHECK(got.kind == "IoError");
+      CHECK(got.what == what);
+      CHECK(got.file == path);
+    }
+    const Outcome single = within_deadline([&] { (void)schema_of_file(path, {}); }, fifo, blocked);
+    CHECK(single.kind == "IoError");
+    CHECK(single.what == what);
+    const Outcome whole = within_deadline([&] { (void)read_file(path); }, fifo, blocked);
+    CHECK(whole.kind == "IoError");
+    CHECK(whole.what == what);
+    CHECK(files_under(tmp / "cache").empty());
+  }
+  // The program would block the same way, without a deadline: run it only when nothing blocked.
+  REQUIRE_FALSE(blocked);
+
+  for (const auto& [relpath, message] : expected) {
+    INFO(relpath);
+    write_text(tmp / "split.tsv", "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\n" +
+                                      split_row("1", "00/good.json") + split_row("2", relpath));
+    const RunResult flatten =
+        run_cli({"flatten", "--features", features.string(), "--split",
+                 (tmp / "split.tsv").string(), "--out", (tmp / "out/x.npy").string(), "--names",
+                 (tmp / "out/names.txt").string(), "--cache", (tmp / "out/cache").string()});
+    CHECK(flatten.exit_code == 1);
+    CHECK_THAT(flatten.err, Catch::Contains(relpath + ": " + message));
+    CHECK(files_under(tmp / "out").empty());
+    if (relpath != "00/dir.json") {  // CLI11's ExistingFile refuses a directory itself (exit 2)
+      const RunResult schema = run_cli({"schema", (features / relpath).string()});
+      CHECK(schema.exit_code == 1);
+      CHECK_THAT(schema.err, Catch::Contains(relpath + ": " + message));
+    }
+  }
+
+  // A symlink to a regular file is read like the file.
+  const LoadedFeatures linked =
+      load_features(features, {"00/link.json", "00/good.json"}, {"l", "g"}, {}, &good_schema());
+  REQUIRE(linked.matrix.rows() == 2);
+  for (Eigen::Index c = 0; c < linked.matrix.cols(); ++c) {
+    const float a = linked.matrix(0, c), b = linked.matrix(1, c);
+    CHECK((a == b || (std::isnan(a) && std::isnan(b))));
+  }
 }
 
 // ---- a feature directory missing files --------------------------------------------------------
@@ -730,4 +837,66 @@ TEST_CASE("bad inputs: deeply nested manifest.json and schema files (known gap)"
   CHECK(flatten.exit_code == 1);
   CHECK_THAT(flatten.err, Catch::Contains((tmp / "schema.json").string()));
   CHECK(files_under(tmp / "out").empty());
+}
+
+TEST_CASE("bad inputs: predict refuses a FIFO among the feature files without blocking",
+          "[bad-inputs][model]") {
+  const TrainedModel& t = trained_model();
+  TempDir tmp;
+  const fs::path features = tmp / "features";
+  fs::copy(t.data.features, features, fs::copy_options::recursive);
+  // The first track of the test split becomes a FIFO.
+  const Split test_split = read_split(t.data.splits / "tiny-test.tsv");
+  REQUIRE_FALSE(test_split.tracks.empty());
+  const std::string relpath = feature_relpath(test_split.tracks[0]).string();
+  fs::remove(features / relpath);
+  REQUIRE(::mkfifo((features / relpath).c_str(), 0644) == 0);
+  const FeatureSchema schema = FeatureSchema::load(t.model / "schema.json");
+  bool blocked = false;
+  const Outcome got =
+      within_deadline([&] { (void)load_features(features, {relpath}, {"x"}, {}, &schema); },
+                      features / relpath, blocked);
+  REQUIRE_FALSE(blocked);
+  CHECK(got.kind == "IoError");
+  const RunResult run =
+      run_cli({"predict", "--model", t.model.string(), "--features", features.string(), "--split",
+               (t.data.splits / "tiny-test.tsv").string(), "--out-dir", (tmp / "out").string(),
+               "--threads", "2"});
+  INFO(run.err);
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.err, Catch::Contains(relpath + ": is a FIFO (named pipe), not a regular file"));
+  CHECK(files_under(tmp / "out").empty());
+}
+
+TEST_CASE("bad inputs: predict rebuilds a torn feature cache entry with a note",
+          "[bad-inputs][model]") {
+  const TrainedModel& t = trained_model();
+  TempDir tmp;
+  const std::vector<std::string> args = {"predict",
+                                         "--model",
+                                         t.model.string(),
+                                         "--features",
+                                         t.data.features.string(),
+                                         "--split",
+                                         (t.data.splits / "tiny-test.tsv").string(),
+                                         "--out-dir",
+                                         (tmp / "out").string(),
+                                         "--cache",
+                                         (tmp / "cache").string(),
+                                         "--threads",
+                                         "1"};
+  const RunResult first = run_cli(args);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  std::vector<std::string> entries = files_under(tmp / "cache");
+  REQUIRE(entries.size() == 1);
+  const fs::path entry = tmp / "cache" / entries[0];
+  const auto size = fs::file_size(entry);
+  fs::resize_file(entry, size - 3);  // torn inside the checksum trailer
+  const RunResult torn = run_cli(args);
+  INFO(torn.err);
+  CHECK(torn.exit_code == 0);
+  CHECK_THAT(torn.err, Catch::Contains("cache corrupt: file size") && Catch::Contains("truncated"));
+  CHECK(fs::file_size(entry) == size);
+  CHECK(fs::file_size(tmp / "out/predictions.npy") > 0);
 }

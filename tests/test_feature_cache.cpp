@@ -1,10 +1,15 @@
-// The binary cache of load_features(): exact round trip, staleness, corruption.
+// The binary cache of load_features(): exact round trip, staleness (the key: size, mtime and ctime
+// in ns, inode), torn and corrupted entries, least-recently-used eviction past the size limit.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../lib/src/detail/hash64.hpp"  // private header; self-contained
@@ -48,13 +53,56 @@ struct CachedSet {
     }
     return {};
   }
+  // Another cache entry over the same files: other row ids.
+  void rename_rows(const std::string& prefix) {
+    for (std::size_t k = 0; k < ids.size(); ++k) ids[k] = prefix + std::to_string(k);
+  }
 };
 
-bool identical(const LoadedFeatures& a, const LoadedFeatures& b) {
-  return a.schema == b.schema && a.row_ids == b.row_ids && a.kept_rows == b.kept_rows &&
-         a.matrix.rows() == b.matrix.rows() && a.matrix.cols() == b.matrix.cols() &&
+// The cache entries (features-*.mbfc) in \p dir and their total size.
+std::set<fs::path> entries_in(const fs::path& dir, std::uintmax_t* total = nullptr) {
+  std::set<fs::path> out;
+  if (total != nullptr) *total = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".mbfc") continue;
+    out.insert(e.path());
+    if (total != nullptr) *total += e.file_size();
+  }
+  return out;
+}
+
+// Replaces the first occurrence of \p from by \p to (same length) in \p file, then restores the
+// file's modification time (as `touch -d` would). \p in_place: rewrite the same inode;
+// otherwise write a new file and rename it over the old one (another inode, as editors save).
+void rewrite_keeping_size_and_mtime(const fs::path& file, const std::string& from,
+                                    const std::string& to, bool in_place) {
+  REQUIRE(from.size() == to.size());
+  const auto mtime = fs::last_write_time(file);
+  std::string text = test::read_text(file);
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  // File timestamps come from a coarse clock (a few ms): let it move past the first write's.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (in_place) {
+    test::write_text(file, text);
+  } else {
+    test::write_text(fs::path(file.string() + ".new"), text);
+    fs::rename(fs::path(file.string() + ".new"), file);
+  }
+  fs::last_write_time(file, mtime);
+  REQUIRE(fs::last_write_time(file) == mtime);
+}
+
+bool same_matrix(const LoadedFeatures& a, const LoadedFeatures& b) {
+  return a.schema == b.schema && a.matrix.rows() == b.matrix.rows() &&
+         a.matrix.cols() == b.matrix.cols() &&
          std::memcmp(a.matrix.data(), b.matrix.data(),
                      static_cast<std::size_t>(a.matrix.size()) * sizeof(float)) == 0;
+}
+
+bool identical(const LoadedFeatures& a, const LoadedFeatures& b) {
+  return same_matrix(a, b) && a.row_ids == b.row_ids && a.kept_rows == b.kept_rows;
 }
 
 void flip_byte(const fs::path& file, std::uintmax_t offset) {
@@ -121,6 +169,26 @@ TEST_CASE("feature cache: changed inputs make it stale and it is rebuilt", "[fea
     const LoadedFeatures f = set.load();
     CHECK(f.report.cache == CacheStatus::kStale);
     CHECK(f.report.cache_detail == "02/2.json changed (modification time)");
+  }
+  SECTION("a file rewritten in place with the same size and its modification time restored") {
+    const fs::path file = set.features / set.paths[3];
+    const auto size = fs::file_size(file);
+    rewrite_keeping_size_and_mtime(file, "3.25", "3.75", /*in_place=*/true);
+    REQUIRE(fs::file_size(file) == size);
+    const LoadedFeatures f = set.load();
+    CHECK(f.report.cache == CacheStatus::kStale);
+    CHECK(f.report.cache_detail ==
+          "03/3.json changed (status-change time: rewritten or its metadata changed)");
+    CHECK(f.matrix(3, static_cast<Eigen::Index>(*f.schema.find("lowlevel.a"))) == 3.75f);
+    CHECK(set.load().report.cache == CacheStatus::kHit);
+  }
+  SECTION("a file replaced (renamed over) with the same size and modification time") {
+    const fs::path file = set.features / set.paths[4];
+    rewrite_keeping_size_and_mtime(file, "4.25", "4.50", /*in_place=*/false);
+    const LoadedFeatures f = set.load();
+    CHECK(f.report.cache == CacheStatus::kStale);
+    CHECK(f.report.cache_detail == "04/4.json changed (replaced: another inode)");
+    CHECK(f.matrix(4, static_cast<Eigen::Index>(*f.schema.find("lowlevel.a"))) == 4.5f);
   }
   SECTION("the options differ") {
     set.options.covariance = CovarianceColumns::kNone;
@@ -199,6 +267,144 @@ TEST_CASE("feature cache: a corrupted or truncated cache is detected, never used
     test::write_text(file, "");
     CHECK(set.load().report.cache == CacheStatus::kCorrupt);
   }
+  SECTION("torn at any length: detected, never read, rebuilt") {
+    const std::string whole = test::read_text(file);
+    std::vector<std::uintmax_t> lengths = {1,  7,  8,        12,       16,       24,
+                                           31, 32, size - 9, size - 8, size - 7, size - 1};
+    for (std::uintmax_t at = 40; at < size; at += size / 23) lengths.push_back(at);
+    for (const std::uintmax_t length : lengths) {
+      INFO("cut at " << length << " of " << size << " bytes");
+      test::write_text(file, whole.substr(0, static_cast<std::size_t>(length)));
+      const LoadedFeatures f = set.load();
+      CHECK(f.report.cache == CacheStatus::kCorrupt);
+      CHECK(identical(f, first));
+      CHECK(fs::file_size(file) == size);  // rebuilt whole
+    }
+  }
+  SECTION("torn: the right length but a tail that never reached the disk (zeros)") {
+    std::string bytes = test::read_text(file);
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2), bytes.end(), '\0');
+    test::write_text(file, bytes);
+    const LoadedFeatures f = set.load();
+    CHECK(f.report.cache == CacheStatus::kCorrupt);
+    CHECK(identical(f, first));
+    CHECK(set.load().report.cache == CacheStatus::kHit);
+  }
+}
+
+TEST_CASE("feature cache: the least recently used entries are evicted past cache_max_bytes",
+          "[features][cache]") {
+  CachedSet set(6);
+  set.options.cache_max_bytes = 0;  // no limit while the entries are made
+  std::vector<fs::path> entry(4);
+  for (int k = 0; k < 3; ++k) {
+    set.rename_rows("set" + std::to_string(k) + "_");
+    entry[static_cast<std::size_t>(k)] = set.load().report.cache_file;
+  }
+  std::uintmax_t total = 0;
+  REQUIRE(entries_in(set.cache, &total).size() == 3);
+  const std::uintmax_t one = fs::file_size(entry[0]);
+  REQUIRE(total == 3 * one);  // same files and schema: entries of equal size
+  // Written in the order 0, 1, 2; then entry 0 is used again, which makes it the most recent.
+  const auto now = fs::file_time_type::clock::now();
+  for (int k = 0; k < 3; ++k) {
+    fs::last_write_time(entry[static_cast<std::size_t>(k)],
+                        now - std::chrono::seconds(300 - 100 * k));
+  }
+  set.rename_rows("set0_");
+  const LoadedFeatures hit = set.load();
+  REQUIRE(hit.report.cache == CacheStatus::kHit);
+  CHECK(fs::last_write_time(entry[0]) > now - std::chrono::seconds(60));  // its last use
+
+  SECTION("a new entry past the limit evicts the least recently used one") {
+    set.options.cache_max_bytes = 3 * one + one / 2;
+    set.rename_rows("set3_");
+    const LoadedFeatures f = set.load();
+    entry[3] = f.report.cache_file;
+    CHECK(f.report.cache == CacheStatus::kMiss);
+    CHECK(f.report.cache_evicted == 1);
+    CHECK(f.report.cache_evicted_bytes == one);
+    CHECK(entries_in(set.cache, &total) == std::set<fs::path>{entry[0], entry[2], entry[3]});
+    CHECK(total <= set.options.cache_max_bytes);
+    CHECK_THAT(f.report.summary(), Catch::Contains("evicted 1 least recently used entry"));
+
+    // A lower limit on a hit: the entry used stays, the least recently used others go.
+    set.options.cache_max_bytes = 2 * one;
+    set.rename_rows("set2_");
+    // Explicit times: two uses within one tick of the file system's coarse clock would tie.
+    fs::last_write_time(entry[0], now - std::chrono::seconds(50));
+    fs::last_write_time(entry[3], now - std::chrono::seconds(40));
+    fs::last_write_time(entry[2], now - std::chrono::seconds(500));
+    const LoadedFeatures g = set.load();
+    CHECK(g.report.cache == CacheStatus::kHit);
+    CHECK(g.report.cache_evicted == 1);
+    CHECK(entries_in(set.cache) == std::set<fs::path>{entry[2], entry[3]});  // entry 0 was older
+  }
+  SECTION("0 means no limit") {
+    set.rename_rows("set3_");
+    const LoadedFeatures f = set.load();
+    CHECK(f.report.cache_evicted == 0);
+    CHECK(entries_in(set.cache).size() == 4);
+  }
+  SECTION("a matrix larger than the limit is not cached; the others are evicted to fit") {
+    set.options.cache_max_bytes = 64;
+    set.rename_rows("set3_");
+    const LoadedFeatures f = set.load();
+    CHECK(f.report.cache == CacheStatus::kMiss);
+    CHECK_THAT(f.report.cache_detail,
+               Catch::StartsWith("cache not written: the matrix (") &&
+                   Catch::Contains("is larger than the cache size limit (--cache-max-bytes 64)"));
+    CHECK(entries_in(set.cache).empty());
+  }
+  SECTION("an entry whose header alone breaks the limit is removed after the write") {
+    set.options.cache_max_bytes = one - 1;  // the matrix fits, the whole file does not
+    set.rename_rows("set3_");
+    const LoadedFeatures f = set.load();
+    CHECK_THAT(f.report.cache_detail, Catch::Contains("this entry alone exceeds the cache size "
+                                                      "limit (--cache-max-bytes"));
+    CHECK_FALSE(fs::exists(f.report.cache_file));
+    std::uintmax_t left = 0;
+    (void)entries_in(set.cache, &left);
+    CHECK(left <= set.options.cache_max_bytes);
+  }
+  SECTION("temporaries of a writer that died are removed, those of a live one kept") {
+    const fs::path dead = set.cache / ".features-0123456789abcdef.mbfc.tmp-deadbeef";
+    const fs::path live = set.cache / ".features-0123456789abcdef.mbfc.tmp-a11ve000";
+    test::write_text(dead, "half a cache");
+    test::write_text(live, "half a cache");
+    fs::last_write_time(dead, now - std::chrono::hours(2));
+    (void)set.load();
+    CHECK_FALSE(fs::exists(dead));
+    CHECK(fs::exists(live));
+  }
+}
+
+TEST_CASE("feature cache: loads sharing a cache directory under a tight limit stay correct",
+          "[features][cache]") {
+  // Threads stand in for processes: entries appear by rename and vanish by unlink, as between
+  // processes. A load never fails for the cache and always returns the parsed matrix.
+  CachedSet set(6);
+  const LoadedFeatures reference = set.load();
+  const std::uintmax_t one = fs::file_size(reference.report.cache_file);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::future<LoadedFeatures>> loads;
+    for (int k = 0; k < 3; ++k) {
+      loads.push_back(std::async(std::launch::async, [&set, k, one] {
+        FeatureOptions o = set.options;
+        o.cache_max_bytes = 2 * one;
+        std::vector<std::string> ids = set.ids;
+        for (auto& id : ids) id += "_" + std::to_string(k);
+        return load_features(set.features, set.paths, ids, o);
+      }));
+    }
+    for (auto& load : loads) {
+      const LoadedFeatures f = load.get();
+      CHECK(same_matrix(f, reference));
+    }
+  }
+  std::uintmax_t total = 0;
+  (void)entries_in(set.cache, &total);
+  CHECK(total <= 2 * one);
 }
 
 TEST_CASE("feature cache: an unwritable cache directory costs time, not the load",

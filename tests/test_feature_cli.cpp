@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "moodboost/feature_schema.hpp"
+#include "moodboost/features.hpp"
 #include "moodboost/npy.hpp"
 #include "support.hpp"
 
@@ -149,4 +150,122 @@ TEST_CASE("moodboost schema: columns with families and counts per section", "[fe
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, Catch::Contains("bad.json: byte 21 (line 1, column 22)") &&
                           Catch::Contains("truncated"));
+}
+
+TEST_CASE("moodboost flatten: --cache-max-bytes is checked before any work", "[features][cli]") {
+  Fixture fx;
+  const std::vector<std::string> base = {"flatten",
+                                         "--features",
+                                         fx.features.string(),
+                                         "--split",
+                                         fx.train.string(),
+                                         "--out",
+                                         (fx.dir / "out/X.npy").string(),
+                                         "--names",
+                                         (fx.dir / "out/n.txt").string(),
+                                         "--cache",
+                                         (fx.dir / "out/cache").string()};
+  for (const std::string bad : {"-1", "abc", "1.5", "1e9", "", "99999999999999999999"}) {
+    INFO("--cache-max-bytes '" << bad << "'");
+    auto args = base;
+    args.insert(args.end(), {"--cache-max-bytes", bad});
+    const auto r = test::run_cli(args);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--cache-max-bytes"));
+    CHECK_FALSE(fs::exists(fx.dir / "out"));  // nothing read, nothing written
+  }
+  auto with_equals = base;
+  with_equals.push_back("--cache-max-bytes=-5");
+  const auto negative = test::run_cli(with_equals);
+  CHECK(negative.exit_code == 2);
+  CHECK_THAT(negative.err,
+             Catch::Contains("expected a number of bytes >= 0") && Catch::Contains("'-5'"));
+  CHECK_FALSE(fs::exists(fx.dir / "out"));
+
+  // The help states the default and what 0 means.
+  const auto help = test::run_cli({"flatten", "--help"});
+  CHECK_THAT(help.out, Catch::Contains("--cache-max-bytes") &&
+                           Catch::Contains("default 4294967296 = 4 GiB; 0 = no limit"));
+
+  // 0 (no limit) runs; a limit below the matrix says why nothing was cached.
+  auto unlimited = base;
+  unlimited.insert(unlimited.end(), {"--cache-max-bytes", "0"});
+  const auto ok = test::run_cli(unlimited);
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.err, Catch::Contains("cache: miss"));
+  // A limit below the entry just read removes it; the next run does not cache the matrix.
+  auto tiny = base;
+  tiny.insert(tiny.end(), {"--cache-max-bytes", "16"});
+  const auto hit = test::run_cli(tiny);
+  CHECK(hit.exit_code == 0);
+  CHECK_THAT(hit.err, Catch::Contains("cache: hit (this entry alone exceeds the cache size limit "
+                                      "(--cache-max-bytes 16) and was removed); evicted 1 least "
+                                      "recently used entry"));
+  const auto small = test::run_cli(tiny);
+  CHECK(small.exit_code == 0);
+  CHECK_THAT(small.err,
+             Catch::Contains("is larger than the cache size limit (--cache-max-bytes 16)"));
+  CHECK(fs::is_empty(fx.dir / "out/cache"));
+}
+
+TEST_CASE("moodboost flatten: a torn cache entry is rebuilt with a note", "[features][cli]") {
+  Fixture fx;
+  const std::vector<std::string> args = {"flatten",
+                                         "--features",
+                                         fx.features.string(),
+                                         "--split",
+                                         fx.train.string(),
+                                         "--out",
+                                         (fx.dir / "X.npy").string(),
+                                         "--names",
+                                         (fx.dir / "n.txt").string(),
+                                         "--cache",
+                                         (fx.dir / "cache").string()};
+  REQUIRE(test::run_cli(args).exit_code == 0);
+  const std::string first = test::read_text(fx.dir / "X.npy");
+  fs::path entry;
+  for (const auto& e : fs::directory_iterator(fx.dir / "cache")) entry = e.path();
+  REQUIRE(entry.extension() == ".mbfc");
+  const auto size = fs::file_size(entry);
+  fs::resize_file(entry, size / 2);
+  const auto r = test::run_cli(args);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("cache: corrupt (") && Catch::Contains("truncated"));
+  CHECK(test::read_text(fx.dir / "X.npy") == first);
+  CHECK(fs::file_size(entry) == size);
+  CHECK_THAT(test::run_cli(args).err, Catch::Contains("read from the cache"));
+}
+
+TEST_CASE("load_features and flatten: no more threads than files", "[features][cli]") {
+  Fixture fx;
+  FeatureOptions o;
+  o.threads = 20000;  // the library caps what the program's --threads check would refuse
+  const LoadedFeatures one = load_features(fx.features, {"11/11.json"}, {"track_11"}, o, nullptr);
+  CHECK(one.report.threads == 1);
+  CHECK(one.report.threads_capped_by_files);
+  CHECK_THAT(one.report.summary(), Catch::Contains("on 1 threads (one per file at most)"));
+  const LoadedFeatures three = load_features(
+      fx.features, {"11/11.json", "12/12.json", "13/13.json"}, {"a", "b", "c"}, o, nullptr);
+  CHECK(three.report.threads >= 1);
+  CHECK(three.report.threads <= 3);
+  o.threads = 1;
+  CHECK_FALSE(
+      load_features(fx.features, {"11/11.json"}, {"a"}, o, nullptr).report.threads_capped_by_files);
+
+  // The program: --threads 4096 on 3 files runs at most 3 threads and says so.
+  const auto r = test::run_cli({"flatten", "--features", fx.features.string(), "--split",
+                                fx.train.string(), "--out", (fx.dir / "X.npy").string(), "--names",
+                                (fx.dir / "n.txt").string(), "--threads", "4096"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("--threads 4096: using"));
+  const auto at = r.err.find("MB/s on ");
+  REQUIRE(at != std::string::npos);
+  const int used = std::stoi(r.err.substr(at + 8));
+  CHECK(used >= 1);
+  CHECK(used <= 3);
+  // Capped by the files (rather than by the cores) exactly when the machine has more cores.
+  if (r.err.find("threads (one per file at most)") != std::string::npos) CHECK(used == 3);
 }

@@ -20,6 +20,7 @@
 #include "detail/feature_parser.hpp"
 #include "detail/file_buffer.hpp"
 #include "detail/hash64.hpp"
+#include "detail/threads.hpp"
 #include "moodboost/error.hpp"
 
 namespace moodboost {
@@ -44,12 +45,14 @@ constexpr const char* kBasicPresetExcludes[] = {"*dmean*",
                                                 "lowlevel.spectral_energyband_high.*",
                                                 "lowlevel.silence_rate*"};
 
-int resolve_threads(int requested) {
+// The threads for \p files files: at most one per core and one per file (detail/threads.hpp).
+int resolve_threads(int requested, std::size_t files = std::numeric_limits<std::size_t>::max()) {
   if (requested < 0)
     throw InvalidArgument("threads must be >= 0 (0 = all cores), got " + std::to_string(requested));
 #ifdef _OPENMP
-  return requested > 0 ? requested : std::max(1, omp_get_max_threads());
+  return detail::usable_threads(requested, files);
 #else
+  (void)files;
   return 1;
 #endif
 }
@@ -352,6 +355,20 @@ detail::CacheKey make_cache_key(const fs::path& dir, const std::vector<std::stri
   return key;
 }
 
+// Keeps options.cache_dir within options.cache_max_bytes after a load that used it, and says so.
+void evict_cache_entries(const FeatureOptions& options, LoadReport& report) {
+  const detail::Eviction evicted =
+      detail::evict_cache(options.cache_dir, options.cache_max_bytes, report.cache_file);
+  report.cache_evicted = evicted.entries;
+  report.cache_evicted_bytes = evicted.bytes;
+  if (evicted.removed_current) {
+    report.cache_detail += std::string(report.cache_detail.empty() ? "" : "; ") +
+                           "this entry alone exceeds the cache size limit "
+                           "(--cache-max-bytes " +
+                           std::to_string(options.cache_max_bytes) + ") and was removed";
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(CacheStatus status) noexcept {
@@ -390,6 +407,7 @@ std::string LoadReport::summary() const {
                   files_parsed, mb, seconds > 0 ? static_cast<double>(files_parsed) / seconds : 0.0,
                   seconds > 0 ? mb / seconds : 0.0, threads);
     s += rate;
+    if (threads_capped_by_files) s += " (one per file at most)";
   }
   char time[48];
   std::snprintf(time, sizeof(time), " in %.2f s", seconds);
@@ -416,6 +434,11 @@ std::string LoadReport::summary() const {
   if (cache != CacheStatus::kDisabled) {
     s += "\n  cache: " + std::string(to_string(cache));
     if (!cache_detail.empty()) s += " (" + cache_detail + ")";
+    if (cache_evicted > 0) {
+      s += "; evicted " + std::to_string(cache_evicted) + " least recently used entr" +
+           (cache_evicted == 1 ? "y" : "ies") + " (" + std::to_string(cache_evicted_bytes) +
+           " bytes) to stay under the cache size limit (--cache-max-bytes)";
+    }
   }
   return s;
 }
@@ -506,7 +529,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
                           std::to_string(row_ids.size()) + " row ids");
   }
   if (relpaths.empty()) throw DataError("no feature files requested");
-  const int threads = resolve_threads(options.threads);
+  const int threads = resolve_threads(options.threads, relpaths.size());
   const detail::Directory dir(features_dir);
   std::error_code ec;
 
@@ -514,6 +537,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   LoadReport& report = out.report;
   report.files_requested = relpaths.size();
   report.threads = threads;
+  report.threads_capped_by_files = threads < resolve_threads(options.threads);
   report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
 
   // Which files exist (and their stamps, the cache key).
@@ -565,8 +589,10 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       report.cache = CacheStatus::kHit;
       report.cache_file = cache_file;
       report.threads = threads;
+      report.threads_capped_by_files = threads < resolve_threads(options.threads);
       out.matrix = std::move(entry.matrix);
       out.schema = std::move(entry.schema);
+      evict_cache_entries(options, report);
       report.seconds = seconds_since(start);
       return out;
     }
@@ -644,8 +670,13 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     bool unchanged = true;
     for (std::size_t j = 0; j < files.size(); ++j)
       unchanged = unchanged && pass.stamps[j] == stamps[out.kept_rows[j]];
+    const auto matrix_bytes = static_cast<std::uintmax_t>(out.matrix.size()) * sizeof(float);
     if (!unchanged) {
       report.cache_detail = "feature files changed while they were read; cache not written";
+    } else if (options.cache_max_bytes != 0 && matrix_bytes > options.cache_max_bytes) {
+      report.cache_detail = "cache not written: the matrix (" + std::to_string(matrix_bytes) +
+                            " bytes) is larger than the cache size limit (--cache-max-bytes " +
+                            std::to_string(options.cache_max_bytes) + ")";
     } else {
       detail::CacheEntry entry;
       entry.schema = out.schema;
@@ -660,6 +691,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       }
       std::swap(entry.matrix, out.matrix);
     }
+    evict_cache_entries(options, report);
   }
   report.seconds = seconds_since(start);
   return out;

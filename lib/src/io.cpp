@@ -9,6 +9,7 @@
 #include <random>
 #include <system_error>
 
+#include "detail/file_buffer.hpp"
 #include "moodboost/error.hpp"
 
 namespace moodboost {
@@ -29,8 +30,11 @@ constexpr std::size_t kWriteBufferBytes = 1u << 20;
 
 }  // namespace
 
-std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                      std::string_view limit_option) {
+  // O_NONBLOCK, then a regular-file check on the descriptor: a FIFO without a writer would block
+  // the open forever, and a device has no size (the file buffer's rule, detail/file_buffer.hpp).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw IoError(path, "cannot open: " + errno_text(errno));
   struct FdCloser {
     int fd;
@@ -39,11 +43,13 @@ std::string read_file(const std::filesystem::path& path, std::uintmax_t max_byte
 
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw IoError(path, "cannot stat: " + errno_text(errno));
-  if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, expected a file");
+  if (!S_ISREG(st.st_mode)) throw IoError(path, detail::not_regular_file_message(st.st_mode, path));
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > max_bytes) {
-    throw IoError(path, "file is " + std::to_string(size) + " bytes, over the " +
-                            std::to_string(max_bytes) + "-byte limit");
+    std::string message = "file is " + std::to_string(size) + " bytes, over the " +
+                          std::to_string(max_bytes) + "-byte limit";
+    if (!limit_option.empty()) message += " (raise it with " + std::string(limit_option) + ")";
+    throw IoError(path, message);
   }
   std::string out(static_cast<std::size_t>(size), '\0');
   std::size_t done = 0;

@@ -59,6 +59,10 @@ enum class ShapePolicy {
   kMissing,  ///< "lenient": all the field's columns become NaN; counted in LoadReport
 };
 
+/// Default size limit of a feature cache directory (FeatureOptions::cache_max_bytes): 4 GiB, room
+/// for a few full MTG-Jamendo matrices (55,000 tracks x 2,675 columns x 4 bytes = 0.6 GB each).
+inline constexpr std::uintmax_t kDefaultCacheMaxBytes = std::uintmax_t{4} << 30;
+
 /// What to do when a requested feature file does not exist.
 enum class MissingFilePolicy {
   kError,  ///< throw DataError naming the count and the first few paths
@@ -101,13 +105,20 @@ struct FeatureOptions {
   /// Requested files that do not exist.
   MissingFilePolicy missing_files = MissingFilePolicy::kError;
   /// Files larger than this are refused (IoError), so that a stray huge file cannot exhaust memory.
+  /// Only regular files are read: a FIFO, socket, device or directory (also behind a symlink) is
+  /// refused with an IoError naming it, without blocking.
   std::uintmax_t max_file_bytes = kDefaultMaxFileBytes;
 
   // --- execution ----------------------------------------------------------------------------
-  /// Worker threads for parsing; 0 = OpenMP's default (all cores).
+  /// Worker threads for parsing; 0 = OpenMP's default (all cores). Capped at the cores and at the
+  /// number of files (LoadReport::threads says how many ran).
   int threads = 0;
   /// Directory of the binary cache; empty = no cache. See load_features().
   std::filesystem::path cache_dir;
+  /// Size limit of the entries in cache_dir, in bytes: after each load that uses the cache, the
+  /// least recently used entries are removed until the rest fit; a matrix larger than the limit
+  /// is not cached. 0 = no limit.
+  std::uintmax_t cache_max_bytes = kDefaultCacheMaxBytes;
   /// Progress callback (files done, files total); may be empty.
   ProgressFn progress;
 };
@@ -147,8 +158,11 @@ struct LoadReport {
   CacheStatus cache = CacheStatus::kDisabled;
   std::string cache_detail;          ///< why the cache was stale/corrupt, or why it was not written
   std::filesystem::path cache_file;  ///< the cache file used (empty when disabled)
-  int threads = 1;                   ///< worker threads used for parsing
-  double seconds = 0;                ///< wall time of the whole call
+  std::size_t cache_evicted = 0;     ///< least recently used cache entries removed by this call
+  std::uintmax_t cache_evicted_bytes = 0;  ///< their bytes
+  int threads = 1;                         ///< worker threads used for parsing
+  bool threads_capped_by_files = false;    ///< fewer files than threads asked for: one per file
+  double seconds = 0;                      ///< wall time of the whole call
 
   /// Total number of unknown-field occurrences (sum of unknown_fields).
   [[nodiscard]] std::size_t unknown_field_count() const noexcept;
@@ -176,13 +190,18 @@ struct LoadedFeatures {
 ///   the union of the fields of all files. Two files disagreeing on a field's shape is an error
 ///   naming both files. Constant columns are dropped last (drop_constant).
 /// - Files are parsed in parallel (FeatureOptions::threads) straight into the matrix.
+/// - Only regular files are read (symlinks to them included); anything else is an IoError naming
+///   the file and its kind, found before any file is parsed.
 /// - With FeatureOptions::cache_dir: the first load writes `<cache_dir>/features-<hash>.mbfc`
 ///   (matrix, schema, row ids, report counts) keyed on the features directory, the file list and
-///   row ids, every file's size and modification time, the options that shape the matrix, and the
-///   given schema. A later load of the same inputs reads it (LoadReport::cache == kHit); changed
-///   inputs are detected (kStale) and a truncated or corrupted cache file is detected by its size
-///   and checksum (kCorrupt); both are rebuilt. A cache that cannot be read or written costs only
-///   time: the load goes on and LoadReport::cache_detail says why.
+///   row ids, every file's size, modification and status-change times in nanoseconds and inode
+///   (so a rewrite with the same size and a restored modification time is still seen), the options
+///   that shape the matrix, and the given schema. A later load of the same inputs reads it
+///   (LoadReport::cache == kHit); changed inputs are detected (kStale) and a torn (truncated,
+///   partly written) or corrupted cache file is detected by its size and checksum (kCorrupt); both
+///   are rebuilt. A cache that cannot be read or written costs only time: the load goes on and
+///   LoadReport::cache_detail says why. Entries are evicted least recently used first past
+///   FeatureOptions::cache_max_bytes (LoadReport::cache_evicted).
 ///
 /// Throws InvalidArgument (relpaths and row_ids of different lengths, bad options), DataError
 /// (missing files under MissingFilePolicy::kError: the count and the first paths; shape conflicts

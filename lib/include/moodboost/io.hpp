@@ -15,10 +15,13 @@ namespace moodboost {
 /// Default limit on the size of a single input file read whole (16 MiB).
 inline constexpr std::uintmax_t kDefaultMaxFileBytes = 16u * 1024u * 1024u;
 
-/// Reads a whole file into a string. Throws IoError when the file cannot be opened or read, or
-/// when it is larger than \p max_bytes ("file is 20971520 bytes, over the 16777216-byte limit").
+/// Reads a whole file into a string. Throws IoError when the file cannot be opened or read, is
+/// not a regular file (a FIFO is refused without blocking, a device or directory by name), or is
+/// larger than \p max_bytes ("file is 20971520 bytes, over the 16777216-byte limit"; with
+/// \p limit_option, e.g. "--max-file-bytes", the message adds "(raise it with --max-file-bytes)").
 std::string read_file(const std::filesystem::path& path,
-                      std::uintmax_t max_bytes = kDefaultMaxFileBytes);
+                      std::uintmax_t max_bytes = kDefaultMaxFileBytes,
+                      std::string_view limit_option = {});
 
 /// A file written atomically: data goes to "<dir>/.<name>.tmp-<random>" and becomes visible
 /// under its final name only on commit() (fsync, then rename over any older file). Destroying an

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "detail/hash64.hpp"
 #include "moodboost/error.hpp"
@@ -19,7 +21,8 @@ namespace moodboost::detail {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'B', 'F', 'E', 'A', 'T', 'C', '\0'};
-constexpr std::uint32_t kVersion = 1;
+// Version 2: file stamps gained the status-change time and the inode.
+constexpr std::uint32_t kVersion = 2;
 constexpr std::uint64_t kChecksumSeed = 0x6d6f6f64626f6f73ULL;  // "moodboos"
 constexpr std::size_t kAlign = 64;
 // The matrix is checksummed in blocks, so that a reader can read and check them in parallel.
@@ -27,6 +30,13 @@ constexpr std::size_t kBlockBytes = 4 * 1024 * 1024;
 constexpr std::size_t kWriteBytes = 256 * 1024;
 // Upper bound for any string in the header: a sanity check against corrupted lengths.
 constexpr std::uint64_t kMaxStringBytes = 64ULL << 20;
+// Bytes of one file stamp in the file table: size, mtime_ns, ctime_ns, inode.
+constexpr std::uint64_t kStampBytes = 4 * sizeof(std::uint64_t);
+// A temporary file untouched this long belongs to a writer that died (a live writer appends
+// continuously, which keeps its modification time fresh).
+constexpr auto kStaleTemporary = std::chrono::hours(1);
+constexpr std::string_view kEntryPrefix = "features-";
+constexpr std::string_view kEntrySuffix = ".mbfc";
 
 void put_u64(std::string& out, std::uint64_t v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof(v));
@@ -130,7 +140,9 @@ std::string describe_change(const std::string& relpath, const FileStamp& was,
     return relpath + " changed (size " + std::to_string(was.size) + " -> " +
            std::to_string(now.size) + " bytes)";
   }
-  return relpath + " changed (modification time)";
+  if (was.mtime_ns != now.mtime_ns) return relpath + " changed (modification time)";
+  if (was.inode != now.inode) return relpath + " changed (replaced: another inode)";
+  return relpath + " changed (status-change time: rewritten or its metadata changed)";
 }
 
 std::size_t block_count(std::uint64_t bytes) {
@@ -178,15 +190,17 @@ CacheLookup read_header(Reader& in, std::uint64_t total, const std::filesystem::
     return stale("options differ (cached: " + options + "; now: " + key.options + ")");
 
   std::uint64_t n = 0;
-  if (!in.u64(n) || n > in.left() / 16) return corrupt("truncated file table");
+  if (!in.u64(n) || n > in.left() / kStampBytes) return corrupt("truncated file table");
   if (n != key.stamps.size()) return stale("the number of files differs");
   std::vector<FileStamp> stamps(n);
   for (auto& s : stamps) {
-    std::uint64_t size = 0;
-    std::uint64_t mtime = 0;
-    if (!in.u64(size) || !in.u64(mtime)) return corrupt("truncated file table");
+    std::uint64_t size = 0, mtime = 0, ctime = 0, inode = 0;
+    if (!in.u64(size) || !in.u64(mtime) || !in.u64(ctime) || !in.u64(inode))
+      return corrupt("truncated file table");
     s.size = size;
     s.mtime_ns = static_cast<std::int64_t>(mtime);
+    s.ctime_ns = static_cast<std::int64_t>(ctime);
+    s.inode = inode;
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (!(stamps[i] == key.stamps[i]))
@@ -283,6 +297,9 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
     entry.matrix.resize(0, 0);
     return corrupt("checksum mismatch (the cache file is corrupted)");
   }
+  // The modification time of an entry is its last use, which evict_cache() orders by. A shared
+  // read-only cache cannot record it; that only makes its eviction order less exact.
+  (void)::futimens(fd, nullptr);
   return {CacheStatus::kHit, ""};
 }
 
@@ -297,6 +314,8 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
   for (const auto& s : key.stamps) {
     put_u64(head, s.size);
     put_u64(head, static_cast<std::uint64_t>(s.mtime_ns));
+    put_u64(head, static_cast<std::uint64_t>(s.ctime_ns));
+    put_u64(head, s.inode);
   }
   put_str(head, entry.schema.to_json());
   put_u64(head, entry.kept_rows.size());
@@ -362,6 +381,7 @@ CacheLookup read_cache_header(const std::filesystem::path& path, const CacheKey&
   if (checksum != hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed)) {
     return corrupt("checksum mismatch (the cache file is corrupted)");
   }
+  (void)::futimens(fd, nullptr);  // a use, for evict_cache()'s order (as read_cache())
   return {CacheStatus::kHit, ""};
 }
 
@@ -389,6 +409,61 @@ void CacheRows::read_rows(std::size_t first, std::size_t count, float* out) cons
     throw IoError(path_, "cannot read rows " + std::to_string(first) + " to " +
                              std::to_string(first + count) + " of the feature cache (truncated?)");
   }
+}
+
+Eviction evict_cache(const std::filesystem::path& dir, std::uintmax_t max_bytes,
+                     const std::filesystem::path& current) {
+  namespace fs = std::filesystem;
+  struct Candidate {
+    fs::path path;
+    std::uintmax_t bytes;
+    std::int64_t used_ns;  // modification time = last use
+    bool current;
+  };
+  Eviction out;
+  std::vector<Candidate> entries;
+  std::uintmax_t total = 0;
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto stale_before =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - kStaleTemporary).count();
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const bool entry = name.size() > kEntryPrefix.size() + kEntrySuffix.size() &&
+                       name.starts_with(kEntryPrefix) && name.ends_with(kEntrySuffix);
+    // AtomicFile's temporaries: ".<name>.tmp-<random>".
+    const bool temporary = name.starts_with(".") && name.find(".mbfc.tmp-") != std::string::npos;
+    if (!entry && !temporary) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL +
+                                  static_cast<std::int64_t>(st.st_mtim.tv_nsec);
+    if (temporary) {
+      if (mtime_ns < stale_before && ::unlink(it->path().c_str()) == 0) ++out.stale_temporaries;
+      continue;
+    }
+    const bool is_current = it->path() == current;
+    entries.push_back({it->path(), static_cast<std::uintmax_t>(st.st_size), mtime_ns, is_current});
+    total += static_cast<std::uintmax_t>(st.st_size);
+  }
+  if (max_bytes == 0 || total <= max_bytes) return out;
+  // Least recently used first; the current entry last; ties by name, so that every process
+  // sharing the directory picks the same victims.
+  std::sort(entries.begin(), entries.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.current != b.current) return b.current;
+    if (a.used_ns != b.used_ns) return a.used_ns < b.used_ns;
+    return a.path < b.path;
+  });
+  for (const Candidate& c : entries) {
+    if (total <= max_bytes) break;
+    // ENOENT: another process evicted it first; either way its bytes are gone.
+    if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) continue;
+    total -= c.bytes;
+    ++out.entries;
+    out.bytes += c.bytes;
+    out.removed_current = out.removed_current || c.current;
+  }
+  return out;
 }
 
 }  // namespace moodboost::detail

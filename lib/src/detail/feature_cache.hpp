@@ -1,19 +1,27 @@
 // The binary cache of load_features(): one file per (features directory, file list, row ids,
-// schema) holding the matrix, the schema, the kept rows and the report counts, keyed on the files'
-// sizes and modification times and on the options that shape the matrix.
+// schema) holding the matrix, the schema, the kept rows and the report counts, keyed on each
+// file's size, modification and status-change times (nanoseconds) and inode, and on the options
+// that shape the matrix.
 //
-// Layout (version 1; native little-endian; u64 = 8-byte unsigned):
+// Layout (version 2; native little-endian; u64 = 8-byte unsigned):
 //   "MBFEATC\0" magic, u32 version, u32 0,
 //   u64 list digest (2 x u64: dir, relpaths, row ids, given schema),
-//   string options, u64 n + n x (u64 size, i64 mtime_ns) file stamps (size = 2^64-1: missing),
+//   string options, u64 n + n x (u64 size, i64 mtime_ns, i64 ctime_ns, u64 inode) file stamps
+//   (size = 2^64-1: missing),
 //   string schema JSON, u64 k + k x u64 kept rows, report counts (u64s, strings),
 //   u64 rows, u64 cols, zero padding to a multiple of 64 bytes,
 //   rows x cols float32 (row-major),
 //   u64 checksum: XXH64 of the XXH64 digests of (the header and its padding) and of each 4 MiB
 //   block of the matrix, so that readers can check the blocks in parallel.
 // A "string" is u64 length + bytes. The file is written through AtomicFile (temp + fsync +
-// rename), so a reader never sees a half-written cache; truncation or corruption after that is
-// caught by the size checks and the checksum.
+// rename), so a reader never sees a half-written cache; a torn file (truncated, or a tail that
+// never reached the disk) is caught by the size checks and the checksum trailer.
+//
+// Size limit: the modification time of an entry is its last use (set when written, bumped on each
+// hit), and evict_cache() removes the least recently used entries until the directory's entries
+// fit the limit. Several processes may share a directory: entries appear by rename and vanish by
+// unlink, so a reader holding an evicted entry open still reads it whole (POSIX), and one that
+// finds it gone rebuilds it.
 #pragma once
 
 #include <cstdint>
@@ -97,5 +105,21 @@ class CacheRows final : public RowBatchSource {
   CacheMatrixPlace place_;
   int fd_ = -1;
 };
+
+/// What evict_cache() removed.
+struct Eviction {
+  std::size_t entries = 0;            ///< entries removed (least recently used first)
+  std::uintmax_t bytes = 0;           ///< their bytes
+  bool removed_current = false;       ///< \p current itself was removed: alone it exceeds the limit
+  std::size_t stale_temporaries = 0;  ///< temporary files of dead writers removed
+};
+
+/// Removes the least recently used entries ("features-*.mbfc", oldest modification time first)
+/// of \p dir until their total size is at most \p max_bytes (0 = no limit). \p current, the
+/// entry this load used or wrote, counts as the most recent and goes last. Temporary files of
+/// writers that stopped an hour or more ago (killed mid-write) are removed too; younger ones are
+/// writes in progress and are left alone. Never throws: a file that cannot be removed is skipped.
+Eviction evict_cache(const std::filesystem::path& dir, std::uintmax_t max_bytes,
+                     const std::filesystem::path& current);
 
 }  // namespace moodboost::detail

@@ -14,12 +14,33 @@
 namespace moodboost::detail {
 namespace {
 
-std::int64_t mtime_ns_of(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL +
-         static_cast<std::int64_t>(st.st_mtim.tv_nsec);
+std::int64_t nanoseconds(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1000000000LL + static_cast<std::int64_t>(t.tv_nsec);
+}
+
+FileStamp stamp_of(const struct stat& st) {
+  return FileStamp{static_cast<std::uintmax_t>(st.st_size), nanoseconds(st.st_mtim),
+                   nanoseconds(st.st_ctim), static_cast<std::uint64_t>(st.st_ino)};
 }
 
 }  // namespace
+
+std::string not_regular_file_message(unsigned mode, const std::filesystem::path& path) {
+  std::string what = S_ISDIR(mode)    ? "is a directory"
+                     : S_ISFIFO(mode) ? "is a FIFO (named pipe)"
+                     : S_ISCHR(mode)  ? "is a character device"
+                     : S_ISBLK(mode)  ? "is a block device"
+                     : S_ISSOCK(mode) ? "is a socket"
+                                      : "is not a regular file";
+  // Name the target when the path is a symlink: "(a symlink to /dev/zero)" explains a file that
+  // looks like a feature file in a listing.
+  std::error_code ec;
+  if (std::filesystem::is_symlink(path, ec)) {
+    const auto target = std::filesystem::read_symlink(path, ec);
+    if (!ec) what += " (a symlink to " + target.string() + ")";
+  }
+  return what + ", not a regular file";
+}
 
 Directory::Directory(std::filesystem::path path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -35,8 +56,9 @@ bool Directory::stat(const std::string& relpath, FileStamp& stamp) const {
     if (errno == ENOENT || errno == ENOTDIR) return false;
     throw IoError(path_ / relpath, std::string("cannot stat: ") + std::strerror(errno));
   }
-  stamp.size = static_cast<std::uintmax_t>(st.st_size);
-  stamp.mtime_ns = mtime_ns_of(st);
+  if (!S_ISREG(st.st_mode))
+    throw IoError(path_ / relpath, not_regular_file_message(st.st_mode, path_ / relpath));
+  stamp = stamp_of(st);
   return true;
 }
 
@@ -79,7 +101,9 @@ FileStamp FileBuffer::read(const Directory& dir, const std::string& relpath,
 
 FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesystem::path& path,
                               std::uintmax_t max_bytes) {
-  const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer would block forever; it is refused below. The
+  // flag changes nothing for the reads of a regular file.
+  const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw IoError(path, std::string("cannot open: ") + std::strerror(errno));
   struct FdCloser {
     int fd;
@@ -89,11 +113,13 @@ FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesyste
   struct stat st {};
   if (::fstat(fd, &st) != 0)
     throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, expected a file");
+  // Checked on the open descriptor: a file swapped for a FIFO or device after a stat is caught.
+  if (!S_ISREG(st.st_mode)) throw IoError(path, not_regular_file_message(st.st_mode, path));
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > max_bytes) {
     throw IoError(path, "file is " + std::to_string(size) + " bytes, over the " +
-                            std::to_string(max_bytes) + "-byte limit");
+                            std::to_string(max_bytes) +
+                            "-byte limit for a feature file (raise it with --max-file-bytes)");
   }
   reserve(static_cast<std::size_t>(size));
   std::size_t done = 0;
@@ -108,7 +134,7 @@ FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesyste
   }
   size_ = done;
   data_[size_] = '\0';
-  return FileStamp{size, mtime_ns_of(st)};
+  return stamp_of(st);
 }
 
 }  // namespace moodboost::detail

@@ -6,16 +6,28 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace moodboost::detail {
 
-/// Size and modification time of a file, as the cache key records them.
+/// What the feature cache keys a file on: size, modification and status-change times in
+/// nanoseconds, and inode. A rewrite that keeps the size and restores the modification time
+/// (`touch -d`) still changes the status-change time and, when the file is replaced (rename over
+/// it, an editor's save), the inode.
 struct FileStamp {
   std::uintmax_t size = 0;
   std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::uint64_t inode = 0;
   friend bool operator==(const FileStamp&, const FileStamp&) = default;
 };
+
+/// Why the file at \p path (described by \p mode, from stat) is not read: "is a FIFO (named
+/// pipe), not a regular file", with "(a symlink to /dev/zero)" after the kind when \p path is a
+/// symlink. Input files must be regular files: a FIFO blocks its reader and a device has no size
+/// (/dev/zero reads without end).
+std::string not_regular_file_message(unsigned mode, const std::filesystem::path& path);
 
 /// An open directory. Files are opened and stat'ed relative to it (openat/fstatat), which saves
 /// walking the whole path from the root for each of thousands of files.
@@ -27,8 +39,9 @@ class Directory {
   Directory(const Directory&) = delete;
   Directory& operator=(const Directory&) = delete;
 
-  /// Stamp of \p relpath; false when it does not exist (ENOENT, ENOTDIR). Throws IoError for any
-  /// other failure.
+  /// Stamp of \p relpath (symlinks followed); false when it does not exist (ENOENT, ENOTDIR).
+  /// Throws IoError when it is not a regular file (a directory, FIFO, socket or device), and for
+  /// any other failure.
   bool stat(const std::string& relpath, FileStamp& stamp) const;
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
@@ -46,8 +59,10 @@ void advise_huge_pages(void* data, std::size_t bytes) noexcept;
 class FileBuffer {
  public:
   /// Replaces the contents with the file at \p path and returns its stamp (from fstat of the open
-  /// file). Throws IoError when the file cannot be opened or read, is a directory, or is larger
-  /// than \p max_bytes (same messages as io.hpp read_file()).
+  /// file). The file is opened non-blocking, so that a FIFO cannot hang the reader, and must be a
+  /// regular file (checked on the open descriptor, so a file swapped after a stat cannot slip
+  /// through). Throws IoError when the file cannot be opened or read, is not a regular file, or
+  /// is larger than \p max_bytes (the message names --max-file-bytes, which raises the limit).
   FileStamp read(const std::filesystem::path& path, std::uintmax_t max_bytes);
   /// Same, for \p relpath inside \p dir (messages name dir.path() / relpath).
   FileStamp read(const Directory& dir, const std::string& relpath, std::uintmax_t max_bytes);

@@ -14,37 +14,39 @@ rapidjson::Document parse_model(std::string_view model_json) {
   return parse_json(model_json, "the gblinear model");
 }
 
+// The member \p name of \p value when \p value is an object holding one, else nullptr. (Comparing
+// RapidJSON's mutable member iterators is ambiguous in C++20, hence no FindMember here.)
+rapidjson::Value* member(rapidjson::Value& value, const char* name) {
+  return value.IsObject() && value.HasMember(name) ? &value[name] : nullptr;
+}
+
 // learner.gradient_booster when it is gblinear, else nullptr.
 rapidjson::Value* gblinear_booster(rapidjson::Document& doc) {
-  auto learner = doc.FindMember("learner");
-  if (learner == doc.MemberEnd() || !learner->value.IsObject()) return nullptr;
-  auto booster = learner->value.FindMember("gradient_booster");
-  if (booster == learner->value.MemberEnd() || !booster->value.IsObject()) return nullptr;
-  auto name = booster->value.FindMember("name");
-  if (name == booster->value.MemberEnd() || !name->value.IsString() ||
-      std::string_view(name->value.GetString()) != "gblinear") {
+  rapidjson::Value* learner = member(doc, "learner");
+  rapidjson::Value* booster = learner ? member(*learner, "gradient_booster") : nullptr;
+  const rapidjson::Value* name = booster ? member(*booster, "name") : nullptr;
+  if (name == nullptr || !name->IsString() || std::string_view(name->GetString()) != "gblinear") {
     return nullptr;
   }
-  return &booster->value;
+  return booster;
 }
 
 rapidjson::Value& weights_array(rapidjson::Document& doc, std::size_t columns) {
   rapidjson::Value* booster = gblinear_booster(doc);
   if (booster == nullptr) throw DataError("the model is not an XGBoost gblinear model");
-  auto model = booster->FindMember("model");
-  if (model == booster->MemberEnd() || !model->value.IsObject()) {
+  rapidjson::Value* model = member(*booster, "model");
+  if (model == nullptr || !model->IsObject()) {
     throw DataError("the gblinear model has no learner/gradient_booster/model object");
   }
-  auto weights = model->value.FindMember("weights");
-  if (weights == model->value.MemberEnd() || !weights->value.IsArray() ||
-      weights->value.Size() != columns + 1) {
+  rapidjson::Value* weights = member(*model, "weights");
+  if (weights == nullptr || !weights->IsArray() || weights->Size() != columns + 1) {
     throw DataError("the gblinear model's weights are not " + std::to_string(columns + 1) +
                     " numbers (" + std::to_string(columns) + " columns and the bias)");
   }
-  for (const auto& w : weights->value.GetArray()) {
+  for (const auto& w : weights->GetArray()) {
     if (!w.IsNumber()) throw DataError("the gblinear model has a weight that is not a number");
   }
-  return weights->value;
+  return *weights;
 }
 
 }  // namespace
