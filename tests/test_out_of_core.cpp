@@ -266,6 +266,14 @@ TEST_CASE(
   }
   CHECK_FALSE(fs::exists(tmp / "out"));
   CHECK_FALSE(fs::exists(tmp / "cache"));
+  // A cache too small for the training matrix cannot serve out-of-core training: said, not hidden.
+  const RunResult small = run_cli(
+      args_with({"--cache", cache, "--cache-max-bytes", "100", "--memory-limit", "1M"}, "small"));
+  INFO(small.err);
+  CHECK(small.exit_code != 0);
+  CHECK_THAT(small.err, Catch::Contains("out-of-core loading needs the feature cache") &&
+                            Catch::Contains("--cache-max-bytes"));
+  CHECK_FALSE(fs::exists(tmp / "small/manifest.json"));
   // Suffixes and plain bytes are accepted (a limit the matrix fits: trained in memory).
   for (const char* good : {"1048576", "1m", "2MiB", "1G"}) {
     const RunResult run = run_cli(args_with({"--cache", cache, "--memory-limit", good, "--cv", "0"},
