@@ -763,4 +763,29 @@ DiskFeatures load_features_on_disk(const fs::path& features_dir,
   return out;
 }
 
+FeatureSchema discover_schema(const fs::path& features_dir,
+                              const std::vector<std::string>& relpaths,
+                              const FeatureOptions& options) {
+  const detail::Directory dir(features_dir);
+  // load_features()'s sample positions, over the requested files.
+  std::vector<std::string> files;
+  const std::size_t k = std::min(kDiscoverySample, relpaths.size());
+  for (std::size_t j = 0; j < k; ++j) {
+    const std::string& file = relpaths[k == 1 ? 0 : j * (relpaths.size() - 1) / (k - 1)];
+    std::error_code ec;
+    if ((files.empty() || files.back() != file) && fs::is_regular_file(features_dir / file, ec)) {
+      files.push_back(file);
+    }
+  }
+  if (files.empty()) {
+    throw DataError("none of the " + std::to_string(k) + " sampled feature files exists in " +
+                    features_dir.string());
+  }
+  std::vector<std::size_t> rows(files.size());
+  for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = j;
+  detail::FieldUnion fields;
+  discover_from(dir, files, rows, options, fields);
+  return select_columns(fields.fields(), options);
+}
+
 }  // namespace moodboost

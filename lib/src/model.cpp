@@ -23,9 +23,7 @@ namespace moodboost {
 namespace fs = std::filesystem;
 using namespace detail;
 
-namespace {
-
-// ---- finishing a tag ---------------------------------------------------------------------------
+namespace detail {
 
 // Fits the validation metrics and the threshold of \p r from \p scores (its model's validation
 // predictions).
@@ -47,6 +45,12 @@ void score_on_validation(TagRecord& r, const LabelMatrix& validation_y,
   // The reference decision script's rule (metrics module): F1-optimal, decisions score > t.
   r.threshold = best_f1_threshold(scores, labels);
 }
+
+}  // namespace detail
+
+namespace {
+
+// ---- finishing a tag ---------------------------------------------------------------------------
 
 ComponentRecord component_of(const TagFit& fit, const TuneConfig& config) {
   ComponentRecord c;
@@ -480,7 +484,8 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   }
   write_file_atomic(dir / kThresholdsFile, format_thresholds_file(data.tags, thresholds));
   write_file_atomic(dir / kSchemaFile, data.schema.to_json());
-  ManifestExtras extras{&entries, fingerprint, &tuning, trainer.strategy(), trainer.threads(), ""};
+  ManifestExtras extras{&entries,          fingerprint, &tuning, trainer.strategy(),
+                        trainer.threads(), "",          nullptr};
   if (settings.memory_limit > 0) {
     extras.out_of_core =
         OutOfCoreRecord{out_of_core, settings.memory_limit,
@@ -492,7 +497,7 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
     write_file_atomic(dir / kScalerFile, scaler);
     extras.scaler_hash = fnv1a_hex(scaler);
   }
-  write_manifest(dir, data, settings, extras, result);
+  write_manifest(dir, data_record(data), settings, extras, result);
   return result;
 }
 }  // namespace moodboost

@@ -25,7 +25,11 @@ std::vector<std::string> column_names(const FeatureSchema& schema) {
   return names;
 }
 
-void write_manifest(const fs::path& dir, const TrainingData& data, const RunSettings& settings,
+DataRecord data_record(const TrainingData& data) {
+  return {data.tags, data.splits, data.features, data.schema, {}};
+}
+
+void write_manifest(const fs::path& dir, const DataRecord& data, const RunSettings& settings,
                     const ManifestExtras& extras, const std::vector<TagRecord>& records) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -67,6 +71,10 @@ void write_manifest(const fs::path& dir, const TrainingData& data, const RunSett
         "feature cache in batches of batch_rows into an XGBoost external-memory matrix; tree "
         "family, validation split held out");
     w.EndObject();
+  }
+  if (extras.trainer != nullptr) {
+    w.Key("trainer");
+    detail::write_string_map(w, *extras.trainer);
   }
   w.Key("command_line");
   w.StartArray();

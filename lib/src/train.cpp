@@ -40,6 +40,19 @@ std::vector<float> float_labels(const LabelMatrix& labels, std::size_t column) {
   return out;
 }
 
+// The value of \p key (or its XGBoost alias) in \p params as a number, or \p fallback.
+double number_param(const XgbParams& params, std::initializer_list<const char*> keys,
+                    double fallback) {
+  for (const char* key : keys) {
+    if (auto it = params.find(key); it != params.end()) {
+      char* end = nullptr;
+      const double value = std::strtod(it->second.c_str(), &end);
+      if (end != it->second.c_str()) return value;
+    }
+  }
+  return fallback;
+}
+
 std::size_t count_positives(const std::vector<float>& labels) {
   return static_cast<std::size_t>(std::count(labels.begin(), labels.end(), 1.f));
 }
@@ -132,6 +145,37 @@ int rounds_for_learning_rate(int rounds, double eta) {
   return scaled >= static_cast<double>(std::numeric_limits<int>::max() / 2)
              ? std::numeric_limits<int>::max() / 2
              : static_cast<int>(scaled);
+}
+
+BoosterPlan booster_plan(Family family, const BoostOptions& options, const XgbParams& tag_params,
+                         ScalePosWeight mode, std::size_t positives, std::size_t negatives,
+                         Device device, int threads) {
+  const bool linear = family == Family::kLinear;
+  BoosterPlan plan;
+  plan.scale_pos_weight = scale_pos_weight_value(mode, positives, negatives);
+  XgbParams& params = plan.params;
+  params = linear ? linear_engine_params() : engine_params(device, threads);
+  params["seed"] = std::to_string(options.seed);
+  params["scale_pos_weight"] = param_number(plan.scale_pos_weight);
+  if (options.eval_metric != "ap") params["eval_metric"] = options.eval_metric;
+  for (const auto& [key, value] : linear ? options.linear_params : options.params) {
+    params[key] = value;
+  }
+  for (const auto& [key, value] : tag_params) params[key] = value;
+  plan.scale_pos_weight = number_param(params, {"scale_pos_weight"}, plan.scale_pos_weight);
+  if (params.contains("base_score")) {
+    plan.base_score = number_param(params, {"base_score"}, 0.5);
+  } else {
+    // The prior the weighted logistic loss starts from; kept inside (0, 1) for XGBoost.
+    const double pos = plan.scale_pos_weight * static_cast<double>(positives);
+    const double prior = pos / (pos + static_cast<double>(negatives));
+    plan.base_score = std::clamp(prior, 1e-6, 1.0 - 1e-6);
+    params["base_score"] = param_number(plan.base_score);
+  }
+  const double eta = number_param(params, {"eta", "learning_rate"}, linear ? 0.5 : 0.3);
+  plan.max_rounds = rounds_for_learning_rate(options.max_rounds, eta);
+  plan.patience = rounds_for_learning_rate(options.early_stopping, eta);
+  return plan;
 }
 
 DeviceChoice resolve_device(Device requested) {
@@ -267,19 +311,6 @@ struct EarlyStopping {
     return patience > 0 && round - best_round >= patience;
   }
 };
-
-// The value of \p key (or its XGBoost alias) in \p params as a number, or \p fallback.
-double number_param(const XgbParams& params, std::initializer_list<const char*> keys,
-                    double fallback) {
-  for (const char* key : keys) {
-    if (auto it = params.find(key); it != params.end()) {
-      char* end = nullptr;
-      const double value = std::strtod(it->second.c_str(), &end);
-      if (end != it->second.c_str()) return value;
-    }
-  }
-  return fallback;
-}
 
 std::vector<int> as_int_rows(const std::vector<std::size_t>& rows) {
   return std::vector<int>(rows.begin(), rows.end());
@@ -449,28 +480,13 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
   fit.positives = count_positives(y_train);
   fit.negatives = y_train.size() - fit.positives;
 
-  const ScalePosWeight mode = job.scale_pos_weight.value_or(options.scale_pos_weight);
-  fit.scale_pos_weight = scale_pos_weight_value(mode, fit.positives, fit.negatives);
-  XgbParams params = linear ? linear_engine_params() : engine_params(device, booster_threads());
-  params["seed"] = std::to_string(options.seed);
-  params["scale_pos_weight"] = param_number(fit.scale_pos_weight);
+  const BoosterPlan plan = booster_plan(
+      job.family, options, job.params, job.scale_pos_weight.value_or(options.scale_pos_weight),
+      fit.positives, fit.negatives, device, linear ? 1 : booster_threads());
+  const XgbParams& params = plan.params;
+  fit.scale_pos_weight = plan.scale_pos_weight;
+  fit.base_score = plan.base_score;
   const bool xgb_metric = options.eval_metric != "ap";
-  if (xgb_metric) params["eval_metric"] = options.eval_metric;
-  for (const auto& [key, value] : linear ? options.linear_params : options.params) {
-    params[key] = value;
-  }
-  for (const auto& [key, value] : job.params) params[key] = value;
-  fit.scale_pos_weight = number_param(params, {"scale_pos_weight"}, fit.scale_pos_weight);
-  if (params.contains("base_score")) {
-    fit.base_score = number_param(params, {"base_score"}, 0.5);
-  } else {
-    // The prior the weighted logistic loss starts from; kept inside (0, 1) for XGBoost.
-    const double pos = fit.scale_pos_weight * static_cast<double>(fit.positives);
-    const double prior = pos / (pos + static_cast<double>(fit.negatives));
-    fit.base_score = std::clamp(prior, 1e-6, 1.0 - 1e-6);
-    params["base_score"] = param_number(fit.base_score);
-  }
-  const double eta = number_param(params, {"eta", "learning_rate"}, linear ? 0.5 : 0.3);
 
   auto make_booster = [&](std::vector<DMatrixHandle> cached) {
     xgb::Booster booster(cached);
@@ -562,8 +578,8 @@ TagFit Trainer::Impl::fit_one(Slot& slot, const LabelMatrix& train_labels,
   const bool any_usable =
       std::any_of(sets.begin(), sets.end(), [](const Held& h) { return h.usable; });
 
-  const int patience = rounds_for_learning_rate(options.early_stopping, eta);
-  const int max_rounds = rounds_for_learning_rate(options.max_rounds, eta);
+  const int patience = plan.patience;
+  const int max_rounds = plan.max_rounds;
   const bool evaluate_each_round = any_usable && patience > 0;
   EarlyStopping stopping{metric_maximize(options.eval_metric), patience};
   const std::string metric_name = "validation-" + options.eval_metric;

@@ -22,6 +22,7 @@
 #include "moodboost/metrics.hpp"
 #include "moodboost/metrics_format.hpp"
 #include "moodboost/model.hpp"
+#include "moodboost/model_writer.hpp"
 #include "moodboost/pipeline.hpp"
 #include "moodboost/version.hpp"
 
@@ -122,30 +123,87 @@ std::vector<std::string> ids_of(const mb::Split& split) {
   return out;
 }
 
+// A schema argument: a FeatureSchema, a path to a saved schema.json, or None.
+std::optional<mb::FeatureSchema> schema_argument(const py::object& schema) {
+  if (schema.is_none()) return std::nullopt;
+  if (py::isinstance<mb::FeatureSchema>(schema)) return py::cast<mb::FeatureSchema>(schema);
+  return mb::FeatureSchema::load(py::cast<fs::path>(schema));
+}
+
+// The tracks [start, stop) of \p split (Python's slice rules for a (start, stop) pair within
+// bounds; InvalidArgument otherwise).
+mb::Split slice_rows(mb::Split split, const py::object& rows) {
+  if (rows.is_none()) return split;
+  const auto range = py::cast<std::pair<std::size_t, std::size_t>>(rows);
+  if (range.first > range.second || range.second > split.tracks.size()) {
+    throw mb::InvalidArgument("rows (" + std::to_string(range.first) + ", " +
+                              std::to_string(range.second) + "): expected 0 <= start <= stop <= " +
+                              std::to_string(split.tracks.size()) + " (the split's tracks)");
+  }
+  split.tracks =
+      std::vector<mb::Track>(split.tracks.begin() + static_cast<std::ptrdiff_t>(range.first),
+                             split.tracks.begin() + static_cast<std::ptrdiff_t>(range.second));
+  return split;
+}
+
+py::dict report_dict(const mb::LoadedFeatures& loaded, std::size_t first_row) {
+  py::dict d;
+  std::vector<std::size_t> kept;
+  for (std::size_t r : loaded.kept_rows) kept.push_back(first_row + r);
+  d["kept_rows"] = kept;
+  d["files_parsed"] = loaded.report.files_parsed;
+  d["bytes_parsed"] = loaded.report.bytes_parsed;
+  d["files_missing"] = loaded.report.files_missing;
+  d["unknown_fields"] = loaded.report.unknown_fields;
+  d["synthetic"] = loaded.report.synthetic;
+  d["threads"] = loaded.report.threads;
+  d["seconds"] = loaded.report.seconds;
+  return d;
+}
+
 py::tuple load_features(const fs::path& features, const fs::path& split_tsv,
-                        const std::optional<fs::path>& schema, const py::kwargs& kwargs) {
+                        const py::object& schema, const py::object& rows, bool report,
+                        const py::kwargs& kwargs) {
   const mb::FeatureOptions options = feature_options(kwargs, {});
+  const std::optional<mb::FeatureSchema> saved = schema_argument(schema);
+  const std::size_t first_row =
+      rows.is_none() ? 0 : py::cast<std::pair<std::size_t, std::size_t>>(rows).first;
+  const mb::Split split = slice_rows(mb::read_split(split_tsv), rows);
   mb::LoadedFeatures loaded;
   {
     py::gil_scoped_release release;
-    const mb::Split split = mb::read_split(split_tsv);
-    std::optional<mb::FeatureSchema> saved;
-    if (schema) saved = mb::FeatureSchema::load(*schema);
     loaded = mb::load_features(features, relpaths_of(split), ids_of(split), options,
                                saved ? &*saved : nullptr);
   }
   std::vector<std::string> names = loaded.schema.column_names();
+  if (report) {
+    py::dict d = report_dict(loaded, first_row);
+    return py::make_tuple(to_numpy(std::move(loaded.matrix)), names, d);
+  }
   return py::make_tuple(to_numpy(std::move(loaded.matrix)), names);
 }
 
-py::tuple load_split(const fs::path& split_tsv, const py::object& tags) {
+mb::FeatureSchema discover_schema(const fs::path& features, const fs::path& split_tsv,
+                                  const py::kwargs& kwargs) {
+  const mb::FeatureOptions options = feature_options(kwargs, {});
+  py::gil_scoped_release release;
+  return mb::discover_schema(features, relpaths_of(mb::read_split(split_tsv)), options);
+}
+
+py::tuple load_split(const fs::path& split_tsv, const py::object& tags,
+                     const std::string& unknown_tags) {
+  if (unknown_tags != "error" && unknown_tags != "ignore") {
+    throw mb::InvalidArgument("unknown_tags '" + unknown_tags + "': expected error or ignore");
+  }
   const mb::Split split = mb::read_split(split_tsv);
   const std::vector<std::string> vocabulary =
       py::isinstance<py::str>(tags) ||
               py::isinstance(tags, py::module_::import("pathlib").attr("PurePath"))
           ? mb::read_tag_list(py::cast<fs::path>(tags))
           : py::cast<std::vector<std::string>>(tags);
-  mb::LabelMatrix labels = mb::label_matrix(split, vocabulary, mb::UnknownTagPolicy::kError);
+  mb::LabelMatrix labels = mb::label_matrix(
+      split, vocabulary,
+      unknown_tags == "error" ? mb::UnknownTagPolicy::kError : mb::UnknownTagPolicy::kIgnore);
   py::array_t<bool> out({labels.rows(), labels.cols()});
   std::copy(labels.data(), labels.data() + labels.size(),
             reinterpret_cast<std::uint8_t*>(out.mutable_data()));
@@ -210,6 +268,28 @@ struct SigintFlag {
   SigintFlag& operator=(const SigintFlag&) = delete;
 };
 
+py::dict record_dict(const mb::TagRecord& r) {
+  py::dict d;
+  d["tag"] = r.tag;
+  d["model"] = mb::to_string(r.model);
+  d["heldout_pr_auc"] = r.heldout_pr_auc;
+  d["validation_pr_auc"] = r.validation_pr_auc;
+  d["validation_roc_auc"] = r.validation_roc_auc;
+  d["threshold"] = r.threshold;
+  py::list components;
+  for (const auto& c : r.components) {
+    py::dict cd;
+    cd["family"] = mb::to_string(c.family);
+    cd["weight"] = c.weight;
+    cd["params"] = c.params;
+    cd["rounds"] = c.best_iteration + 1;
+    cd["file"] = c.model_file;
+    components.append(cd);
+  }
+  d["components"] = components;
+  return d;
+}
+
 py::list train(const fs::path& features, const fs::path& splits, const fs::path& out,
                const std::optional<fs::path>& tags, const std::string& device, py::kwargs kwargs) {
   mb::TrainOptions options = train_options(kwargs);
@@ -247,29 +327,125 @@ py::list train(const fs::path& features, const fs::path& splits, const fs::path&
     throw py::error_already_set();
   }
   py::list summary;
-  for (const mb::TagRecord& r : records) {
-    py::dict d;
-    d["tag"] = r.tag;
-    d["model"] = mb::to_string(r.model);
-    d["heldout_pr_auc"] = r.heldout_pr_auc;
-    d["validation_pr_auc"] = r.validation_pr_auc;
-    d["validation_roc_auc"] = r.validation_roc_auc;
-    d["threshold"] = r.threshold;
-    py::list components;
-    for (const auto& c : r.components) {
-      py::dict cd;
-      cd["family"] = mb::to_string(c.family);
-      cd["weight"] = c.weight;
-      cd["params"] = c.params;
-      cd["rounds"] = c.best_iteration + 1;
-      cd["file"] = c.model_file;
-      components.append(cd);
-    }
-    d["components"] = components;
-    summary.append(d);
-  }
+  for (const mb::TagRecord& r : records) summary.append(record_dict(r));
   return summary;
 }
+
+// The settings of a run on the Python module's own trainers (moodboost.dask): trees only, held
+// out on the validation split, no search. booster_plan() gives every tag's XGBoost parameters,
+// so that those trainers set boosters up as Trainer does.
+class TreeRunSettings {
+ public:
+  explicit TreeRunSettings(py::kwargs kwargs) {  // NOLINT: a copy, emptied as options are read
+    options_ = train_options(kwargs);
+    if (!kwargs.empty()) {
+      throw mb::InvalidArgument("unknown training option '" +
+                                py::cast<std::string>(kwargs.begin()->first) + "'");
+    }
+    if (options_.family != "tree" || options_.cv != "0" || options_.refit != "none" ||
+        options_.trials.value_or(0) != 0 || options_.budget_minutes != 0 || options_.tune_per_tag) {
+      throw mb::InvalidArgument(
+          "this trainer takes family='tree', cv='0', refit='none' and no search (trials 0, no "
+          "budget)");
+    }
+    settings_ = mb::make_run_settings(options_, mb::Device::kCpu, {});
+    (void)mb::resolve_selection(settings_, options_, 0);
+  }
+  py::dict plan(std::size_t positives, std::size_t negatives, int threads) const {
+    const mb::BoosterPlan p = mb::booster_plan(
+        mb::Family::kTree, settings_.boost, settings_.base_config.params,
+        settings_.base_config.scale_pos_weight, positives, negatives, mb::Device::kCpu, threads);
+    py::dict d;
+    d["params"] = p.params;
+    d["max_rounds"] = p.max_rounds;
+    d["patience"] = p.patience;
+    d["base_score"] = p.base_score;
+    d["scale_pos_weight"] = p.scale_pos_weight;
+    return d;
+  }
+  const std::string& eval_metric() const { return settings_.boost.eval_metric; }
+  bool maximize() const { return mb::metric_maximize(settings_.boost.eval_metric); }
+  const mb::RunSettings& settings() const { return settings_; }
+
+ private:
+  mb::TrainOptions options_;
+  mb::RunSettings settings_;
+};
+
+// A model directory written from boosters trained in Python (model_writer.hpp).
+class PyModelDirWriter {
+ public:
+  PyModelDirWriter(const fs::path& out, const TreeRunSettings& settings, const fs::path& features,
+                   const std::vector<std::string>& tags,
+                   const std::vector<std::tuple<std::string, fs::path, std::size_t>>& splits,
+                   const mb::FeatureSchema& schema, const py::array& validation_labels,
+                   const std::map<std::string, std::string>& fingerprint,
+                   const std::map<std::string, std::string>& trainer,
+                   const std::vector<std::string>& command_line, bool restart,
+                   const py::kwargs& kwargs) {
+    mb::DataRecord data;
+    data.tags = tags;
+    for (const auto& [role, file, rows] : splits) {
+      data.splits.push_back(mb::split_record(role, file, rows));
+    }
+    data.schema = schema;
+    data.features.features_dir = features;
+    data.features.columns = schema.size();
+    std::error_code ec;
+    data.features.synthetic = fs::exists(features / "moodboost-synthetic.json", ec);
+    data.features.options = feature_options(kwargs, mb::training_feature_options());
+    data.features.options.threads = 0;
+    data.features.options.cache_dir.clear();
+    data.fingerprint = fingerprint;
+    mb::RunSettings run = settings.settings();
+    run.command_line = command_line;
+    run.restart = restart;
+    mb::RunHooks hooks;
+    hooks.message = [this](const std::string& line) { messages_.push_back(line); };
+    writer_ = std::make_unique<mb::ModelDirWriter>(
+        out, std::move(data), to_labels(validation_labels, "validation_labels"), run, trainer,
+        hooks);
+  }
+  py::object finished(std::size_t index) const {
+    const auto r = writer().finished(index);
+    return r ? py::object(record_dict(*r)) : py::object(py::none());
+  }
+  py::dict add(std::size_t index, const std::string& model_json, int best_iteration,
+               int rounds_trained, double best_score, double scale_pos_weight, double base_score,
+               std::size_t positives, std::vector<double> validation_scores, double seconds) {
+    mb::ExternalTreeFit fit;
+    fit.index = index;
+    fit.model_json = model_json;
+    fit.best_iteration = best_iteration;
+    fit.rounds_trained = rounds_trained;
+    fit.best_score = best_score;
+    fit.scale_pos_weight = scale_pos_weight;
+    fit.base_score = base_score;
+    fit.positives = positives;
+    fit.validation_scores = std::move(validation_scores);
+    fit.seconds = seconds;
+    return record_dict(writer().add(fit));
+  }
+  py::list finish(int threads, const std::string& strategy) {
+    py::list out;
+    for (const auto& r : writer().finish(threads, mb::parse_thread_strategy(strategy))) {
+      out.append(record_dict(r));
+    }
+    return out;
+  }
+  const std::vector<std::string>& messages() const { return messages_; }
+  // Releases the directory's lock now: a Python object lives as long as a reference to it (a
+  // traceback's frame keeps one), and a resume in the same process must not wait for that.
+  void close() { writer_.reset(); }
+
+ private:
+  mb::ModelDirWriter& writer() const {
+    if (!writer_) throw mb::InvalidArgument("the model directory writer is closed");
+    return *writer_;
+  }
+  std::vector<std::string> messages_;
+  std::unique_ptr<mb::ModelDirWriter> writer_;
+};
 
 // A loaded model directory.
 class Model {
@@ -343,15 +519,70 @@ PYBIND11_MODULE(_moodboost, m) {
   m.attr("__version__") = mb::version();
   m.def("xgboost_version", &mb::xgboost_version, "The linked XGBoost's version");
 
+  py::class_<mb::FeatureSchema>(m, "FeatureSchema",
+                                "The columns of a feature matrix, in order (schema.json)")
+      .def_static("load", &mb::FeatureSchema::load, py::arg("path"), "Reads a saved schema.json")
+      .def_static(
+          "from_json",
+          [](const std::string& text) { return mb::FeatureSchema::from_json(text, "<schema>"); },
+          py::arg("text"))
+      .def("to_json", &mb::FeatureSchema::to_json)
+      .def("save", &mb::FeatureSchema::save, py::arg("path"), "Writes schema.json atomically")
+      .def_property_readonly("columns", &mb::FeatureSchema::column_names)
+      .def("__len__", &mb::FeatureSchema::size)
+      .def(
+          "keep",
+          [](const mb::FeatureSchema& schema, const std::vector<std::size_t>& indices) {
+            std::vector<char> keep(schema.size(), 0);
+            for (std::size_t i : indices) {
+              if (i >= schema.size()) {
+                throw mb::InvalidArgument("column " + std::to_string(i) + " out of range (" +
+                                          std::to_string(schema.size()) + " columns)");
+              }
+              keep[i] = 1;
+            }
+            std::size_t index = 0;
+            return schema.filtered([&](const mb::Column&) { return keep[index++] != 0; });
+          },
+          py::arg("indices"), "The schema of only the columns at indices (kept in schema order)")
+      .def(py::pickle([](const mb::FeatureSchema& s) { return s.to_json(); },
+                      [](const std::string& text) {
+                        return mb::FeatureSchema::from_json(text, "<pickled schema>");
+                      }));
+
   m.def("load_features", &load_features, py::arg("features_dir"), py::arg("split_tsv"),
-        py::arg("schema") = py::none(),
+        py::arg("schema") = py::none(), py::arg("rows") = py::none(), py::arg("report") = false,
         "Feature matrix of a split's tracks: (X, names), X float32 (rows = tracks in split "
-        "order), equal to `moodboost flatten`. schema: a saved schema.json (e.g. a model's). "
-        "Keywords: the loader options of the command line (covariance='full'|'upper'|'none', "
-        "basic, include, exclude, drop_constant, beats_summary, non_finite, lenient, missing, "
-        "max_file_bytes, threads, cache).");
+        "order), equal to `moodboost flatten`. schema: a FeatureSchema or a saved schema.json "
+        "(e.g. a model's). rows: (start, stop), only those tracks of the split. report=True adds "
+        "a third item, a dict: kept_rows (split row of each matrix row), files_parsed, "
+        "bytes_parsed, files_missing, unknown_fields, synthetic, threads, seconds. Keywords: the "
+        "loader options of the command line (covariance='full'|'upper'|'none', basic, include, "
+        "exclude, drop_constant, beats_summary, non_finite, lenient, missing, max_file_bytes, "
+        "threads, cache).");
+  m.def(
+      "find_splits",
+      [](const fs::path& dir) {
+        const mb::SplitFiles files = mb::find_split_files(dir, false);
+        py::dict d;
+        for (const auto& [role, file] :
+             {std::pair{"train", files.train}, std::pair{"validation", files.validation},
+              std::pair{"test", files.test}}) {
+          d[role] = file.empty() ? py::object(py::none()) : py::cast(file);
+        }
+        return d;
+      },
+      py::arg("splits_dir"),
+      "The split files of a directory as `moodboost train --splits` finds them: a dict train, "
+      "validation, test (None when absent)");
+  m.def("discover_schema", &discover_schema, py::arg("features_dir"), py::arg("split_tsv"),
+        "The FeatureSchema load_features discovers from its sample of the split's files (16, "
+        "evenly spaced) without reading the others; drop_constant is not applied. Keywords: the "
+        "loader options.");
   m.def("load_split", &load_split, py::arg("split_tsv"), py::arg("tags"),
-        "(track ids, labels): labels a bool array, tracks x tags; tags is a list or a tag file");
+        py::arg("unknown_tags") = "error",
+        "(track ids, labels): labels a bool array, tracks x tags; tags is a list or a tag file; "
+        "unknown_tags: 'error' (a tag outside the list is a ParseError) or 'ignore'");
   m.def("evaluate", &evaluate, py::arg("groundtruth"), py::arg("predictions"),
         py::arg("decisions") = py::none(),
         "The official metrics, keyed by their names ('ROC-AUC-macro', 'PR-AUC-macro', ...)");
@@ -361,6 +592,46 @@ PYBIND11_MODULE(_moodboost, m) {
         "(params=['max_depth=3'], rounds, early_stopping, eval_metric, trials, budget_minutes, "
         "tune_per_tag, cv, family, scale_pos_weight, refit, thread_strategy, seed, restart) and "
         "the loader options. Returns one dict per tag.");
+
+  py::class_<TreeRunSettings>(m, "TreeRunSettings",
+                              "Training options of a trees-only run held out on the validation "
+                              "split, checked as `moodboost train` checks them")
+      .def(py::init([](const py::kwargs& kwargs) { return TreeRunSettings(kwargs); }))
+      .def("plan", &TreeRunSettings::plan, py::arg("positives"), py::arg("negatives"),
+           py::arg("threads") = 0,
+           "A tag's booster as moodboost trains it: dict(params, max_rounds, patience, "
+           "base_score, scale_pos_weight)")
+      .def_property_readonly("eval_metric", &TreeRunSettings::eval_metric)
+      .def_property_readonly("maximize", &TreeRunSettings::maximize);
+
+  py::class_<PyModelDirWriter>(m, "ModelDirWriter",
+                               "A model directory written from boosters trained in Python, "
+                               "resumable as `moodboost train`'s (model_writer.hpp)")
+      .def(py::init<const fs::path&, const TreeRunSettings&, const fs::path&,
+                    const std::vector<std::string>&,
+                    const std::vector<std::tuple<std::string, fs::path, std::size_t>>&,
+                    const mb::FeatureSchema&, const py::array&,
+                    const std::map<std::string, std::string>&,
+                    const std::map<std::string, std::string>&, const std::vector<std::string>&,
+                    bool, const py::kwargs&>(),
+           py::arg("out"), py::arg("settings"), py::arg("features_dir"), py::arg("tags"),
+           py::arg("splits"), py::arg("schema"), py::arg("validation_labels"),
+           py::arg("fingerprint"), py::arg("trainer"), py::arg("command_line"),
+           py::arg("restart") = false)
+      .def("finished", &PyModelDirWriter::finished, py::arg("index"),
+           "The record of a finished tag (this run or an earlier one), or None")
+      .def("add", &PyModelDirWriter::add, py::arg("index"), py::arg("model_json"),
+           py::arg("best_iteration"), py::arg("rounds_trained"), py::arg("best_score"),
+           py::arg("scale_pos_weight"), py::arg("base_score"), py::arg("positives"),
+           py::arg("validation_scores"), py::arg("seconds"),
+           "Writes a finished tag (model, then its record); returns its record")
+      .def("finish", &PyModelDirWriter::finish, py::arg("threads"), py::arg("strategy"),
+           "thresholds.tsv, schema.json, then manifest.json; returns the records")
+      .def_property_readonly("messages", &PyModelDirWriter::messages)
+      .def("close", &PyModelDirWriter::close,
+           "Releases the directory (its lock); the writer cannot be used afterwards")
+      .def("__enter__", [](PyModelDirWriter& w) -> PyModelDirWriter& { return w; })
+      .def("__exit__", [](PyModelDirWriter& w, const py::args&) { w.close(); });
 
   py::class_<Model>(m, "Model")
       .def(py::init<const fs::path&, const std::string&, int>(), py::arg("model_dir"),

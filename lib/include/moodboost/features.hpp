@@ -237,6 +237,16 @@ DiskFeatures load_features_on_disk(const std::filesystem::path& features_dir,
                                    const FeatureOptions& options,
                                    const FeatureSchema* schema = nullptr);
 
+/// The schema load_features() discovers from its sample of \p relpaths (up to 16 files, evenly
+/// spaced, first and last included; sampled files that do not exist are passed over), without
+/// parsing the other files: for loaders that split the rows over several processes and need one
+/// schema for all of them. Unlike load_features(), fields that only unsampled files hold are not
+/// added, and drop_constant is not applied (it needs every row). Throws DataError when no sampled
+/// file exists, IoError, ParseError.
+FeatureSchema discover_schema(const std::filesystem::path& features_dir,
+                              const std::vector<std::string>& relpaths,
+                              const FeatureOptions& options);
+
 /// The fields of one feature file given as text, in canonical order. \p file names it in errors.
 /// Throws ParseError for malformed JSON or a file without lowlevel/rhythm/tonal sections.
 std::vector<FeatureField> discover_fields(std::string_view json, const std::filesystem::path& file);

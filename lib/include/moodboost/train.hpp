@@ -277,6 +277,26 @@ ThreadStrategy default_thread_strategy();
 /// on 2.x), nthread, verbosity 0.
 XgbParams engine_params(Device device, int threads);
 
+/// How one tag's booster is trained: the one rule Trainer follows, given to trainers outside the
+/// library (the Dask path of the Python module) so that their boosters are set up alike.
+struct BoosterPlan {
+  /// Every XGBoost parameter: the engine's (engine_params() / linear_engine_params()), seed,
+  /// scale_pos_weight, eval_metric (absent for "ap"), base_score (the training prior unless a
+  /// parameter fixes it), then the family's BoostOptions parameters, then the tag's own.
+  XgbParams params;
+  double scale_pos_weight = 1.0;  ///< the weight in params
+  double base_score = 0.5;        ///< the base_score in params
+  int max_rounds = 0;             ///< BoostOptions::max_rounds scaled to the learning rate
+  int patience = 0;               ///< BoostOptions::early_stopping scaled the same way (0 = off)
+};
+
+/// The plan of a \p family booster for a tag with \p positives and \p negatives training rows,
+/// weighted by \p mode, with \p tag_params applied last (see BoosterPlan), on \p device with
+/// \p threads (nthread; 0 = every core).
+BoosterPlan booster_plan(Family family, const BoostOptions& options, const XgbParams& tag_params,
+                         ScalePosWeight mode, std::size_t positives, std::size_t negatives,
+                         Device device = Device::kCpu, int threads = 0);
+
 /// XGBoost parameters moodboost sets on every linear booster: objective binary:logistic, booster
 /// gblinear, updater shotgun with nthread 1 (cyclic coordinate descent: with one thread it is
 /// deterministic and as exact as coord_descent, and 6x faster here), verbosity 0. The linear

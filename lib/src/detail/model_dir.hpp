@@ -13,6 +13,7 @@
 
 #include "detail/json_util.hpp"
 #include "moodboost/model.hpp"
+#include "moodboost/model_writer.hpp"
 
 namespace moodboost::detail {
 
@@ -119,13 +120,21 @@ struct ManifestExtras {
   ThreadStrategy strategy;
   int threads;
   std::string scaler_hash;  // empty without linear models
+  // The trainer outside the library that wrote the directory (ModelDirWriter), or null.
+  const std::map<std::string, std::string>* trainer = nullptr;
   std::optional<OutOfCoreRecord> out_of_core = std::nullopt;
 };
 
 /// Writes manifest.json: the last file of a complete model directory.
-void write_manifest(const std::filesystem::path& dir, const TrainingData& data,
+void write_manifest(const std::filesystem::path& dir, const DataRecord& data,
                     const RunSettings& settings, const ManifestExtras& extras,
                     const std::vector<TagRecord>& records);
+/// What the manifest records of \p data (its matrices left out; no fingerprint entries).
+DataRecord data_record(const TrainingData& data);
+/// Fits \p r's validation metrics and F1-optimal threshold from \p scores (its model's
+/// validation predictions).
+void score_on_validation(TagRecord& r, const LabelMatrix& validation_y,
+                         const std::vector<double>& scores);
 /// The column names of \p schema, in order.
 std::vector<std::string> column_names(const FeatureSchema& schema);
 
