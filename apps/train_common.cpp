@@ -47,8 +47,9 @@ struct SigintGuard {
 void note(const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); }
 
 void print_load_report(std::string_view what, const LoadedFeatures& loaded) {
-  note(fmt::format("{}: {} rows x {} columns ({:.1f} s; cache {})", what, loaded.matrix.rows(),
-                   loaded.matrix.cols(), loaded.report.seconds, to_string(loaded.report.cache)));
+  // The rows and columns from the ids and the schema: an out-of-core load has no matrix here.
+  note(fmt::format("{}: {} rows x {} columns ({:.1f} s; cache {})", what, loaded.row_ids.size(),
+                   loaded.schema.size(), loaded.report.seconds, to_string(loaded.report.cache)));
   const LoadReport& report = loaded.report;
   if (report.files_missing > 0) {
     note(fmt::format("{}: {} feature files missing, rows skipped (--missing skip)", what,
@@ -248,6 +249,17 @@ void add_train_options(CLI::App& app, TrainCliOptions& o) {
                    "per thread)")
       ->check(CLI::IsMember({"auto", "per-tag", "tags-in-parallel"}))
       ->capture_default_str();
+  app.add_option("--memory-limit", o.memory_limit,
+                 "Out-of-core training: when the training matrix's in-memory estimate (rows x "
+                 "columns x 24 bytes, measured) exceeds BYTES (e.g. 4G, 512M; at least 1M), it "
+                 "stays in the feature cache (--cache DIR is required; --cache-max-bytes must hold "
+                 "it) and is streamed in batches "
+                 "of about BYTES/32 into XGBoost's external-memory matrix (pages in a temporary "
+                 "directory in --out, removed after); that path trains the tree family held out "
+                 "on the validation split, and --cv K, --family linear and --device cuda are "
+                 "refused with it. Not a cap on memory: XGBoost 1.7 still keeps about 14 bytes a "
+                 "training cell, and a first run parses the matrix once to write the cache")
+      ->check(byte_size(kMinMemoryLimit));
   app.add_flag("--restart", o.train.restart,
                "Discard an earlier run with other arguments in --out instead of refusing");
   add_feature_options(app, o.loader, /*column_selection=*/true, /*with_execution=*/true);
@@ -271,7 +283,18 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
   // Every option is checked before any work.
   TrainOptions train = options.train;
   train.threads = options.loader.threads;
+  if (!options.memory_limit.empty()) {
+    const auto bytes = parse_byte_size(options.memory_limit);
+    if (!bytes)
+      throw InvalidArgument("--memory-limit " + options.memory_limit + ": not a byte count");
+    train.memory_limit = *bytes;
+  }
   RunSettings settings = make_run_settings(train, device.device, command_line);
+  if (train.memory_limit > 0 && options.loader.cache_dir.empty()) {
+    throw InvalidArgument(
+        "--memory-limit needs the binary feature cache, from which an out-of-core training "
+        "matrix is streamed: add --cache DIR");
+  }
 
   TrainingInputs inputs;
   inputs.features = options.features;
@@ -279,6 +302,7 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
   if (!tags_file.empty()) inputs.tags = tags_file;
   inputs.unknown_tags = unknown_tags;
   inputs.loader = to_feature_options(options.loader);
+  inputs.memory_limit = train.memory_limit;
   LoadPrinter printer;
   const TrainingData data = load_training_data(inputs, printer.hooks());
   if (data.features.synthetic) {
@@ -286,7 +310,27 @@ int run_train(const TrainCliOptions& options, const SplitFiles& splits, const fs
         "note: these features are moodboost's synthetic data set (moodboost synth), not real "
         "AcousticBrainz features");
   }
-  note(resolve_selection(settings, train, static_cast<std::size_t>(data.train_x.rows())));
+  const bool out_of_core = data.train_source != nullptr;
+  if (train.memory_limit > 0) {
+    const std::uint64_t need = in_memory_training_bytes(data.train_rows(), data.train_cols());
+    if (out_of_core) {
+      const std::size_t batch = out_of_core_batch_rows(train.memory_limit, data.train_cols());
+      note(fmt::format(
+          "out-of-core: the training matrix ({} x {}, about {:.1f} MB in memory) exceeds "
+          "--memory-limit {} ({} bytes): streamed from {} in batches of {} rows into XGBoost's "
+          "external memory; tree family, validation split held out",
+          data.train_rows(), data.train_cols(), static_cast<double>(need) / 1e6,
+          options.memory_limit, train.memory_limit,
+          to_feature_options(options.loader).cache_dir.string(), batch));
+    } else {
+      note(
+          fmt::format("in memory: the training matrix ({} x {}, about {:.1f} MB) fits "
+                      "--memory-limit {}",
+                      data.train_rows(), data.train_cols(), static_cast<double>(need) / 1e6,
+                      options.memory_limit));
+    }
+  }
+  note(resolve_selection(settings, train, data.train_rows(), out_of_core));
 
   SigintGuard sigint;
   ProgressLine progress("training", "tags");

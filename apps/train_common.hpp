@@ -23,6 +23,7 @@ struct TrainCliOptions {
   std::filesystem::path out;       ///< --out MODEL_DIR
   TrainOptions train;              ///< --param, --rounds, --cv, --family, ...
   std::string device = "cpu";      ///< --device cpu|cuda|auto
+  std::string memory_limit;  ///< --memory-limit BYTES (validated by byte_size()); empty = none
   /// The loader's options (feature_options.hpp), --threads and --cache included. Training
   /// defaults: --covariance upper and --drop-constant (training_feature_options()).
   FeatureCliOptions loader = [] {

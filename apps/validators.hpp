@@ -6,7 +6,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace moodboost::app {
 
@@ -42,6 +44,63 @@ inline CLI::Validator finite_number(double lo, double hi) {
                CLI::detail::to_string(hi) + ", got '" + text + "'";
       },
       "NUMBER in [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) + "]");
+}
+
+/// A byte count as written on a command line: a whole number with an optional binary suffix
+/// K, M, G or T (case-insensitive; x 1024, 1024^2, ...), optionally followed by B or iB:
+/// "1048576", "512M", "4G", "1.5G" is not accepted (whole numbers only). Empty on a malformed or
+/// overflowing value.
+inline std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  int shift = 0;
+  if (!unit.empty()) {
+    switch (unit.front()) {
+      case 'k':
+      case 'K':
+        shift = 10;
+        break;
+      case 'm':
+      case 'M':
+        shift = 20;
+        break;
+      case 'g':
+      case 'G':
+        shift = 30;
+        break;
+      case 't':
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        break;
+    }
+    if (shift > 0) unit.remove_prefix(1);
+    if (unit == "iB" || unit == "ib") {
+      if (shift == 0) return std::nullopt;
+      unit = {};
+    } else if (unit == "B" || unit == "b") {
+      unit = {};
+    }
+    if (!unit.empty()) return std::nullopt;
+  }
+  if (shift > 0 && value > (UINT64_MAX >> shift)) return std::nullopt;
+  return value << shift;
+}
+
+/// A byte count (parse_byte_size()) of at least \p lo bytes.
+inline CLI::Validator byte_size(std::uint64_t lo) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const auto value = parse_byte_size(text);
+        if (value && *value >= lo) return {};
+        return "expected a byte count of at least " + std::to_string(lo) +
+               " (a whole number of bytes, or with a suffix K, M, G or T: 512M, 4G), got '" + text +
+               "'";
+      },
+      "BYTES");
 }
 
 /// The most threads any --threads accepts: more than a machine could use is a typo.

@@ -697,6 +697,72 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   return out;
 }
 
+DiskFeatures load_features_on_disk(const fs::path& features_dir,
+                                   const std::vector<std::string>& relpaths,
+                                   const std::vector<std::string>& row_ids,
+                                   const FeatureOptions& options, const FeatureSchema* schema) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.cache_dir.empty()) {
+    throw InvalidArgument(
+        "out-of-core loading needs the binary feature cache: give it a directory (--cache DIR)");
+  }
+  if (relpaths.size() != row_ids.size() || relpaths.empty()) {
+    // load_features() says what is wrong.
+    (void)load_features(features_dir, relpaths, row_ids, options, schema);
+  }
+  const int threads = resolve_threads(options.threads);
+  const detail::Directory dir(features_dir);
+  const std::vector<detail::FileStamp> stamps = stat_files(dir, relpaths, threads);
+  const detail::CacheKey key =
+      make_cache_key(features_dir, relpaths, row_ids, options, schema, stamps);
+  const fs::path file = options.cache_dir / key.file_name();
+  std::vector<std::size_t> existing;
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    if (stamps[i].size != detail::CacheKey::kMissingSize) existing.push_back(i);
+  }
+
+  DiskFeatures out;
+  detail::CacheEntry entry;
+  detail::CacheMatrixPlace place;
+  detail::CacheLookup lookup;
+  try {
+    lookup = detail::read_cache_header(file, key, entry, place, /*verify=*/true);
+  } catch (const IoError& e) {
+    lookup = {CacheStatus::kCorrupt, std::string("unreadable: ") + e.what()};
+  }
+  const bool missing_refused =
+      existing.size() < relpaths.size() && options.missing_files == MissingFilePolicy::kError;
+  if (lookup.status == CacheStatus::kHit && entry.kept_rows == existing && !missing_refused) {
+    out.report = std::move(entry.report);
+    out.report.files_parsed = 0;
+    out.report.bytes_parsed = 0;
+    out.report.cache = CacheStatus::kHit;
+  } else {
+    // Parse (and write the cache) as load_features() does; only the matrix is dropped.
+    LoadedFeatures loaded = load_features(features_dir, relpaths, row_ids, options, schema);
+    loaded.matrix.resize(0, 0);
+    out.report = std::move(loaded.report);
+    const detail::CacheLookup written =
+        detail::read_cache_header(file, key, entry, place, /*verify=*/false);
+    if (written.status != CacheStatus::kHit || entry.kept_rows != loaded.kept_rows) {
+      throw IoError(
+          file, "out-of-core loading needs the feature cache, which was not written (" +
+                    (out.report.cache_detail.empty() ? written.detail : out.report.cache_detail) +
+                    ")");
+    }
+  }
+  std::error_code ec;
+  out.report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
+  out.report.cache_file = file;
+  out.report.threads = threads;
+  out.schema = std::move(entry.schema);
+  out.kept_rows = std::move(entry.kept_rows);
+  for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
+  out.matrix = std::make_shared<detail::CacheRows>(file, place);
+  out.report.seconds = seconds_since(start);
+  return out;
+}
+
 FeatureSchema discover_schema(const fs::path& features_dir,
                               const std::vector<std::string>& relpaths,
                               const FeatureOptions& options) {

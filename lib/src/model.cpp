@@ -1,7 +1,11 @@
 #include "moodboost/model.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -13,6 +17,7 @@
 #include "moodboost/io.hpp"
 #include "moodboost/metrics.hpp"
 #include "moodboost/metrics_format.hpp"
+#include "moodboost/version.hpp"
 
 namespace moodboost {
 namespace fs = std::filesystem;
@@ -136,7 +141,70 @@ FeatureMatrix stack(const FeatureMatrix& a, const FeatureMatrix& b) {
   return out;
 }
 
+// The rows of an out-of-core matrix followed by those of an in-memory one (the out-of-core
+// refit on train + validation), without copying either.
+class StackedRows final : public RowBatchSource {
+ public:
+  StackedRows(const RowBatchSource& top, const FeatureMatrix& bottom)
+      : top_(top), bottom_(bottom) {}
+  [[nodiscard]] std::size_t rows() const override {
+    return top_.rows() + static_cast<std::size_t>(bottom_.rows());
+  }
+  [[nodiscard]] std::size_t cols() const override { return top_.cols(); }
+  void read_rows(std::size_t first, std::size_t count, float* out) const override {
+    if (first > rows() || count > rows() - first) {
+      throw InvalidArgument("rows [" + std::to_string(first) + ", " +
+                            std::to_string(first + count) + ") are out of range (" +
+                            std::to_string(rows()) + " rows)");
+    }
+    const std::size_t from_top = first < top_.rows() ? std::min(count, top_.rows() - first) : 0;
+    if (from_top > 0) top_.read_rows(first, from_top, out);
+    const std::size_t rest = count - from_top;
+    if (rest > 0) {
+      const std::size_t row = first + from_top - top_.rows();
+      std::memcpy(out + from_top * cols(), bottom_.data() + row * cols(),
+                  rest * cols() * sizeof(float));
+    }
+  }
+
+ private:
+  const RowBatchSource& top_;
+  const FeatureMatrix& bottom_;
+};
+
+// Removes a directory (XGBoost's external-memory pages) on every way out.
+struct RemoveDirGuard {
+  fs::path dir;
+  RemoveDirGuard() = default;
+  RemoveDirGuard(const RemoveDirGuard&) = delete;
+  RemoveDirGuard& operator=(const RemoveDirGuard&) = delete;
+  ~RemoveDirGuard() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+};
+
 }  // namespace
+
+std::size_t TrainingData::train_rows() const {
+  return train_source ? train_source->rows() : static_cast<std::size_t>(train_x.rows());
+}
+
+std::size_t TrainingData::train_cols() const {
+  return train_source ? train_source->cols() : static_cast<std::size_t>(train_x.cols());
+}
+
+std::uint64_t in_memory_training_bytes(std::size_t rows, std::size_t cols) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  if (rows == 0 || cols == 0) return 0;
+  if (rows > kMax / cols || rows * cols > kMax / kInMemoryBytesPerCell) return kMax;
+  return static_cast<std::uint64_t>(rows) * cols * kInMemoryBytesPerCell;
+}
+
+std::size_t out_of_core_batch_rows(std::uint64_t memory_limit, std::size_t cols) {
+  const std::uint64_t row_bytes = std::max<std::uint64_t>(1, cols) * sizeof(float);
+  return static_cast<std::size_t>(std::max<std::uint64_t>(1, memory_limit / 32 / row_bytes));
+}
 
 int refit_rounds(int best_rounds, std::size_t train_rows, std::size_t validation_rows) {
   if (train_rows == 0) return std::max(1, best_rounds);
@@ -174,25 +242,43 @@ const ComponentRecord* TagRecord::component(Family family) const {
 std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettings& settings,
                                        const fs::path& dir, const RunHooks& hooks) {
   const auto tag_count = static_cast<Eigen::Index>(data.tags.size());
+  const bool out_of_core = data.train_source != nullptr;
   if (data.train_y.cols() != tag_count || data.validation_y.cols() != tag_count ||
-      data.train_y.rows() != data.train_x.rows() ||
-      data.validation_y.rows() != data.validation_x.rows()) {
+      static_cast<std::size_t>(data.train_y.rows()) != data.train_rows() ||
+      data.validation_y.rows() != data.validation_x.rows() ||
+      (out_of_core && data.train_x.size() != 0)) {
     throw InvalidArgument(
-        "training data shapes disagree: train " + std::to_string(data.train_x.rows()) + "x" +
-        std::to_string(data.train_x.cols()) + " features, " + std::to_string(data.train_y.rows()) +
+        "training data shapes disagree: train " + std::to_string(data.train_rows()) + "x" +
+        std::to_string(data.train_cols()) + " features, " + std::to_string(data.train_y.rows()) +
         "x" + std::to_string(data.train_y.cols()) + " labels; validation " +
         std::to_string(data.validation_x.rows()) + " rows, " +
         std::to_string(data.validation_y.rows()) + " label rows; " +
         std::to_string(data.tags.size()) + " tags");
   }
   if (settings.tune.families.empty()) throw InvalidArgument("no model family to train");
-  // Before the run directory is claimed (run.json): XGBoost would refuse them mid-run.
-  check_no_infinity(data.train_x, &data.validation_x);
-  if (settings.cv_folds > 0 &&
-      data.train_groups.size() != static_cast<std::size_t>(data.train_x.rows())) {
+  if (settings.cv_folds > 0 && data.train_groups.size() != data.train_rows()) {
     throw InvalidArgument("cross-validation needs the ARTIST_ID of every training row (" +
                           std::to_string(data.train_groups.size()) + " for " +
-                          std::to_string(data.train_x.rows()) + " rows)");
+                          std::to_string(data.train_rows()) + " rows)");
+  }
+  if (out_of_core && (settings.cv_folds > 0 || settings.tune.families.size() != 1 ||
+                      settings.tune.families.front() != Family::kTree)) {
+    throw InvalidArgument(
+        "out-of-core training holds out the validation split and trains the tree family only "
+        "(XGBoost " +
+        xgboost_version() +
+        " cannot slice an external-memory matrix into folds; the linear family needs the "
+        "standardised matrix in memory)");
+  }
+  if (out_of_core && settings.memory_limit == 0) {
+    throw InvalidArgument("out-of-core training needs a memory limit to size its batches");
+  }
+  // Before the run directory is claimed (run.json): XGBoost would refuse them mid-run.
+  if (out_of_core) {
+    check_no_infinity(*data.train_source, &data.validation_x,
+                      out_of_core_batch_rows(settings.memory_limit, data.train_cols()));
+  } else {
+    check_no_infinity(data.train_x, &data.validation_x);
   }
   auto say = [&](const std::string& text) {
     if (hooks.message) hooks.message(text);
@@ -211,7 +297,21 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   check_or_claim_dir(dir, entries, settings.restart, hooks);
   remove_stale_temporaries(dir);
 
-  Trainer trainer(data.train_x, &data.validation_x, settings.engine, folds);
+  // Out of core: XGBoost's pages go to a temporary directory in the model directory (the same
+  // disk as the output, not a RAM-backed /tmp), removed on every way out.
+  RemoveDirGuard pages;
+  ExternalMemoryOptions external;
+  if (out_of_core) {
+    pages.dir = dir / (".external-memory.tmp-" + std::to_string(::getpid()));
+    external.cache_dir = pages.dir;
+    external.batch_rows = out_of_core_batch_rows(settings.memory_limit, data.train_cols());
+  }
+  const std::unique_ptr<Trainer> trainer_owner =
+      out_of_core
+          ? std::make_unique<Trainer>(*data.train_source, &data.validation_x, settings.engine,
+                                      external)
+          : std::make_unique<Trainer>(data.train_x, &data.validation_x, settings.engine, folds);
+  Trainer& trainer = *trainer_owner;
 
   // 1. The search (reused from tuning.json when an earlier run finished it).
   std::vector<TuneConfig> bases{settings.base_config, settings.linear_base_config};
@@ -320,7 +420,7 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   // 3. The refit on train + validation of every model a tag uses, with the documented number of
   // rounds.
   if (settings.refit == Refit::kTrainValidation) {
-    const auto train_rows = static_cast<std::size_t>(data.train_x.rows());
+    const std::size_t train_rows = data.train_rows();
     const auto valid_rows = static_cast<std::size_t>(data.validation_x.rows());
     std::vector<TagJob> refit_jobs;
     std::map<std::size_t, std::size_t> waiting;  // tag -> components still to refit
@@ -339,10 +439,20 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
       waiting[r.index] = r.components.size();
     }
     if (!refit_jobs.empty()) {
-      const FeatureMatrix all_x = stack(data.train_x, data.validation_x);
       const LabelMatrix all_y = stack(data.train_y, data.validation_y);
-      // The training split's scaler, so that one scaler.tsv serves every linear model.
-      Trainer refitter(all_x, nullptr, settings.engine, {}, trainer.scaler());
+      FeatureMatrix all_x;
+      std::unique_ptr<StackedRows> all_rows;
+      std::unique_ptr<Trainer> refitter_owner;
+      if (out_of_core) {
+        all_rows = std::make_unique<StackedRows>(*data.train_source, data.validation_x);
+        refitter_owner = std::make_unique<Trainer>(*all_rows, nullptr, settings.engine, external);
+      } else {
+        all_x = stack(data.train_x, data.validation_x);
+        // The training split's scaler, so that one scaler.tsv serves every linear model.
+        refitter_owner = std::make_unique<Trainer>(all_x, nullptr, settings.engine,
+                                                   std::vector<int>{}, trainer.scaler());
+      }
+      Trainer& refitter = *refitter_owner;
       std::size_t refit_done = result.size() - waiting.size();
       std::map<std::size_t, std::vector<TagFit>> refits;
       FitHooks refit_hooks = hooks.fit;
@@ -383,6 +493,12 @@ std::vector<TagRecord> train_model_dir(const TrainingData& data, const RunSettin
   write_file_atomic(dir / kSchemaFile, data.schema.to_json());
   ManifestExtras extras{&entries,          fingerprint, &tuning, trainer.strategy(),
                         trainer.threads(), "",          nullptr};
+  if (settings.memory_limit > 0) {
+    extras.out_of_core =
+        OutOfCoreRecord{out_of_core, settings.memory_limit,
+                        in_memory_training_bytes(data.train_rows(), data.train_cols()),
+                        external.batch_rows, trainer.external_batches()};
+  }
   if (any_linear) {
     const std::string scaler = scaler_tsv(trainer.scaler(), column_names(data.schema));
     write_file_atomic(dir / kScalerFile, scaler);

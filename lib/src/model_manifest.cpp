@@ -49,6 +49,29 @@ void write_manifest(const fs::path& dir, const DataRecord& data, const RunSettin
   w.String(to_string(extras.strategy).c_str());
   w.Key("threads");
   w.Int(extras.threads);
+  if (extras.out_of_core) {
+    const OutOfCoreRecord& o = *extras.out_of_core;
+    w.Key("out_of_core");
+    w.StartObject();
+    w.Key("used");
+    w.Bool(o.used);
+    w.Key("memory_limit");
+    w.Uint64(o.memory_limit);
+    w.Key("estimated_in_memory_bytes");
+    w.Uint64(o.estimated_bytes);
+    w.Key("batch_rows");
+    w.Uint64(o.batch_rows);
+    w.Key("batches");
+    w.Uint64(o.batches);
+    w.Key("rule");
+    w.String(
+        "out of core when rows x columns x 24 bytes (the measured in-memory peak per cell: the "
+        "float matrix, XGBoost's copies and its gradient index) exceeds memory_limit: the training "
+        "split is streamed from the "
+        "feature cache in batches of batch_rows into an XGBoost external-memory matrix; tree "
+        "family, validation split held out");
+    w.EndObject();
+  }
   if (extras.trainer != nullptr) {
     w.Key("trainer");
     detail::write_string_map(w, *extras.trainer);

@@ -58,7 +58,21 @@ std::map<std::string, std::string> run_arguments(const RunSettings& s) {
 
 std::map<std::string, std::string> data_fingerprint(const TrainingData& data) {
   std::uint64_t features = kFnvOffset;
-  fnv_update(features, data.train_x.data(), static_cast<std::size_t>(data.train_x.size()));
+  if (data.train_source) {
+    // The same hash as in memory (FNV-1a runs byte by byte), one batch of rows at a time.
+    const RowBatchSource& rows = *data.train_source;
+    const std::size_t batch =
+        std::max<std::size_t>(1, (std::size_t{4} << 20) / std::max<std::size_t>(1, rows.cols()));
+    std::vector<float> buffer;
+    for (std::size_t first = 0; first < rows.rows(); first += batch) {
+      const std::size_t count = std::min(batch, rows.rows() - first);
+      buffer.resize(count * rows.cols());
+      rows.read_rows(first, count, buffer.data());
+      fnv_update(features, buffer.data(), buffer.size());
+    }
+  } else {
+    fnv_update(features, data.train_x.data(), static_cast<std::size_t>(data.train_x.size()));
+  }
   fnv_update(features, data.validation_x.data(),
              static_cast<std::size_t>(data.validation_x.size()));
   const std::string features_json = to_json(data.features);
@@ -71,9 +85,9 @@ std::map<std::string, std::string> data_fingerprint(const TrainingData& data) {
   std::string tags;
   for (const auto& tag : data.tags) tags += tag + "\n";
   std::map<std::string, std::string> out{
-      {"data.features", hex64(features) + " (" + std::to_string(data.train_x.rows()) + "+" +
+      {"data.features", hex64(features) + " (" + std::to_string(data.train_rows()) + "+" +
                             std::to_string(data.validation_x.rows()) + " rows x " +
-                            std::to_string(data.train_x.cols()) + " columns)"},
+                            std::to_string(data.train_cols()) + " columns)"},
       {"data.labels", hex64(labels)},
       {"data.tags", fnv1a_hex(tags) + " (" + std::to_string(data.tags.size()) + " tags)"},
   };
@@ -103,7 +117,7 @@ void remove_stale_temporaries(const fs::path& dir) {
     for (const auto& entry : fs::directory_iterator(sub, ec)) {
       const std::string name = entry.path().filename().string();
       if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) {
-        fs::remove(entry.path(), ec);
+        fs::remove_all(entry.path(), ec);  // a file, or the external-memory pages' directory
       }
     }
   }

@@ -200,7 +200,30 @@ RunSettings make_run_settings(const TrainOptions& options, Device device,
     throw InvalidArgument(fmt::format("--budget-minutes {}: expected a finite number from 0 to {}",
                                       options.budget_minutes, kMaxBudgetMinutes));
   }
-  (void)parse_cv(options.cv);
+  const int cv = parse_cv(options.cv);
+  if (options.memory_limit > 0) {
+    // Refused whatever the matrix's size, so that no run learns late that it cannot do this.
+    if (options.memory_limit < kMinMemoryLimit) {
+      throw InvalidArgument(fmt::format("--memory-limit {}: expected at least {} bytes (1M)",
+                                        options.memory_limit, kMinMemoryLimit));
+    }
+    if (cv >= 2) {
+      throw InvalidArgument(fmt::format(
+          "--cv {} with --memory-limit: out-of-core training holds out the validation split "
+          "(XGBoost {} cannot slice an external-memory matrix into folds); use --cv 0 or auto",
+          options.cv, xgboost_version()));
+    }
+    if (options.family == "linear") {
+      throw InvalidArgument(
+          "--family linear with --memory-limit: out-of-core training trains the tree family "
+          "only (the linear family needs the standardised matrix in memory); use --family tree "
+          "or auto");
+    }
+    if (device != Device::kCpu) {
+      throw InvalidArgument("--memory-limit trains on the CPU: use --device cpu");
+    }
+  }
+  s.memory_limit = options.memory_limit;
   s.tune.trials = options.trials.value_or(0);
   s.tune.budget_seconds = options.budget_minutes * 60.0;
   s.tune.per_tag = options.tune_per_tag;
@@ -214,9 +237,11 @@ RunSettings make_run_settings(const TrainOptions& options, Device device,
   return s;
 }
 
-std::string resolve_selection(RunSettings& s, const TrainOptions& options, std::size_t train_rows) {
+std::string resolve_selection(RunSettings& s, const TrainOptions& options, std::size_t train_rows,
+                              bool out_of_core) {
   const int asked = parse_cv(options.cv);
-  s.cv_folds = asked >= 0 ? asked : auto_cv_folds(train_rows);
+  s.cv_folds = out_of_core ? 0 : asked >= 0 ? asked : auto_cv_folds(train_rows);
+  if (out_of_core) s.tune.families = {Family::kTree};
   const bool search = s.tune.trials > 0 || s.tune.budget_seconds > 0;
   s.tune.portfolio = !search && options.trials.value_or(-1) != 0 && s.cv_folds > 0;
   const std::string heldout =
@@ -226,7 +251,10 @@ std::string resolve_selection(RunSettings& s, const TrainOptions& options, std::
                            s.cv_folds)
                      : std::string("the validation split");
   const std::string why =
-      asked >= 0 ? fmt::format("--cv {}", options.cv)
+      out_of_core ? std::string(
+                        "out of core: XGBoost cannot slice an external-memory matrix into "
+                        "folds")
+      : asked >= 0 ? fmt::format("--cv {}", options.cv)
       : s.cv_folds > 0
           ? fmt::format("--cv auto: {} training rows <= {}", train_rows, kCrossValidateRows)
           : fmt::format("--cv auto: {} training rows > {}; --cv 5 to cross-validate", train_rows,
@@ -240,7 +268,11 @@ std::string resolve_selection(RunSettings& s, const TrainOptions& options, std::
           : std::string("none (the base configurations)");
   return fmt::format(
       "selection: held out on {} ({}); search: {}; families: {}{}", heldout, why, search_text,
-      families, s.tune.families.size() > 1 ? ", each tag keeps trees, linear or their blend" : "");
+      families,
+      s.tune.families.size() > 1 ? ", each tag keeps trees, linear or their blend"
+      : out_of_core && options.family != "tree"
+          ? " (out of core: the linear family needs the standardised matrix in memory)"
+          : "");
 }
 
 TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& hooks) {
@@ -255,11 +287,35 @@ TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& h
 
   TrainingData data;
   data.tags = set.tags;
-  const LoadedFeatures train =
-      load_with_hooks("train features", inputs.features, set.train, inputs.loader, nullptr, hooks);
+  LoadedFeatures train;
+  if (inputs.memory_limit > 0) {
+    // The matrix stays in the cache unless it fits the limit (then the load below is a hit).
+    if (hooks.begin) hooks.begin("train features");
+    FeatureOptions options = inputs.loader;
+    options.progress = hooks.progress;
+    DiskFeatures disk =
+        load_features_on_disk(inputs.features, relpaths_of(set.train), ids_of(set.train), options);
+    const std::uint64_t need = in_memory_training_bytes(disk.matrix->rows(), disk.matrix->cols());
+    if (need > inputs.memory_limit) {
+      data.train_source = std::move(disk.matrix);
+      train.matrix.resize(0, static_cast<Eigen::Index>(data.train_source->cols()));
+    } else {
+      train.matrix = load_features(inputs.features, relpaths_of(set.train), ids_of(set.train),
+                                   options, nullptr)
+                         .matrix;
+    }
+    train.schema = std::move(disk.schema);
+    train.row_ids = std::move(disk.row_ids);
+    train.kept_rows = std::move(disk.kept_rows);
+    train.report = std::move(disk.report);
+    if (hooks.end) hooks.end("train features", train);
+  } else {
+    train = load_with_hooks("train features", inputs.features, set.train, inputs.loader, nullptr,
+                            hooks);
+  }
   const LoadedFeatures valid = load_with_hooks("validation features", inputs.features,
                                                set.validation, inputs.loader, &train.schema, hooks);
-  data.train_x = train.matrix;
+  data.train_x = std::move(train.matrix);
   data.train_y = keep_rows(set.labels(set.train), train.kept_rows);
   for (std::size_t row : train.kept_rows) {
     data.train_groups.push_back(set.train.tracks[row].artist_id);
@@ -268,14 +324,14 @@ TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& h
   data.validation_y = keep_rows(set.labels(set.validation), valid.kept_rows);
   data.schema = train.schema;
   data.features.features_dir = inputs.features;
-  data.features.columns = static_cast<std::size_t>(train.matrix.cols());
+  data.features.columns = data.train_cols();
   data.features.synthetic = train.report.synthetic;
   data.features.options = inputs.loader;
   data.features.options.threads = 0;
   data.features.options.cache_dir.clear();
   data.features.options.progress = nullptr;
-  data.splits.push_back({"train", files.train, static_cast<std::size_t>(data.train_x.rows()),
-                         detail::fnv1a_hex(read_file(files.train))});
+  data.splits.push_back(
+      {"train", files.train, data.train_rows(), detail::fnv1a_hex(read_file(files.train))});
   data.splits.push_back({"validation", files.validation,
                          static_cast<std::size_t>(data.validation_x.rows()),
                          detail::fnv1a_hex(read_file(files.validation))});

@@ -325,6 +325,9 @@ struct Trainer::Impl {
   // them. The label lives in the DMatrix, so tags trained at the same time need their own
   // copies; tags trained one after another share them (and their gradient index).
   struct Views {
+    // The out-of-core training matrix's iterator and proxy (its matrix moved into `train`):
+    // declared first, so that they outlive the matrix.
+    xgb::ExternalDMatrix external;
     xgb::DMatrixPtr train;       // the whole training matrix (raw, or standardised for linear)
     xgb::DMatrixPtr validation;  // the validation matrix, same scale: held-out evaluation
     // What a saved model predicts the validation rows from: the raw matrix (NaN replaced by the
@@ -337,7 +340,13 @@ struct Trainer::Impl {
     Views views[2];  // by family_index()
   };
 
-  const FeatureMatrix* train_x = nullptr;
+  const FeatureMatrix* train_x = nullptr;  // null out of core
+  const RowBatchSource* source = nullptr;  // the out-of-core training matrix
+  ExternalMemoryOptions external;
+  std::filesystem::path pages_dir;  // this Trainer's XGBoost pages (removed with it)
+  std::size_t external_batches = 0;
+  std::size_t train_rows = 0;
+  std::size_t train_cols = 0;
   const FeatureMatrix* validation_x = nullptr;
   Device device = Device::kCpu;
   int threads = 1;
@@ -352,9 +361,23 @@ struct Trainer::Impl {
   bool validation_imputed_used = false;
   std::vector<Slot> slots;
 
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    slots.clear();  // XGBoost's matrices first: they may hold their page files open
+    if (!pages_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(pages_dir, ec);
+    }
+  }
+
   int booster_threads() const { return strategy == ThreadStrategy::kTagsInParallel ? 1 : threads; }
 
   const ColumnScaler& get_scaler() {
+    if (!scaler && source != nullptr) {
+      throw InvalidArgument("the linear family cannot train out of core (no column scaler)");
+    }
     if (!scaler) scaler = fit_column_scaler(*train_x);
     return *scaler;
   }
@@ -376,10 +399,45 @@ struct Trainer::Impl {
                              static_cast<std::size_t>(x.cols()), nthread);
   }
 
+  // The out-of-core training matrix: the source's rows in batches of external.batch_rows, one
+  // batch in memory at a time, into an XGBoost external-memory matrix with its pages under
+  // pages_dir.
+  xgb::DMatrixPtr external_matrix(Views& v) {
+    static std::atomic<unsigned> counter{0};
+    std::error_code ec;
+    pages_dir = external.cache_dir / ("xgboost-pages-" + std::to_string(counter++));
+    std::filesystem::remove_all(pages_dir, ec);
+    std::filesystem::create_directories(pages_dir, ec);
+    if (ec) {
+      throw IoError(pages_dir, "cannot create the directory for XGBoost's external-memory pages: " +
+                                   ec.message());
+    }
+    const RowBatchSource& rows = *source;
+    const std::size_t batch_rows = external.batch_rows;
+    // XGBoost converts a batch into its own page before it asks for the next one, so one buffer
+    // serves every batch.
+    auto fill = [&rows, batch_rows, buffer = std::vector<float>()](std::size_t batch,
+                                                                   DMatrixHandle proxy) mutable {
+      const std::size_t first = batch * batch_rows;
+      if (first >= rows.rows()) return false;
+      const std::size_t count = std::min(batch_rows, rows.rows() - first);
+      buffer.resize(count * rows.cols());
+      rows.read_rows(first, count, buffer.data());
+      xgb::set_dense_batch(proxy, buffer.data(), count, rows.cols());
+      return true;
+    };
+    v.external = xgb::make_external_dmatrix(std::move(fill), pages_dir / "train", threads);
+    external_batches = v.external.batches;
+    return std::move(v.external.matrix);
+  }
+
   Views& views(Slot& slot, Family family, bool need_folds) {
     Views& v = slot.views[family_index(family)];
     const bool linear = family == Family::kLinear;
-    if (!v.train) v.train = dmatrix(linear ? train_z : *train_x, threads);
+    if (!v.train) {
+      v.train =
+          source != nullptr ? external_matrix(v) : dmatrix(linear ? train_z : *train_x, threads);
+    }
     if (validation_x != nullptr && !v.validation) {
       v.validation = dmatrix(linear ? validation_z : *validation_x, threads);
       if (linear) {
@@ -622,11 +680,21 @@ std::size_t count_infinite(const FeatureMatrix& m) {
   return count;
 }
 
-}  // namespace
+std::size_t count_infinite(const RowBatchSource& source, std::size_t batch_rows) {
+  if (batch_rows == 0) throw InvalidArgument("check_no_infinity: batch_rows must be at least 1");
+  std::vector<float> batch;
+  std::size_t count = 0;
+  for (std::size_t first = 0; first < source.rows(); first += batch_rows) {
+    const std::size_t rows = std::min(batch_rows, source.rows() - first);
+    batch.resize(rows * source.cols());
+    source.read_rows(first, rows, batch.data());
+    for (const float v : batch) count += std::isinf(v) ? 1 : 0;
+  }
+  return count;
+}
 
-void check_no_infinity(const FeatureMatrix& train, const FeatureMatrix* validation) {
-  const std::size_t in_train = count_infinite(train);
-  const std::size_t in_validation = validation != nullptr ? count_infinite(*validation) : 0;
+// Throws the DataError of check_no_infinity() when either count is not zero.
+void refuse_infinity(std::size_t in_train, std::size_t in_validation) {
   if (in_train == 0 && in_validation == 0) return;
   auto values = [](std::size_t n) {
     return std::to_string(n) + (n == 1 ? " infinite value" : " infinite values");
@@ -641,6 +709,18 @@ void check_no_infinity(const FeatureMatrix& train, const FeatureMatrix* validati
                   " (Inf tokens or numbers beyond the float32 range, read under --non-finite "
                   "accept), which XGBoost refuses: correct the files, or run with --non-finite "
                   "reject to have each file and field named");
+}
+
+}  // namespace
+
+void check_no_infinity(const FeatureMatrix& train, const FeatureMatrix* validation) {
+  refuse_infinity(count_infinite(train), validation != nullptr ? count_infinite(*validation) : 0);
+}
+
+void check_no_infinity(const RowBatchSource& train, const FeatureMatrix* validation,
+                       std::size_t batch_rows) {
+  refuse_infinity(count_infinite(train, batch_rows),
+                  validation != nullptr ? count_infinite(*validation) : 0);
 }
 
 Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
@@ -686,6 +766,8 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
     impl_->folds = std::move(folds);
   }
   impl_->train_x = &train;
+  impl_->train_rows = static_cast<std::size_t>(train.rows());
+  impl_->train_cols = static_cast<std::size_t>(train.cols());
   impl_->validation_x = validation;
   impl_->scaler = std::move(scaler);
   impl_->device = engine.device;
@@ -698,19 +780,49 @@ Trainer::Trainer(const FeatureMatrix& train, const FeatureMatrix* validation,
   }
 }
 
+Trainer::Trainer(const RowBatchSource& train, const FeatureMatrix* validation,
+                 const EngineOptions& engine, ExternalMemoryOptions external)
+    : impl_(std::make_unique<Impl>()) {
+  if (train.rows() == 0 || train.cols() == 0) {
+    throw InvalidArgument("the training matrix is empty (" + std::to_string(train.rows()) +
+                          " rows, " + std::to_string(train.cols()) + " columns)");
+  }
+  if (validation != nullptr && static_cast<std::size_t>(validation->cols()) != train.cols()) {
+    throw InvalidArgument("the validation matrix has " + std::to_string(validation->cols()) +
+                          " columns, the training matrix " + std::to_string(train.cols()));
+  }
+  if (validation != nullptr && validation->rows() == 0) validation = nullptr;
+  if (engine.device != Device::kCpu) {
+    throw InvalidArgument("out-of-core training runs on the CPU (device cpu), not " +
+                          to_string(engine.device));
+  }
+  if (external.batch_rows == 0) throw InvalidArgument("out-of-core batches need at least 1 row");
+  impl_->source = &train;
+  impl_->train_rows = train.rows();
+  impl_->train_cols = train.cols();
+  impl_->external = std::move(external);
+  impl_->validation_x = validation;
+  impl_->device = Device::kCpu;
+  impl_->threads = detail::usable_threads(engine.threads);
+  // One external-memory matrix, shared by the tags one after another (a copy per thread would
+  // multiply the pages and the memory they take).
+  impl_->strategy = ThreadStrategy::kPerTag;
+}
+
 Trainer::~Trainer() = default;
 
 ThreadStrategy Trainer::strategy() const noexcept { return impl_->strategy; }
 int Trainer::threads() const noexcept { return impl_->threads; }
 int Trainer::folds() const noexcept { return impl_->fold_count; }
+std::size_t Trainer::external_batches() const noexcept { return impl_->external_batches; }
 const ColumnScaler& Trainer::scaler() const { return impl_->get_scaler(); }
 
 std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
                                  const LabelMatrix* validation_labels, std::span<const TagJob> jobs,
                                  const BoostOptions& options, const FitHooks& hooks) {
-  if (train_labels.rows() != impl_->train_x->rows()) {
+  if (static_cast<std::size_t>(train_labels.rows()) != impl_->train_rows) {
     throw InvalidArgument("the training labels have " + std::to_string(train_labels.rows()) +
-                          " rows, the training matrix " + std::to_string(impl_->train_x->rows()));
+                          " rows, the training matrix " + std::to_string(impl_->train_rows));
   }
   if (validation_labels != nullptr && impl_->validation_x != nullptr &&
       validation_labels->rows() != impl_->validation_x->rows()) {
@@ -738,6 +850,11 @@ std::vector<TagFit> Trainer::fit(const LabelMatrix& train_labels,
                       "' has no positive track in the training split: no booster can learn it");
     }
     any_linear = any_linear || job.family == Family::kLinear;
+  }
+  if (any_linear && impl_->source != nullptr) {
+    throw InvalidArgument(
+        "out-of-core training trains the tree family only: the linear family needs the "
+        "standardised matrix in memory");
   }
   // The standardised copies are made here, before any worker starts.
   if (any_linear) impl_->prepare_linear();

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -212,6 +213,31 @@ LoadedFeatures load_features(const std::filesystem::path& features_dir,
                              const std::vector<std::string>& relpaths,
                              const std::vector<std::string>& row_ids, const FeatureOptions& options,
                              const FeatureSchema* schema = nullptr);
+
+/// The result of load_features_on_disk(): a load whose matrix stays in the binary cache.
+struct DiskFeatures {
+  FeatureSchema schema;                ///< the schema used (given or discovered)
+  std::vector<std::string> row_ids;    ///< the id of each matrix row
+  std::vector<std::size_t> kept_rows;  ///< for each matrix row, its position in the request
+  LoadReport report;                   ///< as load_features() reports it; cache_file is the file
+  /// The matrix (rows = kept files in request order, columns = schema.columns()), read in row
+  /// batches from report.cache_file, which the reader holds open.
+  std::shared_ptr<const RowBatchSource> matrix;
+};
+
+/// load_features() for a matrix that need not fit in memory (out-of-core training): the same
+/// inputs, rules and errors, but the matrix is left in the binary cache (options.cache_dir is
+/// required) and read from it in row batches. A cache hit reads the file's header and checks the
+/// matrix's checksum one 4 MiB block at a time, never holding the matrix. Otherwise the files are
+/// parsed by load_features() (which holds the matrix once, while parsing and writing the cache),
+/// and the matrix is freed before this returns. Throws what load_features() throws,
+/// InvalidArgument without options.cache_dir, and IoError when the cache cannot be written or
+/// read back.
+DiskFeatures load_features_on_disk(const std::filesystem::path& features_dir,
+                                   const std::vector<std::string>& relpaths,
+                                   const std::vector<std::string>& row_ids,
+                                   const FeatureOptions& options,
+                                   const FeatureSchema* schema = nullptr);
 
 /// The schema load_features() discovers from its sample of \p relpaths (up to 16 files, evenly
 /// spaced, first and last included; sampled files that do not exist are passed over), without

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,7 +72,35 @@ struct TrainingData {
   /// ARTIST_ID of every training row: cross-validation folds keep an artist in one fold. May be
   /// empty without cross-validation.
   std::vector<std::string> train_groups;
+  /// Out-of-core training: the training matrix left on disk (the binary feature cache), read in
+  /// row batches; train_x is then empty (0 rows, the columns). Null when train_x holds it.
+  std::shared_ptr<const RowBatchSource> train_source;
+
+  /// Rows of the training matrix (train_x or train_source).
+  [[nodiscard]] std::size_t train_rows() const;
+  /// Columns of the training matrix (train_x or train_source).
+  [[nodiscard]] std::size_t train_cols() const;
 };
+
+/// The memory in-memory training takes per cell (row x column) of the training matrix, for
+/// --memory-limit: 24 bytes, measured (bench/bench_out_of_core.sh on the synthetic set: the peak
+/// resident memory of `train` grows by 23.2 bytes per training or validation cell, from 187 MB at
+/// 5.3 million cells to 803 MB at 31.9 million). The float32 matrix (4 bytes), XGBoost's CSR copy
+/// (8: column index and value), its gradient index and column matrix (about 2 at max_bin <= 256)
+/// and XGBoost's transient copies while it sketches the quantiles and builds them.
+inline constexpr std::uint64_t kInMemoryBytesPerCell = 24;
+
+/// kInMemoryBytesPerCell * rows * cols, saturating at UINT64_MAX.
+std::uint64_t in_memory_training_bytes(std::size_t rows, std::size_t cols);
+
+/// Rows per out-of-core batch for \p memory_limit bytes and \p cols columns: a batch's float32
+/// rows take at most a 32nd of the limit, at least 1 row. XGBoost 1.7 keeps up to 4 pages in
+/// flight (3 prefetched), each a CSR page (8 bytes a cell) and a gradient-index page (1 byte a
+/// cell), besides the 4-byte batch it converts: about 40 bytes a batch cell, 10 times the
+/// batch's floats, so the batches take about a third of the limit; the rest is for the
+/// validation matrix, the per-row gradients and the histograms. (XGBoost 1.7's hist also keeps
+/// about 14 bytes per training cell whatever the batches: see the README, Out of core.)
+std::size_t out_of_core_batch_rows(std::uint64_t memory_limit, std::size_t cols);
 
 /// Refit policy.
 enum class Refit {
@@ -99,6 +128,9 @@ struct RunSettings {
   std::vector<std::string> command_line;
   /// Discard an existing run with other arguments instead of refusing it.
   bool restart = false;
+  /// --memory-limit in bytes (0 = none): with TrainingData::train_source the training matrix is
+  /// trained out of core in batches of out_of_core_batch_rows(memory_limit, columns) rows.
+  std::uint64_t memory_limit = 0;
 };
 
 /// One trained model of a tag: one family's booster.

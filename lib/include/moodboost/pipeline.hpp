@@ -43,7 +43,16 @@ struct TrainOptions {
   std::uint64_t seed = 0;
   int threads = 0;  ///< 0 = every core
   bool restart = false;
+  /// --memory-limit in bytes (0 = none, else at least kMinMemoryLimit): training matrices whose
+  /// in-memory estimate (in_memory_training_bytes()) exceeds it train out of core, from the
+  /// feature cache (TrainingInputs::memory_limit). Refuses --cv K (K >= 2), --family linear and
+  /// the GPU, whatever the matrix's size.
+  std::uint64_t memory_limit = 0;
 };
+
+/// The smallest --memory-limit: 1 MiB (less cannot hold a batch of a real feature row and the
+/// validation matrix).
+inline constexpr std::uint64_t kMinMemoryLimit = std::uint64_t{1} << 20;
 
 /// The settings of a run from \p options and a resolved \p device. Every option is checked here,
 /// before any data is read or any file written: a malformed or unknown --param (by XGBoost's own
@@ -57,8 +66,11 @@ RunSettings make_run_settings(const TrainOptions& options, Device device,
 /// cross-validation at most kCrossValidateRows rows, else the validation split) and the
 /// small-data portfolio (searched when cross-validating without --trials/--budget-minutes).
 /// Returns one line saying what was chosen and why. Throws InvalidArgument for a bad --cv.
+/// With \p out_of_core (TrainingData::train_source is set), the validation split is held out and
+/// only the tree family trains (XGBoost 1.7 cannot slice an external-memory matrix into folds),
+/// and the line says so.
 std::string resolve_selection(RunSettings& settings, const TrainOptions& options,
-                              std::size_t train_rows);
+                              std::size_t train_rows, bool out_of_core = false);
 
 /// The loader options training uses unless told otherwise: --covariance upper (the lower
 /// triangle repeats the upper one) and --drop-constant (a constant column cannot split).
@@ -81,12 +93,19 @@ struct TrainingInputs {
   std::optional<std::filesystem::path> tags;  ///< tag list; default: the tags seen in the splits
   UnknownTagPolicy unknown_tags = UnknownTagPolicy::kError;
   FeatureOptions loader = training_feature_options();
+  /// Bytes (0 = no limit): when the training matrix's in_memory_training_bytes() exceeds it, the
+  /// matrix is left in the binary feature cache (loader.cache_dir is then required) and
+  /// TrainingData::train_source reads it in row batches (load_features_on_disk()).
+  std::uint64_t memory_limit = 0;
 };
 
 /// Loads the training data: the train and validation splits' labels and features (the schema
 /// discovered from the training files), ARTIST_IDs for the folds, split hashes for the resume
-/// check. The test split is never opened. Throws what load_split_set() and load_features() throw,
-/// and InvalidArgument without a train or validation split.
+/// check. The test split is never opened. With \p inputs.memory_limit the training features are
+/// loaded with load_features_on_disk() first; a matrix within the limit is then read into
+/// memory (a cache hit), a larger one stays on disk (TrainingData::train_source). Throws what
+/// load_split_set() and load_features() throw, and InvalidArgument without a train or validation
+/// split, or with a memory limit but no cache directory.
 TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& hooks = {});
 
 /// A split predicted with a model directory.

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -209,6 +210,19 @@ struct FitHooks {
 /// the float32 range, read under NonFinitePolicy::kAccept. The message gives each matrix's count
 /// of infinite values. NaN (a missing value) is fine.
 void check_no_infinity(const FeatureMatrix& train, const FeatureMatrix* validation);
+/// The same for an out-of-core training matrix, read from \p train in batches of at most
+/// \p batch_rows rows (>= 1).
+void check_no_infinity(const RowBatchSource& train, const FeatureMatrix* validation,
+                       std::size_t batch_rows);
+
+/// How an out-of-core Trainer hands its training matrix to XGBoost.
+struct ExternalMemoryOptions {
+  /// Rows per batch read from the RowBatchSource and handed to XGBoost (>= 1): one XGBoost page.
+  std::size_t batch_rows = 0;
+  /// Directory for XGBoost's page files (created if missing). Each Trainer writes into its own
+  /// subdirectory and removes it when it goes.
+  std::filesystem::path cache_dir;
+};
 
 /// Shared XGBoost matrices for one training set, an optional validation set and optional
 /// cross-validation folds, and the one-vs-rest training loop over them. Not thread-safe: one
@@ -224,6 +238,16 @@ class Trainer {
   /// matrix holds infinity (check_no_infinity()), XgbError when XGBoost fails.
   Trainer(const FeatureMatrix& train, const FeatureMatrix* validation, const EngineOptions& engine,
           std::vector<int> folds = {}, std::optional<ColumnScaler> scaler = std::nullopt);
+  /// The out-of-core Trainer: \p train (borrowed; must outlive the Trainer) is handed to XGBoost
+  /// in batches of \p external.batch_rows rows, once, as an external-memory matrix (its pages on
+  /// disk under \p external.cache_dir, read back page by page while training), so the whole
+  /// matrix is never in memory. The tree family only, held out on \p validation (in memory; may
+  /// be null for fixed rounds), one tag at a time (ThreadStrategy::kPerTag): XGBoost 1.7 cannot
+  /// slice an external-memory matrix into folds, and gblinear would need the standardised matrix.
+  /// fit() throws InvalidArgument for a linear job. Throws as the other constructor, and
+  /// InvalidArgument for a device other than the CPU or batch_rows 0.
+  Trainer(const RowBatchSource& train, const FeatureMatrix* validation, const EngineOptions& engine,
+          ExternalMemoryOptions external);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -244,6 +268,9 @@ class Trainer {
   [[nodiscard]] int threads() const noexcept;
   /// Number of cross-validation folds (0: the validation split is the held-out set).
   [[nodiscard]] int folds() const noexcept;
+  /// Batches the external-memory training matrix was built from (0: in memory, or not built
+  /// yet: it is built by the first fit()).
+  [[nodiscard]] std::size_t external_batches() const noexcept;
   /// The linear family's column scaler.
   [[nodiscard]] const ColumnScaler& scaler() const;
 

@@ -1,5 +1,6 @@
 #include "detail/feature_cache.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,26 +164,11 @@ bool pread_all(int fd, char* out, std::uint64_t size, std::uint64_t offset) {
 CacheLookup corrupt(std::string why) { return {CacheStatus::kCorrupt, std::move(why)}; }
 CacheLookup stale(std::string why) { return {CacheStatus::kStale, std::move(why)}; }
 
-}  // namespace
-
-std::string CacheKey::file_name() const {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(list_digest[0]));
-  return std::string("features-") + hex + ".mbfc";
-}
-
-CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
-                       int threads) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
-    throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(::fileno(file.get()), &st) != 0) return corrupt("cannot stat the cache file");
-  const auto total = static_cast<std::uint64_t>(st.st_size);
-  Reader in(file.get(), total);
-
+// Reads and checks everything before the matrix (magic, version, key, schema, rows, report,
+// shape, padding, file size) into \p entry (not its matrix) and \p place; read_cache() and
+// read_cache_header() share it.
+CacheLookup read_header(Reader& in, std::uint64_t total, const std::filesystem::path& path,
+                        const CacheKey& key, CacheEntry& entry, CacheMatrixPlace& place) {
   char magic[sizeof(kMagic)];
   std::uint32_t version_and_zero[2];
   if (!in.bytes(magic, sizeof(magic)) || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
@@ -251,6 +237,37 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
     return corrupt("file size " + std::to_string(total) + " does not match its " +
                    std::to_string(rows) + "x" + std::to_string(cols) + " matrix (truncated?)");
   }
+
+  place = {rows, cols, in.consumed(total), in.digest()};
+  return {CacheStatus::kHit, ""};
+}
+
+}  // namespace
+
+std::string CacheKey::file_name() const {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(list_digest[0]));
+  return std::string("features-") + hex + ".mbfc";
+}
+
+CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
+                       int threads) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
+    throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(::fileno(file.get()), &st) != 0) return corrupt("cannot stat the cache file");
+  const auto total = static_cast<std::uint64_t>(st.st_size);
+  Reader in(file.get(), total);
+  CacheMatrixPlace place;
+  if (CacheLookup header = read_header(in, total, path, key, entry, place);
+      header.status != CacheStatus::kHit) {
+    return header;
+  }
+  const std::uint64_t rows = place.rows, cols = place.cols;
+  const std::uint64_t data_bytes = rows * cols * sizeof(float);
 
   entry.matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   advise_huge_pages(entry.matrix.data(), data_bytes);
@@ -325,6 +342,73 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
       hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed);
   out.write(&checksum, sizeof(checksum));
   out.commit();
+}
+
+// ---- the matrix in row batches (out-of-core training) ------------------------------------------
+
+CacheLookup read_cache_header(const std::filesystem::path& path, const CacheKey& key,
+                              CacheEntry& entry, CacheMatrixPlace& place, bool verify) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
+    throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(::fileno(file.get()), &st) != 0) return corrupt("cannot stat the cache file");
+  const auto total = static_cast<std::uint64_t>(st.st_size);
+  Reader in(file.get(), total);
+  if (CacheLookup header = read_header(in, total, path, key, entry, place);
+      header.status != CacheStatus::kHit || !verify) {
+    return header;
+  }
+  // The checksum as read_cache() checks it, one block in memory at a time.
+  const std::uint64_t data_bytes = place.rows * place.cols * sizeof(float);
+  std::vector<std::uint64_t> digests{place.header_digest};
+  std::vector<char> block(std::min<std::uint64_t>(kBlockBytes, data_bytes));
+  const int fd = ::fileno(file.get());
+  for (std::uint64_t begin = 0; begin < data_bytes; begin += kBlockBytes) {
+    const std::uint64_t size = std::min<std::uint64_t>(kBlockBytes, data_bytes - begin);
+    if (!pread_all(fd, block.data(), size, place.offset + begin)) {
+      return corrupt("truncated matrix");
+    }
+    digests.push_back(hash64(block.data(), size, kChecksumSeed));
+  }
+  std::uint64_t checksum = 0;
+  if (!pread_all(fd, reinterpret_cast<char*>(&checksum), sizeof(checksum),
+                 place.offset + data_bytes)) {
+    return corrupt("truncated matrix");
+  }
+  if (checksum != hash64(digests.data(), digests.size() * sizeof(std::uint64_t), kChecksumSeed)) {
+    return corrupt("checksum mismatch (the cache file is corrupted)");
+  }
+  (void)::futimens(fd, nullptr);  // a use, for evict_cache()'s order (as read_cache())
+  return {CacheStatus::kHit, ""};
+}
+
+CacheRows::CacheRows(std::filesystem::path path, const CacheMatrixPlace& place)
+    : path_(std::move(path)), place_(place) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    throw IoError(path_, std::string("cannot open the feature cache: ") + std::strerror(errno));
+  }
+}
+
+CacheRows::~CacheRows() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void CacheRows::read_rows(std::size_t first, std::size_t count, float* out) const {
+  if (first > place_.rows || count > place_.rows - first) {
+    throw InvalidArgument("feature cache rows [" + std::to_string(first) + ", " +
+                          std::to_string(first + count) + ") are out of range (" +
+                          std::to_string(place_.rows) + " rows)");
+  }
+  const std::uint64_t row_bytes = place_.cols * sizeof(float);
+  if (!pread_all(fd_, reinterpret_cast<char*>(out), count * row_bytes,
+                 place_.offset + first * row_bytes)) {
+    throw IoError(path_, "cannot read rows " + std::to_string(first) + " to " +
+                             std::to_string(first + count) + " of the feature cache (truncated?)");
+  }
 }
 
 Eviction evict_cache(const std::filesystem::path& dir, std::uintmax_t max_bytes,

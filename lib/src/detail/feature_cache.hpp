@@ -55,6 +55,14 @@ struct CacheEntry {
   LoadReport report;  ///< counts only (files_*, nonfinite, nan_cells, ..., unknown_fields)
 };
 
+/// Where an entry's matrix lies in its file.
+struct CacheMatrixPlace {
+  std::uint64_t rows = 0;
+  std::uint64_t cols = 0;
+  std::uint64_t offset = 0;         ///< byte offset of row 0
+  std::uint64_t header_digest = 0;  ///< the checksum's first digest (header and padding)
+};
+
 /// Result of a cache lookup.
 struct CacheLookup {
   CacheStatus status = CacheStatus::kMiss;  ///< kHit, kMiss, kStale or kCorrupt
@@ -69,6 +77,34 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
 
 /// Writes \p entry for \p key to \p path atomically. Throws IoError.
 void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry);
+
+/// read_cache() without reading the matrix into memory (out-of-core training): checks the header
+/// against \p key and fills \p entry (its matrix stays empty) and \p place; with \p verify, also
+/// checks the matrix's checksum in one pass holding one 4 MiB block at a time. Same statuses and
+/// exceptions as read_cache().
+CacheLookup read_cache_header(const std::filesystem::path& path, const CacheKey& key,
+                              CacheEntry& entry, CacheMatrixPlace& place, bool verify);
+
+/// The matrix of a cache entry read in row batches (pread at the rows' offset: no shared file
+/// position). Holds the file open: a later rewrite of the cache (atomic rename) leaves this
+/// reader on the file it opened.
+class CacheRows final : public RowBatchSource {
+ public:
+  /// Opens \p path, whose matrix lies at \p place (read_cache_header()). Throws IoError.
+  CacheRows(std::filesystem::path path, const CacheMatrixPlace& place);
+  ~CacheRows() override;
+  CacheRows(const CacheRows&) = delete;
+  CacheRows& operator=(const CacheRows&) = delete;
+
+  [[nodiscard]] std::size_t rows() const override { return place_.rows; }
+  [[nodiscard]] std::size_t cols() const override { return place_.cols; }
+  void read_rows(std::size_t first, std::size_t count, float* out) const override;
+
+ private:
+  std::filesystem::path path_;
+  CacheMatrixPlace place_;
+  int fd_ = -1;
+};
 
 /// What evict_cache() removed.
 struct Eviction {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -103,6 +104,15 @@ std::optional<TuneResult> read_tuning(const std::filesystem::path& file,
 // ---- the manifest (model_manifest.cpp) ---------------------------------------------------------
 
 /// What the manifest says besides the data, settings and records.
+/// The manifest's "out_of_core" (written when the run had --memory-limit).
+struct OutOfCoreRecord {
+  bool used = false;                  // the training matrix was trained out of core
+  std::uint64_t memory_limit = 0;     // bytes
+  std::uint64_t estimated_bytes = 0;  // in_memory_training_bytes() of the training matrix
+  std::size_t batch_rows = 0;         // 0 in memory
+  std::size_t batches = 0;            // of the training matrix (0 in memory, or all tags resumed)
+};
+
 struct ManifestExtras {
   const std::map<std::string, std::string>* entries;
   std::string fingerprint;
@@ -112,6 +122,7 @@ struct ManifestExtras {
   std::string scaler_hash;  // empty without linear models
   // The trainer outside the library that wrote the directory (ModelDirWriter), or null.
   const std::map<std::string, std::string>* trainer = nullptr;
+  std::optional<OutOfCoreRecord> out_of_core = std::nullopt;
 };
 
 /// Writes manifest.json: the last file of a complete model directory.

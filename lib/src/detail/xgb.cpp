@@ -1,8 +1,11 @@
 #include "detail/xgb.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <mutex>
 
@@ -20,6 +23,67 @@ DMatrixPtr make_dmatrix(const float* data, std::size_t rows, std::size_t cols, i
       XGDMatrixCreateFromMat_omp(data, static_cast<bst_ulong>(rows), static_cast<bst_ulong>(cols),
                                  std::numeric_limits<float>::quiet_NaN(), &handle, nthread));
   return DMatrixPtr(handle);
+}
+
+void set_dense_batch(DMatrixHandle proxy, const float* data, std::size_t rows, std::size_t cols) {
+  // NumPy's __array_interface__ (version 3), which XGBoost reads for dense host data.
+  const std::string interface = R"({"data": [)" +
+                                std::to_string(reinterpret_cast<std::uintptr_t>(data)) +
+                                R"(, true], "shape": [)" + std::to_string(rows) + ", " +
+                                std::to_string(cols) + R"(], "typestr": "<f4", "version": 3})";
+  MOODBOOST_XGB_CHECK(XGProxyDMatrixSetDataDense(proxy, interface.c_str()));
+}
+
+struct ExternalDMatrix::Iterator {
+  BatchFiller fill;
+  DMatrixHandle proxy = nullptr;
+  std::size_t next = 0;
+  std::size_t batches = 0;
+  std::exception_ptr error;
+
+  // XGBoost's C callbacks: an exception must not cross them, so it ends the iteration (0) and
+  // waits in `error` for the caller.
+  static int on_next(DataIterHandle handle) {
+    auto* self = static_cast<Iterator*>(handle);
+    if (self->error) return 0;
+    try {
+      if (!self->fill(self->next, self->proxy)) return 0;
+    } catch (...) {
+      self->error = std::current_exception();
+      return 0;
+    }
+    self->batches = std::max(self->batches, ++self->next);
+    return 1;
+  }
+  static void on_reset(DataIterHandle handle) { static_cast<Iterator*>(handle)->next = 0; }
+};
+
+ExternalDMatrix make_external_dmatrix(BatchFiller fill, const std::filesystem::path& cache_prefix,
+                                      int nthread) {
+  ExternalDMatrix out;
+  DMatrixHandle proxy = nullptr;
+  MOODBOOST_XGB_CHECK(XGProxyDMatrixCreate(&proxy));
+  out.proxy.reset(proxy);
+  out.iterator = std::make_shared<ExternalDMatrix::Iterator>();
+  out.iterator->fill = std::move(fill);
+  out.iterator->proxy = proxy;
+  // The prefix is a JSON string: escape what JSON requires.
+  std::string prefix;
+  for (const char c : cache_prefix.string()) {
+    if (c == '"' || c == '\\') prefix.push_back('\\');
+    prefix.push_back(c);
+  }
+  const std::string config = R"({"missing": NaN, "cache_prefix": ")" + prefix +
+                             R"(", "nthread": )" + std::to_string(nthread) + "}";
+  DMatrixHandle handle = nullptr;
+  const int rc =
+      XGDMatrixCreateFromCallback(out.iterator.get(), proxy, &ExternalDMatrix::Iterator::on_reset,
+                                  &ExternalDMatrix::Iterator::on_next, config.c_str(), &handle);
+  if (handle != nullptr) out.matrix.reset(handle);
+  if (out.iterator->error) std::rethrow_exception(out.iterator->error);
+  if (rc != 0) throw XgbError("XGDMatrixCreateFromCallback", XGBGetLastError());
+  out.batches = out.iterator->batches;
+  return out;
 }
 
 DMatrixPtr slice_rows(DMatrixHandle dmat, std::span<const int> rows) {

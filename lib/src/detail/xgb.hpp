@@ -6,6 +6,8 @@
 #include <xgboost/c_api.h>
 
 #include <cstddef>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,6 +40,29 @@ int major_version();
 /// A dense row-major float matrix as an XGBoost DMatrix; NaN marks a missing value.
 /// \p nthread threads build it (0 = XGBoost's default).
 DMatrixPtr make_dmatrix(const float* data, std::size_t rows, std::size_t cols, int nthread);
+
+/// Fills XGBoost's proxy matrix with batch \p batch (0-based) of an external-memory matrix:
+/// call set_dense_batch(proxy, ...) once. Returns false when there is no such batch (the end).
+using BatchFiller = std::function<bool(std::size_t batch, DMatrixHandle proxy)>;
+
+/// Lends XGBoost a dense row-major float batch through its proxy matrix (array interface; NaN =
+/// missing). \p data must stay valid until the next batch is asked for.
+void set_dense_batch(DMatrixHandle proxy, const float* data, std::size_t rows, std::size_t cols);
+
+/// An external-memory DMatrix (XGDMatrixCreateFromCallback): XGBoost pulls the batches from \p
+/// fill once, writes its own pages next to \p cache_prefix (a path prefix in an existing
+/// directory) and reads them back page by page while training. \p nthread threads build it. An
+/// exception thrown by \p fill ends the iteration and is rethrown here. The iterator and the
+/// proxy live as long as the returned matrix; returns the batch count through \p batches.
+struct ExternalDMatrix {
+  struct Iterator;
+  std::shared_ptr<Iterator> iterator;  // must outlive matrix (XGBoost may iterate again)
+  DMatrixPtr proxy;
+  DMatrixPtr matrix;
+  std::size_t batches = 0;
+};
+ExternalDMatrix make_external_dmatrix(BatchFiller fill, const std::filesystem::path& cache_prefix,
+                                      int nthread);
 
 /// The rows \p rows of \p dmat as a new matrix (XGDMatrixSliceDMatrix), in the order given.
 DMatrixPtr slice_rows(DMatrixHandle dmat, std::span<const int> rows);
