@@ -242,6 +242,23 @@ CacheLookup read_header(Reader& in, std::uint64_t total, const std::filesystem::
   return {CacheStatus::kHit, ""};
 }
 
+// Opens the cache file \p path into \p file and reads its header into \p entry and \p place:
+// kMiss when there is no such file, kStale or kCorrupt as read_header() says, kHit with \p file
+// open for the matrix. Throws IoError when the file exists but cannot be opened.
+CacheLookup open_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
+                       CacheMatrixPlace& place, std::unique_ptr<std::FILE, FileCloser>& file) {
+  file.reset(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
+    throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(::fileno(file.get()), &st) != 0) return corrupt("cannot stat the cache file");
+  const auto total = static_cast<std::uint64_t>(st.st_size);
+  Reader in(file.get(), total);
+  return read_header(in, total, path, key, entry, place);
+}
+
 }  // namespace
 
 std::string CacheKey::file_name() const {
@@ -252,17 +269,9 @@ std::string CacheKey::file_name() const {
 
 CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
                        int threads) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
-    throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(::fileno(file.get()), &st) != 0) return corrupt("cannot stat the cache file");
-  const auto total = static_cast<std::uint64_t>(st.st_size);
-  Reader in(file.get(), total);
+  std::unique_ptr<std::FILE, FileCloser> file;
   CacheMatrixPlace place;
-  if (CacheLookup header = read_header(in, total, path, key, entry, place);
+  if (CacheLookup header = open_cache(path, key, entry, place, file);
       header.status != CacheStatus::kHit) {
     return header;
   }
@@ -272,8 +281,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   entry.matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   advise_huge_pages(entry.matrix.data(), data_bytes);
   // The matrix is read and hashed in blocks, in parallel (pread needs no shared file position).
-  const std::uint64_t header_digest = in.digest();
-  const std::uint64_t data_offset = in.consumed(total);
+  const std::uint64_t header_digest = place.header_digest;
+  const std::uint64_t data_offset = place.offset;
   const std::size_t blocks = block_count(data_bytes);
   std::vector<std::uint64_t> digests(blocks + 1);
   digests[0] = header_digest;
@@ -348,16 +357,8 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
 
 CacheLookup read_cache_header(const std::filesystem::path& path, const CacheKey& key,
                               CacheEntry& entry, CacheMatrixPlace& place, bool verify) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    if (errno == ENOENT || errno == ENOTDIR) return {CacheStatus::kMiss, ""};
-    throw IoError(path, std::string("cannot open the feature cache: ") + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(::fileno(file.get()), &st) != 0) return corrupt("cannot stat the cache file");
-  const auto total = static_cast<std::uint64_t>(st.st_size);
-  Reader in(file.get(), total);
-  if (CacheLookup header = read_header(in, total, path, key, entry, place);
+  std::unique_ptr<std::FILE, FileCloser> file;
+  if (CacheLookup header = open_cache(path, key, entry, place, file);
       header.status != CacheStatus::kHit || !verify) {
     return header;
   }
