@@ -155,9 +155,9 @@ TEST_CASE("out of core: the linear family and a GPU are refused", "[train][out-o
 TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memory models",
           "[train][cli][out-of-core]") {
   TempDir tmp;
-  // 600 x 150 training cells: 2.16 MB by the 24-byte estimate, over the 1M limit; batches of
-  // 1M / 32 / (150 x 4 bytes) = 54 rows.
-  const auto data = write_planted_dataset(tmp / "data", 600, 200, 120, 150, 3, 47);
+  // 300 x 150 training cells: 1.08 MB by the 24-byte estimate, just over the 1M limit
+  // (1,048,576 bytes); batches of 1M / 32 / (150 x 4 bytes) = 54 rows.
+  const auto data = write_planted_dataset(tmp / "data", 300, 200, 120, 150, 3, 47);
   auto in_memory = planted_train_args(data, tmp / "memory");
   in_memory.insert(in_memory.end(),
                    {"--cache", (tmp / "cache-memory").string(), "--refit", "train+validation"});
@@ -174,7 +174,7 @@ TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memor
   const RunResult disk = run_cli(out_of_core);  // a cache miss: parsed, cached, then streamed
   INFO(disk.err);
   REQUIRE(disk.exit_code == 0);
-  CHECK_THAT(disk.err, Catch::Contains("out-of-core: the training matrix (600 x 150") &&
+  CHECK_THAT(disk.err, Catch::Contains("out-of-core: the training matrix (300 x 150") &&
                            Catch::Contains("in batches of 54 rows"));
   CHECK_THAT(disk.err, Catch::Contains("selection: held out on the validation split (out of "
                                        "core: XGBoost cannot slice an external-memory matrix"));
@@ -183,9 +183,9 @@ TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memor
   const auto& ooc = manifest["out_of_core"];
   CHECK(ooc["used"].GetBool());
   CHECK(ooc["memory_limit"].GetUint64() == 1048576);
-  CHECK(ooc["estimated_in_memory_bytes"].GetUint64() == 600u * 150u * 24u);
+  CHECK(ooc["estimated_in_memory_bytes"].GetUint64() == 300u * 150u * 24u);
   CHECK(ooc["batch_rows"].GetUint64() == 54);
-  CHECK(ooc["batches"].GetUint64() == 12);   // ceil(600 / 54)
+  CHECK(ooc["batches"].GetUint64() == 6);    // ceil(300 / 54)
   CHECK_FALSE(has_pages_dir(tmp / "disk"));  // XGBoost's pages were removed
   CHECK_FALSE(parse(read_text(tmp / "memory/manifest.json")).HasMember("out_of_core"));
 
@@ -229,7 +229,7 @@ TEST_CASE("out of core: train --memory-limit below the matrix gives the in-memor
   const RunResult fits = run_cli(roomy);
   INFO(fits.err);
   REQUIRE(fits.exit_code == 0);
-  CHECK_THAT(fits.err, Catch::Contains("in memory: the training matrix (600 x 150"));
+  CHECK_THAT(fits.err, Catch::Contains("in memory: the training matrix (300 x 150"));
   CHECK_FALSE(parse(read_text(tmp / "roomy/manifest.json"))["out_of_core"]["used"].GetBool());
 }
 
