@@ -53,19 +53,8 @@ namespace {
 // ---- finishing a tag ---------------------------------------------------------------------------
 
 ComponentRecord component_of(const TagFit& fit, const TuneConfig& config) {
-  ComponentRecord c;
-  c.family = fit.family;
-  c.params = config.params;
-  c.scale_pos_weight_mode = to_string(config.scale_pos_weight);
-  c.scale_pos_weight = fit.scale_pos_weight;
-  c.base_score = fit.base_score;
-  c.best_iteration = fit.best_iteration;
-  c.rounds_trained = fit.rounds_trained;
-  c.best_score = fit.best_score;
+  ComponentRecord c = component_record(fit, fit.family, config, fit.column, fit.tag);
   c.heldout_pr_auc = fit.heldout_pr_auc;
-  c.seconds = fit.seconds;
-  c.model_file = model_file(fit.column, fit.tag, fit.family, false);
-  c.model_hash = fnv1a_hex(fit.model_json);
   return c;
 }
 

@@ -116,18 +116,8 @@ TagRecord ModelDirWriter::add(const ExternalTreeFit& fit) {
         " validation scores for " + std::to_string(m.validation_y.rows()) + " validation rows");
   }
   const TuneConfig& config = m.tuning.families.front().best;
-  ComponentRecord c;
-  c.family = Family::kTree;
-  c.params = config.params;
-  c.scale_pos_weight_mode = to_string(config.scale_pos_weight);
-  c.scale_pos_weight = fit.scale_pos_weight;
-  c.base_score = fit.base_score;
-  c.best_iteration = fit.best_iteration;
-  c.rounds_trained = fit.rounds_trained;
-  c.best_score = fit.best_score;
-  c.seconds = fit.seconds;
-  c.model_file = model_file(fit.index, m.data.tags[fit.index], Family::kTree, false);
-  c.model_hash = fnv1a_hex(fit.model_json);
+  ComponentRecord c =
+      component_record(fit, Family::kTree, config, fit.index, m.data.tags[fit.index]);
 
   TagRecord r;
   r.index = fit.index;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/fnv1a.hpp"
 #include "detail/json_util.hpp"
 #include "moodboost/model.hpp"
 #include "moodboost/model_writer.hpp"
@@ -30,6 +31,27 @@ inline constexpr const char* kScalerFile = "scaler.tsv";
 
 /// models/NNN-<tag>[.linear][.refit].json
 std::string model_file(std::size_t index, const std::string& tag, Family family, bool refit);
+
+/// The record of one trained booster of \p family for the tag \p tag (column \p column) with the
+/// settings \p config: \p fit is train's TagFit or an outside trainer's ExternalTreeFit (the
+/// numbers and the model JSON of both). The held-out PR-AUC is left to the caller.
+template <typename Fit>
+ComponentRecord component_record(const Fit& fit, Family family, const TuneConfig& config,
+                                 std::size_t column, const std::string& tag) {
+  ComponentRecord c;
+  c.family = family;
+  c.params = config.params;
+  c.scale_pos_weight_mode = to_string(config.scale_pos_weight);
+  c.scale_pos_weight = fit.scale_pos_weight;
+  c.base_score = fit.base_score;
+  c.best_iteration = fit.best_iteration;
+  c.rounds_trained = fit.rounds_trained;
+  c.best_score = fit.best_score;
+  c.seconds = fit.seconds;
+  c.model_file = model_file(column, tag, family, false);
+  c.model_hash = fnv1a_hex(fit.model_json);
+  return c;
+}
 /// records/NNN.train.json or records/NNN.refit.json
 std::string record_file(std::size_t index, bool refit);
 /// "a=1;b=2"
