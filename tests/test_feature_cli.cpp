@@ -46,6 +46,18 @@ struct Fixture {
                        feature_doc(id));
     }
   }
+  // `flatten` of the training split into \p out (X.npy and n.txt there).
+  [[nodiscard]] std::vector<std::string> flatten_args(const fs::path& out) const {
+    return {"flatten",
+            "--features",
+            features.string(),
+            "--split",
+            train.string(),
+            "--out",
+            (out / "X.npy").string(),
+            "--names",
+            (out / "n.txt").string()};
+  }
 };
 
 }  // namespace
@@ -95,15 +107,7 @@ TEST_CASE("moodboost flatten: errors name the file; usage errors exit 2", "[feat
   Fixture fx;
   test::write_text(fx.features / "12/12.json",
                    "{\"lowlevel\": {\"loud\": 1, \"mfcc\": {\"mean\": [1, 2, 3]}}}");
-  const std::vector<std::string> base = {"flatten",
-                                         "--features",
-                                         fx.features.string(),
-                                         "--split",
-                                         fx.train.string(),
-                                         "--out",
-                                         (fx.dir / "X.npy").string(),
-                                         "--names",
-                                         (fx.dir / "n.txt").string()};
+  const std::vector<std::string> base = fx.flatten_args(fx.dir.path());
   const auto r = test::run_cli(base);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("moodboost flatten: error: ") && Catch::Contains("12/12.json"));
@@ -129,15 +133,7 @@ TEST_CASE("moodboost flatten: a number beyond float32 is counted, or refused nam
   Fixture fx;
   test::write_text(fx.features / "12/12.json",
                    "{\"lowlevel\": {\"loud\": 1e39, \"mfcc\": {\"mean\": [1, -3.5e38]}}}");
-  const std::vector<std::string> base = {"flatten",
-                                         "--features",
-                                         fx.features.string(),
-                                         "--split",
-                                         fx.train.string(),
-                                         "--out",
-                                         (fx.dir / "X.npy").string(),
-                                         "--names",
-                                         (fx.dir / "n.txt").string()};
+  const std::vector<std::string> base = fx.flatten_args(fx.dir.path());
   auto reject = base;
   reject.insert(reject.end(), {"--non-finite", "reject"});
   const auto refused = test::run_cli(reject);
@@ -193,17 +189,8 @@ TEST_CASE("moodboost schema: columns with families and counts per section", "[fe
 
 TEST_CASE("moodboost flatten: --cache-max-bytes is checked before any work", "[features][cli]") {
   Fixture fx;
-  const std::vector<std::string> base = {"flatten",
-                                         "--features",
-                                         fx.features.string(),
-                                         "--split",
-                                         fx.train.string(),
-                                         "--out",
-                                         (fx.dir / "out/X.npy").string(),
-                                         "--names",
-                                         (fx.dir / "out/n.txt").string(),
-                                         "--cache",
-                                         (fx.dir / "out/cache").string()};
+  std::vector<std::string> base = fx.flatten_args(fx.dir / "out");
+  base.insert(base.end(), {"--cache", (fx.dir / "out/cache").string()});
   for (const std::string bad : {"-1", "abc", "1.5", "1e9", "", "99999999999999999999"}) {
     INFO("--cache-max-bytes '" << bad << "'");
     auto args = base;
@@ -250,17 +237,8 @@ TEST_CASE("moodboost flatten: --cache-max-bytes is checked before any work", "[f
 
 TEST_CASE("moodboost flatten: a torn cache entry is rebuilt with a note", "[features][cli]") {
   Fixture fx;
-  const std::vector<std::string> args = {"flatten",
-                                         "--features",
-                                         fx.features.string(),
-                                         "--split",
-                                         fx.train.string(),
-                                         "--out",
-                                         (fx.dir / "X.npy").string(),
-                                         "--names",
-                                         (fx.dir / "n.txt").string(),
-                                         "--cache",
-                                         (fx.dir / "cache").string()};
+  std::vector<std::string> args = fx.flatten_args(fx.dir.path());
+  args.insert(args.end(), {"--cache", (fx.dir / "cache").string()});
   REQUIRE(test::run_cli(args).exit_code == 0);
   const std::string first = test::read_text(fx.dir / "X.npy");
   fs::path entry;
