@@ -8,12 +8,12 @@ reads, with the test metrics of single-process training, and resumes an interrup
 import json
 import os
 import pathlib
-import subprocess
 
 import numpy as np
 import pytest
 
 import moodboost
+from cli_support import cli
 
 pytest.importorskip("distributed", reason="Dask's distributed is not installed (python3-distributed)")
 pytest.importorskip("xgboost.dask", reason="xgboost.dask is not importable (python3-xgboost, "
@@ -21,7 +21,6 @@ pytest.importorskip("xgboost.dask", reason="xgboost.dask is not importable (pyth
 
 import moodboost.dask as mbdask  # noqa: E402
 
-CLI = os.environ.get("MOODBOOST_CLI", os.path.join(os.path.dirname(__file__), "../../build/bin/moodboost"))
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED = pathlib.Path(os.environ.get("MOODBOOST_SHARED_DIR") or REPO.parent / "shared")
 TASK = SHARED / "data" / "billboard-decades"
@@ -34,13 +33,6 @@ if not TASK.exists():
 FIXED = ["--param", "max_depth=2", "--param", "eta=0.1", "--param", "subsample=1",
          "--param", "colsample_bytree=1", "--rounds", "40", "--early-stopping", "10"]
 TAGS = (TASK / "tags.txt").read_text().split()
-
-
-def cli(*args):
-    result = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True,
-                            env=dict(os.environ, MOODBOOST_NO_PROGRESS="1"))
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")

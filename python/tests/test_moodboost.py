@@ -6,7 +6,6 @@ and models, bit for bit. Run by scripts/test.sh:
 
 import glob
 import os
-import subprocess
 import threading
 import time
 
@@ -14,15 +13,8 @@ import numpy as np
 import pytest
 
 import moodboost
+from cli_support import cli
 
-CLI = os.environ.get("MOODBOOST_CLI", os.path.join(os.path.dirname(__file__), "../../build/bin/moodboost"))
-
-
-def cli(*args):
-    result = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True,
-                            env=dict(os.environ, MOODBOOST_NO_PROGRESS="1"))
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture(scope="session")
