@@ -110,6 +110,7 @@ struct PassResult {
   std::map<std::string, std::size_t> unknown;  // field -> files
   std::vector<std::size_t> rows_with_new_fields;
   std::vector<detail::FileStamp> stamps;  // as read (per matrix row)
+  std::vector<std::size_t> missing;       // rows whose file does not exist (missing_ok), sorted
 };
 
 // Keeps the exception of the lowest row index among those thrown by the workers.
@@ -135,6 +136,9 @@ class FirstError {
   std::atomic<bool> failed_{false};
 };
 
+// The stamp of a file that does not exist.
+const detail::FileStamp kMissingStamp{detail::CacheKey::kMissingSize, 0, 0, 0};
+
 // Files handed to a worker at a time: small enough to balance the threads, large enough that the
 // shared counter is not contended.
 constexpr std::size_t kFilesPerClaim = 8;
@@ -144,10 +148,12 @@ constexpr std::size_t kFilesPerClaim = 8;
 // thread (serialised). Files are claimed from a shared counter (a dynamic schedule without a
 // worksharing construct, so a thread that fails early cannot leave the others waiting). The
 // exception of the lowest file index is rethrown after the parallel region; none escapes it.
+// With \p missing_ok, a file that does not exist is handed to work() with the stamp
+// kMissingStamp (its size CacheKey::kMissingSize) and the buffer as it was.
 template <typename MakeState, typename Work, typename Merge>
 void for_each_file(const detail::Directory& dir, const std::vector<std::string>& files, int threads,
                    std::uintmax_t max_file_bytes, const ProgressFn& progress, MakeState make_state,
-                   Work work, Merge merge) {
+                   Work work, Merge merge, bool missing_ok = false) {
   FirstError error;
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
@@ -164,7 +170,12 @@ void for_each_file(const detail::Directory& dir, const std::vector<std::string>&
         const std::size_t end = std::min(n, begin + kFilesPerClaim);
         for (std::size_t i = begin; i < end; ++i) {
           try {
-            const detail::FileStamp stamp = buffer.read(dir, files[i], max_file_bytes);
+            detail::FileStamp stamp;
+            if (missing_ok) {
+              if (!buffer.read_if_exists(dir, files[i], max_file_bytes, stamp)) stamp = kMissingStamp;
+            } else {
+              stamp = buffer.read(dir, files[i], max_file_bytes);
+            }
             work(state, i, buffer, stamp);
           } catch (...) {
             error.record(i, std::current_exception());
@@ -184,10 +195,11 @@ void for_each_file(const detail::Directory& dir, const std::vector<std::string>&
   error.rethrow();
 }
 
-// Parses files[i] into row i of \p matrix (already sized rows x schema.size()).
+// Parses files[i] into row i of \p matrix (already sized rows x schema.size()). With
+// \p missing_ok, a file that does not exist leaves its row NaN and is listed in `missing`.
 PassResult parse_pass(const detail::Directory& dir, const std::vector<std::string>& files,
                       const FeatureSchema& schema, const FeatureOptions& options, int threads,
-                      FeatureMatrix& matrix, bool discovering) {
+                      FeatureMatrix& matrix, bool discovering, bool missing_ok) {
   const detail::CompiledSchema compiled(schema);
   const auto cols = static_cast<std::size_t>(matrix.cols());
   PassResult total;
@@ -206,8 +218,13 @@ PassResult parse_pass(const detail::Directory& dir, const std::vector<std::strin
           const detail::FileStamp& stamp) {
         total.stamps[i] = stamp;
         float* out = matrix.data() + i * cols;
-        s->parser.parse(buffer, files[i], out, s->row);
         PassResult& local = s->found;
+        if (stamp.size == detail::CacheKey::kMissingSize) {
+          std::fill(out, out + cols, std::numeric_limits<float>::quiet_NaN());
+          local.missing.push_back(i);
+          return;
+        }
+        s->parser.parse(buffer, files[i], out, s->row);
         ++local.files;
         local.bytes += buffer.size();
         local.nonfinite += s->row.nonfinite_values;
@@ -233,8 +250,11 @@ PassResult parse_pass(const detail::Directory& dir, const std::vector<std::strin
         total.rows_with_new_fields.insert(total.rows_with_new_fields.end(),
                                           local.rows_with_new_fields.begin(),
                                           local.rows_with_new_fields.end());
-      });
+        total.missing.insert(total.missing.end(), local.missing.begin(), local.missing.end());
+      },
+      missing_ok);
   std::sort(total.rows_with_new_fields.begin(), total.rows_with_new_fields.end());
+  std::sort(total.missing.begin(), total.missing.end());
   return total;
 }
 
@@ -278,6 +298,66 @@ ParseError with_shape_origin(const ParseError& e, const detail::FieldUnion& fiel
                     what.substr(prefix.size()) + " (the shape seen in " + origin + ")");
 }
 
+// The rows of \p n files that schema discovery parses first: kDiscoverySample spread evenly.
+std::vector<std::size_t> discovery_sample(std::size_t n) {
+  std::vector<std::size_t> sample;
+  const std::size_t k = std::min(kDiscoverySample, n);
+  for (std::size_t j = 0; j < k; ++j) sample.push_back(k == 1 ? 0 : j * (n - 1) / (k - 1));
+  sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+  return sample;
+}
+
+// Applies the missing-file policy to the requested files whose indices are \p missing (sorted):
+// fills \p kept_rows and the report, or throws DataError (the error policy, or no file at all).
+void account_missing(const fs::path& features_dir, const std::vector<std::string>& relpaths,
+                     const std::vector<std::size_t>& missing, const FeatureOptions& options,
+                     std::vector<std::size_t>& kept_rows, LoadReport& report) {
+  kept_rows.clear();
+  report.missing_examples.clear();
+  for (std::size_t i = 0, m = 0; i < relpaths.size(); ++i) {
+    if (m < missing.size() && missing[m] == i) {
+      ++m;
+      if (report.missing_examples.size() < kMissingExamples)
+        report.missing_examples.push_back(relpaths[i]);
+    } else {
+      kept_rows.push_back(i);
+    }
+  }
+  report.files_missing = missing.size();
+  if (!missing.empty() && options.missing_files == MissingFilePolicy::kError) {
+    std::string list;
+    for (const auto& m : report.missing_examples) list += (list.empty() ? "" : ", ") + m;
+    throw DataError(std::to_string(missing.size()) + " of " + std::to_string(relpaths.size()) +
+                    " feature files are missing in " + features_dir.string() + " (first: " + list +
+                    (missing.size() > report.missing_examples.size() ? ", ..." : "") +
+                    "); use the skip policy for missing files to drop those rows");
+  }
+  if (kept_rows.empty())
+    throw DataError("none of the " + std::to_string(relpaths.size()) + " feature files exists");
+  report.files_loaded = kept_rows.size();
+}
+
+// Shrinks \p matrix to rows x cols elements in place, keeping the first rows * cols (the
+// allocation shrinks with realloc: no second matrix).
+void shrink_matrix(FeatureMatrix& matrix, std::size_t rows, std::size_t cols) {
+  // Eigen: resize() to the same number of elements keeps the buffer; conservativeResize() of a
+  // row-major matrix that keeps its column count reallocates in place (realloc).
+  matrix.resize(matrix.size(), 1);
+  matrix.conservativeResize(static_cast<Eigen::Index>(rows * cols), 1);
+  matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+}
+
+// Keeps the rows \p kept (ascending) of \p matrix, in place.
+void keep_rows(FeatureMatrix& matrix, const std::vector<std::size_t>& kept) {
+  const auto cols = static_cast<std::size_t>(matrix.cols());
+  float* data = matrix.data();
+  for (std::size_t j = 0; j < kept.size(); ++j) {
+    // Row kept[j] >= j: moving forward never overwrites a row still to be moved.
+    if (kept[j] != j) std::memmove(data + j * cols, data + kept[j] * cols, cols * sizeof(float));
+  }
+  shrink_matrix(matrix, kept.size(), cols);
+}
+
 // Adds the fields of files[rows[k]] to \p fields.
 void discover_from(const detail::Directory& dir, const std::vector<std::string>& files,
                    const std::vector<std::size_t>& rows, const FeatureOptions& options,
@@ -318,12 +398,7 @@ std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
     for (std::size_t j = 0; j < kept.size(); ++j)
       data[r * kept.size() + j] = data[r * cols + kept[j]];
   }
-  // Eigen: resize() to the same number of elements keeps the buffer; conservativeResize() of a
-  // row-major matrix that keeps its column count reallocates in place (realloc).
-  const auto new_size = static_cast<Eigen::Index>(rows * kept.size());
-  matrix.resize(matrix.size(), 1);
-  matrix.conservativeResize(new_size, 1);
-  matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(kept.size()));
+  shrink_matrix(matrix, rows, kept.size());
   return kept;
 }
 
@@ -540,30 +615,27 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   report.threads_capped_by_files = threads < resolve_threads(options.threads);
   report.synthetic = fs::exists(features_dir / kSyntheticMarker, ec);
 
-  // Which files exist (and their stamps, the cache key).
-  const std::vector<detail::FileStamp> stamps = stat_files(dir, relpaths, threads);
-  for (std::size_t i = 0; i < relpaths.size(); ++i) {
-    if (stamps[i].size != detail::CacheKey::kMissingSize) {
-      out.kept_rows.push_back(i);
-    } else {
-      if (report.missing_examples.size() < kMissingExamples)
-        report.missing_examples.push_back(relpaths[i]);
-      ++report.files_missing;
+  // Which files exist. With a cache, every file is stat'ed first: the stamps are the cache key.
+  // Without one, the files are only opened by the parse, which finds the missing ones itself
+  // (a stat per file is about 2% of the load) -- unless a file of the discovery sample is
+  // missing, since the sample is taken among the files that exist.
+  std::vector<detail::FileStamp> stamps;
+  bool stat_first = !options.cache_dir.empty();
+  if (!stat_first && schema == nullptr) {
+    for (const std::size_t r : discovery_sample(relpaths.size())) {
+      detail::FileStamp stamp;
+      if (!dir.stat(relpaths[r], stamp)) stat_first = true;
     }
   }
-  if (report.files_missing > 0 && options.missing_files == MissingFilePolicy::kError) {
-    std::string list;
-    for (const auto& m : report.missing_examples) list += (list.empty() ? "" : ", ") + m;
-    throw DataError(std::to_string(report.files_missing) + " of " +
-                    std::to_string(relpaths.size()) + " feature files are missing in " +
-                    features_dir.string() + " (first: " + list +
-                    (report.files_missing > report.missing_examples.size() ? ", ..." : "") +
-                    "); use the skip policy for missing files to drop those rows");
+  if (stat_first) {
+    stamps = stat_files(dir, relpaths, threads);
+    std::vector<std::size_t> missing;
+    for (std::size_t i = 0; i < relpaths.size(); ++i) {
+      if (stamps[i].size == detail::CacheKey::kMissingSize) missing.push_back(i);
+    }
+    account_missing(features_dir, relpaths, missing, options, out.kept_rows, report);
+    for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
   }
-  if (out.kept_rows.empty())
-    throw DataError("none of the " + std::to_string(relpaths.size()) + " feature files exists");
-  report.files_loaded = out.kept_rows.size();
-  for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
 
   // The cache.
   detail::CacheKey key;
@@ -602,10 +674,37 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     }
   }
 
-  std::vector<std::string> files;
-  files.reserve(out.kept_rows.size());
-  for (const auto r : out.kept_rows) files.push_back(relpaths[r]);
+  std::vector<std::string> kept_files;
+  if (stat_first) {
+    kept_files.reserve(out.kept_rows.size());
+    for (const auto r : out.kept_rows) kept_files.push_back(relpaths[r]);
+  }
+  const std::vector<std::string>& files = stat_first ? kept_files : relpaths;
   const auto rows = static_cast<Eigen::Index>(files.size());
+  // Without the stat pass: the rows of missing files are dropped after parsing (or the missing
+  // files refused, before any parse error: what a stat pass would have found first).
+  const auto parse = [&](const FeatureSchema& columns, bool discovering) {
+    try {
+      return parse_pass(dir, files, columns, options, threads, out.matrix, discovering,
+                        !stat_first);
+    } catch (...) {
+      if (!stat_first && options.missing_files == MissingFilePolicy::kError) {
+        const auto found = stat_files(dir, relpaths, threads);
+        std::vector<std::size_t> missing;
+        for (std::size_t i = 0; i < relpaths.size(); ++i) {
+          if (found[i].size == detail::CacheKey::kMissingSize) missing.push_back(i);
+        }
+        account_missing(features_dir, relpaths, missing, options, out.kept_rows, report);
+      }
+      throw;
+    }
+  };
+  const auto drop_missing_rows = [&](const PassResult& pass) {
+    if (stat_first) return;
+    account_missing(features_dir, relpaths, pass.missing, options, out.kept_rows, report);
+    for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
+    if (!pass.missing.empty()) keep_rows(out.matrix, out.kept_rows);
+  };
 
   PassResult pass;
   if (schema != nullptr) {
@@ -613,16 +712,13 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
     detail::advise_huge_pages(out.matrix.data(),
                               static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
-    pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, false);
+    pass = parse(out.schema, false);
+    drop_missing_rows(pass);
   } else {
     // Discovery: a sample first; then, if the full pass meets fields the sample lacked, their
     // files are added and everything is parsed again with the complete schema.
     detail::FieldUnion fields;
-    std::vector<std::size_t> sample;
-    const std::size_t k = std::min(kDiscoverySample, files.size());
-    for (std::size_t j = 0; j < k; ++j)
-      sample.push_back(k == 1 ? 0 : j * (files.size() - 1) / (k - 1));
-    sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+    const std::vector<std::size_t> sample = discovery_sample(files.size());
     discover_from(dir, files, sample, options, fields);
     report.discovery_files = sample.size();
     for (int round = 0;; ++round) {
@@ -632,7 +728,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       detail::advise_huge_pages(out.matrix.data(),
                                 static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
       try {
-        pass = parse_pass(dir, files, out.schema, options, threads, out.matrix, true);
+        pass = parse(out.schema, true);
       } catch (const ParseError& e) {
         throw with_shape_origin(e, fields);
       }
@@ -648,6 +744,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       report.files_parsed += pass.files;
       report.bytes_parsed += pass.bytes;
     }
+    drop_missing_rows(pass);
     if (options.drop_constant) {
       const auto kept = drop_constant_columns(out.matrix);
       report.dropped_constant_columns = out.schema.size() - kept.size();

@@ -445,7 +445,8 @@ class RowParser::Handler : public HandlerError {
       : s_(schema),
         slots_(schema.slots()),
         reject_non_finite_(non_finite == NonFinitePolicy::kReject),
-        lenient_(shape == ShapePolicy::kMissing) {}
+        lenient_(shape == ShapePolicy::kMissing),
+        next_key_(schema.node_count(), CompiledSchema::kNone) {}
 
   void start(float* row, RowResult* result) {
     row_ = row;
@@ -460,6 +461,7 @@ class RowParser::Handler : public HandlerError {
     pending_skip_ = saw_section_ = false;
     clear_error();
     level_ = 0;
+    last_key_ = CompiledSchema::kRoot;
     top_keys_.clear();
     *result_ = RowResult{};
   }
@@ -487,20 +489,8 @@ class RowParser::Handler : public HandlerError {
   bool Int64(std::int64_t i) { return exact_number(integer_to_float(i)); }
   bool Uint64(std::uint64_t u) { return exact_number(static_cast<float>(u)); }
   bool Double(double d) {
-    if (skip_base_ != 0) return check_number();
-    float v;
-    const NumberText kind = to_float(d, v);
-    if (in_run_ && kind == NumberText::kFinite) [[likely]] {
-      // The hot path: the next number of a vector or matrix row.
-      if (index_ < run_length_) {
-        const std::int32_t col = run_slots_[index_];
-        if (col >= 0) row_[col] = v;
-      }
-      ++index_;
-      return true;
-    }
-    if (kind == NumberText::kBadToken) return bad_number();
-    return number(v, kind);
+    if (!at_token() && rounds_to_float_exactly(d)) [[likely]] return finite(static_cast<float>(d));
+    return other_double(d);
   }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return true; }  // not enabled
 
@@ -552,7 +542,7 @@ class RowParser::Handler : public HandlerError {
   bool Key(const char* str, rapidjson::SizeType size, bool /*copy*/) {
     if (skip_base_ != 0) return true;
     const std::uint32_t parent = stack_[top_ - 1];
-    const std::uint32_t id = s_.child(parent, str, size);
+    const std::uint32_t id = find_key(parent, str, size);
     if (parent == CompiledSchema::kRoot) top_keys_.emplace_back(str, size);
     if (id == CompiledSchema::kNone) {
       unknown(parent, std::string_view(str, size));
@@ -654,16 +644,33 @@ class RowParser::Handler : public HandlerError {
   }
 
  private:
+  // The node of \p key under \p parent, or kNone. The feature files of one extractor list their
+  // keys in one order, so the key that followed the previous known key last time is tried first:
+  // a compare instead of a hash and a table probe.
+  std::uint32_t find_key(std::uint32_t parent, const char* key, std::size_t size) noexcept {
+    const std::uint32_t guess = next_key_[last_key_];
+    if (guess != CompiledSchema::kNone && s_.is_child(guess, parent, key, size)) [[likely]] {
+      last_key_ = guess;
+      return guess;
+    }
+    const std::uint32_t id = s_.child(parent, key, size);
+    if (id != CompiledSchema::kNone) {
+      next_key_[last_key_] = id;
+      last_key_ = id;
+    }
+    return id;
+  }
+
   std::uint32_t take_pending() noexcept {
     const std::uint32_t id = pending_;
     pending_ = CompiledSchema::kNone;
     return id;
   }
 
-  // An integer (converted exactly): the hot path, or number().
-  bool exact_number(float v) {
-    if (skip_base_ != 0) return true;
-    if (in_run_) {
+  // A finite number, converted: the hot paths (the next number of a vector or matrix row, or the
+  // value of a scalar field), or number().
+  bool finite(float v) {
+    if (in_run_) [[likely]] {  // in_run_ implies that nothing is being skipped
       if (index_ < run_length_) {
         const std::int32_t col = run_slots_[index_];
         if (col >= 0) row_[col] = v;
@@ -671,11 +678,33 @@ class RowParser::Handler : public HandlerError {
       ++index_;
       return true;
     }
+    if (skip_base_ != 0) return true;
+    if (leaf_ == CompiledSchema::kNone && !pending_skip_ && pending_ != CompiledSchema::kNone) {
+      const auto& n = s_.node(pending_);
+      if (n.kind == FieldKind::kScalar && n.field != CompiledSchema::kNone) {
+        pending_ = CompiledSchema::kNone;
+        store(n.slot, v);
+        return true;
+      }
+    }
     return number(v, NumberText::kFinite);
   }
 
-  // A number (or a boolean, as 0/1) outside the hot path.
-  bool number(float v, NumberText kind) {
+  // A double that is not finite(): skipped, converted from its text, non-finite or malformed.
+  [[gnu::noinline]] bool other_double(double d) {
+    if (skip_base_ != 0) return check_number();
+    float v;
+    const NumberText kind = to_float(d, v);
+    if (kind == NumberText::kFinite) return finite(v);
+    if (kind == NumberText::kBadToken) return bad_number();
+    return number(v, kind);
+  }
+
+  // An integer (converted exactly).
+  bool exact_number(float v) { return finite(v); }
+
+  // A number (or a boolean, as 0/1) outside the hot paths.
+  [[gnu::noinline]] bool number(float v, NumberText kind) {
     if (leaf_ != CompiledSchema::kNone) return array_value(v, kind, true);
     if (pending_skip_) return (pending_skip_ = false, true);
     if (pending_ == CompiledSchema::kNone) return fail("/", found_top_level("a number"));
@@ -859,7 +888,20 @@ class RowParser::Handler : public HandlerError {
 
   bool saw_section_ = false;
   std::vector<std::string> top_keys_;
+
+  // Key order learned from the files parsed so far (find_key()): node -> the node of the next key.
+  std::vector<std::uint32_t> next_key_;
+  std::uint32_t last_key_ = CompiledSchema::kRoot;
 };
+
+namespace {
+template <typename Handler>
+[[gnu::flatten]] rapidjson::ParseResult fast_parse(rapidjson::Reader& reader,
+                                                   rapidjson::InsituStringStream& stream,
+                                                   Handler& handler) {
+  return reader.Parse<kFeatureParseFlagsFast>(stream, handler);
+}
+}  // namespace
 
 RowParser::RowParser(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
     : handler_(std::make_unique<Handler>(schema, non_finite, shape)) {}
@@ -877,7 +919,7 @@ void RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, R
   handler_->reset();
   rapidjson::InsituStringStream stream(buffer.data());
   handler_->set_source(buffer.view(), &stream.src_);
-  const rapidjson::ParseResult parsed = reader_.Parse<kFeatureParseFlagsInsitu>(stream, *handler_);
+  const rapidjson::ParseResult parsed = fast_parse(reader_, stream, *handler_);
   if (parsed && stream.Tell() == buffer.size()) {
     handler_->finish(file);
     return;

@@ -91,20 +91,36 @@ void FileBuffer::assign(std::string_view bytes) {
 }
 
 FileStamp FileBuffer::read(const std::filesystem::path& path, std::uintmax_t max_bytes) {
-  return read_at(AT_FDCWD, path.c_str(), path, max_bytes);
+  FileStamp stamp;
+  (void)read_at(nullptr, path.c_str(), max_bytes, false, stamp);
+  return stamp;
 }
 
 FileStamp FileBuffer::read(const Directory& dir, const std::string& relpath,
                            std::uintmax_t max_bytes) {
-  return read_at(dir.fd(), relpath.c_str(), dir.path() / relpath, max_bytes);
+  FileStamp stamp;
+  (void)read_at(&dir, relpath.c_str(), max_bytes, false, stamp);
+  return stamp;
 }
 
-FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesystem::path& path,
-                              std::uintmax_t max_bytes) {
+bool FileBuffer::read_if_exists(const Directory& dir, const std::string& relpath,
+                                std::uintmax_t max_bytes, FileStamp& stamp) {
+  return read_at(&dir, relpath.c_str(), max_bytes, true, stamp);
+}
+
+bool FileBuffer::read_at(const Directory* dir, const char* name, std::uintmax_t max_bytes,
+                         bool missing_ok, FileStamp& stamp) {
+  const auto path = [&] {
+    return dir != nullptr ? dir->path() / name : std::filesystem::path(name);
+  };
   // O_NONBLOCK: opening a FIFO without a writer would block forever; it is refused below. The
   // flag changes nothing for the reads of a regular file.
-  const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw IoError(path, std::string("cannot open: ") + std::strerror(errno));
+  const int fd =
+      ::openat(dir != nullptr ? dir->fd() : AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (missing_ok && (errno == ENOENT || errno == ENOTDIR)) return false;
+    throw IoError(path(), std::string("cannot open: ") + std::strerror(errno));
+  }
   struct FdCloser {
     int fd;
     ~FdCloser() { ::close(fd); }
@@ -112,14 +128,14 @@ FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesyste
 
   struct stat st {};
   if (::fstat(fd, &st) != 0)
-    throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
+    throw IoError(path(), std::string("cannot stat: ") + std::strerror(errno));
   // Checked on the open descriptor: a file swapped for a FIFO or device after a stat is caught.
-  if (!S_ISREG(st.st_mode)) throw IoError(path, not_regular_file_message(st.st_mode, path));
+  if (!S_ISREG(st.st_mode)) throw IoError(path(), not_regular_file_message(st.st_mode, path()));
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > max_bytes) {
-    throw IoError(path, "file is " + std::to_string(size) + " bytes, over the " +
-                            std::to_string(max_bytes) +
-                            "-byte limit for a feature file (raise it with --max-file-bytes)");
+    throw IoError(path(), "file is " + std::to_string(size) + " bytes, over the " +
+                              std::to_string(max_bytes) +
+                              "-byte limit for a feature file (raise it with --max-file-bytes)");
   }
   reserve(static_cast<std::size_t>(size));
   std::size_t done = 0;
@@ -127,14 +143,15 @@ FileStamp FileBuffer::read_at(int dir_fd, const char* name, const std::filesyste
     const ssize_t n = ::read(fd, data_.get() + done, static_cast<std::size_t>(size) - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw IoError(path, std::string("read failed: ") + std::strerror(errno));
+      throw IoError(path(), std::string("read failed: ") + std::strerror(errno));
     }
     if (n == 0) break;  // the file shrank while we read it
     done += static_cast<std::size_t>(n);
   }
   size_ = done;
   data_[size_] = '\0';
-  return stamp_of(st);
+  stamp = stamp_of(st);
+  return true;
 }
 
 }  // namespace moodboost::detail

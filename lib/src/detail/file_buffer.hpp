@@ -66,6 +66,9 @@ class FileBuffer {
   FileStamp read(const std::filesystem::path& path, std::uintmax_t max_bytes);
   /// Same, for \p relpath inside \p dir (messages name dir.path() / relpath).
   FileStamp read(const Directory& dir, const std::string& relpath, std::uintmax_t max_bytes);
+  /// Same, but false (and the buffer unchanged) when \p relpath does not exist (ENOENT, ENOTDIR).
+  bool read_if_exists(const Directory& dir, const std::string& relpath, std::uintmax_t max_bytes,
+                      FileStamp& stamp);
   /// Replaces the contents with \p bytes.
   void assign(std::string_view bytes);
 
@@ -77,8 +80,10 @@ class FileBuffer {
 
  private:
   void reserve(std::size_t bytes);
-  FileStamp read_at(int dir_fd, const char* name, const std::filesystem::path& shown,
-                    std::uintmax_t max_bytes);
+  // Reads \p name (relative to \p dir, or to the working directory when dir is null); false when
+  // missing_ok and it does not exist. Messages name dir->path() / name, built only for them.
+  bool read_at(const Directory* dir, const char* name, std::uintmax_t max_bytes, bool missing_ok,
+               FileStamp& stamp);
 
   std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;
