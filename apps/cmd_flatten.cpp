@@ -62,16 +62,18 @@ int run_flatten(const FlattenArgs& args) {
   std::unique_ptr<FeatureSchema> schema;
   if (!args.schema.empty())
     schema = std::make_unique<FeatureSchema>(FeatureSchema::load(args.schema));
-  const LoadedFeatures loaded = load_features(args.features, relpaths, ids, options, schema.get());
+  // The rows are parsed straight into the mapped output file (no copy of the matrix to write).
+  MappedNpyWriter out(args.out);
+  const LoadedFeatures loaded =
+      load_features(args.features, relpaths, ids, options, schema.get(), out);
   progress.finish();
 
-  write_feature_matrix(args.out, loaded.matrix);
+  out.commit();
   write_file_atomic(args.names, lines(loaded.schema.column_names()));
   if (!args.ids.empty()) write_file_atomic(args.ids, lines(loaded.row_ids));
   if (!args.save_schema.empty()) loaded.schema.save(args.save_schema);
   fmt::print(stderr, "moodboost flatten: {}\nmoodboost flatten: wrote {} ({} x {} float32)\n",
-             loaded.report.summary(), args.out.string(), loaded.matrix.rows(),
-             loaded.matrix.cols());
+             loaded.report.summary(), args.out.string(), out.rows(), out.cols());
   return kExitOk;
 }
 

@@ -111,6 +111,7 @@ struct PassResult {
   std::vector<std::size_t> rows_with_new_fields;
   std::vector<detail::FileStamp> stamps;  // as read (per matrix row)
   std::vector<std::size_t> missing;       // rows whose file does not exist (missing_ok), sorted
+  float* data = nullptr;                  // the target's allocation the rows were parsed into
 };
 
 // Keeps the exception of the lowest row index among those thrown by the workers.
@@ -172,7 +173,8 @@ void for_each_file(const detail::Directory& dir, const std::vector<std::string>&
           try {
             detail::FileStamp stamp;
             if (missing_ok) {
-              if (!buffer.read_if_exists(dir, files[i], max_file_bytes, stamp)) stamp = kMissingStamp;
+              if (!buffer.read_if_exists(dir, files[i], max_file_bytes, stamp))
+                stamp = kMissingStamp;
             } else {
               stamp = buffer.read(dir, files[i], max_file_bytes);
             }
@@ -195,13 +197,14 @@ void for_each_file(const detail::Directory& dir, const std::vector<std::string>&
   error.rethrow();
 }
 
-// Parses files[i] into row i of \p matrix (already sized rows x schema.size()). With
+// Parses files[i] into row i of \p target's new files.size() x schema.size() allocation. With
 // \p missing_ok, a file that does not exist leaves its row NaN and is listed in `missing`.
 PassResult parse_pass(const detail::Directory& dir, const std::vector<std::string>& files,
                       const FeatureSchema& schema, const FeatureOptions& options, int threads,
-                      FeatureMatrix& matrix, bool discovering, bool missing_ok) {
+                      MatrixTarget& target, bool discovering, bool missing_ok) {
   const detail::CompiledSchema compiled(schema);
-  const auto cols = static_cast<std::size_t>(matrix.cols());
+  const std::size_t cols = schema.size();
+  float* const data = target.allocate(files.size(), cols);
   PassResult total;
   total.stamps.resize(files.size());
   struct State {
@@ -217,14 +220,18 @@ PassResult parse_pass(const detail::Directory& dir, const std::vector<std::strin
       [&](std::unique_ptr<State>& s, std::size_t i, detail::FileBuffer& buffer,
           const detail::FileStamp& stamp) {
         total.stamps[i] = stamp;
-        float* out = matrix.data() + i * cols;
+        float* out = data + i * cols;
         PassResult& local = s->found;
         if (stamp.size == detail::CacheKey::kMissingSize) {
           std::fill(out, out + cols, std::numeric_limits<float>::quiet_NaN());
           local.missing.push_back(i);
           return;
         }
-        s->parser.parse(buffer, files[i], out, s->row);
+        if (!s->parser.parse(buffer, files[i], out, s->row)) {
+          // The in-situ parse failed and overwrote the bytes: read them again for the error.
+          total.stamps[i] = buffer.read(dir, files[i], options.max_file_bytes);
+          s->parser.reparse(buffer, files[i], out, s->row);
+        }
         ++local.files;
         local.bytes += buffer.size();
         local.nonfinite += s->row.nonfinite_values;
@@ -255,6 +262,7 @@ PassResult parse_pass(const detail::Directory& dir, const std::vector<std::strin
       missing_ok);
   std::sort(total.rows_with_new_fields.begin(), total.rows_with_new_fields.end());
   std::sort(total.missing.begin(), total.missing.end());
+  total.data = data;
   return total;
 }
 
@@ -347,16 +355,34 @@ void shrink_matrix(FeatureMatrix& matrix, std::size_t rows, std::size_t cols) {
   matrix.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
 }
 
-// Keeps the rows \p kept (ascending) of \p matrix, in place.
-void keep_rows(FeatureMatrix& matrix, const std::vector<std::size_t>& kept) {
-  const auto cols = static_cast<std::size_t>(matrix.cols());
-  float* data = matrix.data();
+// Moves the rows \p kept (ascending) of the matrix at \p data to its first rows, in place.
+void keep_rows(float* data, std::size_t cols, const std::vector<std::size_t>& kept) {
   for (std::size_t j = 0; j < kept.size(); ++j) {
     // Row kept[j] >= j: moving forward never overwrites a row still to be moved.
     if (kept[j] != j) std::memmove(data + j * cols, data + kept[j] * cols, cols * sizeof(float));
   }
-  shrink_matrix(matrix, kept.size(), cols);
 }
+
+// The default target: LoadedFeatures::matrix.
+class EigenTarget final : public MatrixTarget {
+ public:
+  explicit EigenTarget(FeatureMatrix& matrix) : matrix_(matrix) {}
+  float* allocate(std::size_t rows, std::size_t cols) override {
+    matrix_.resize(0, 0);  // free before allocating a new width
+    matrix_.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+    detail::advise_huge_pages(matrix_.data(), rows * cols * sizeof(float));
+    return matrix_.data();
+  }
+  float* shrink(std::size_t rows, std::size_t cols) override {
+    shrink_matrix(matrix_, rows, cols);
+    return matrix_.data();
+  }
+  /// Takes \p matrix as the result (a cache hit): no copy.
+  void adopt(FeatureMatrix&& matrix) { matrix_ = std::move(matrix); }
+
+ private:
+  FeatureMatrix& matrix_;
+};
 
 // Adds the fields of files[rows[k]] to \p fields.
 void discover_from(const detail::Directory& dir, const std::vector<std::string>& files,
@@ -375,15 +401,13 @@ bool same_value(float a, float b) {
   return std::memcmp(&a, &b, sizeof(float)) == 0;
 }
 
-// Removes the constant columns of \p matrix in place (no second matrix: the rows are compacted
-// forward, then the allocation is shrunk with realloc). Returns the kept column indices.
-std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
-  const auto rows = static_cast<std::size_t>(matrix.rows());
-  const auto cols = static_cast<std::size_t>(matrix.cols());
+// Removes the constant columns of the rows x cols matrix at \p data in place (the rows are
+// compacted forward; the caller shrinks the allocation). Returns the kept column indices.
+std::vector<std::size_t> drop_constant_columns(float* data, std::size_t rows, std::size_t cols) {
   std::vector<char> varies(cols, 0);
-  const float* first = matrix.data();
+  const float* first = data;
   for (std::size_t r = 1; r < rows; ++r) {
-    const float* row = matrix.data() + r * cols;
+    const float* row = data + r * cols;
     for (std::size_t c = 0; c < cols; ++c)
       varies[c] |= static_cast<char>(!same_value(row[c], first[c]));
   }
@@ -392,13 +416,11 @@ std::vector<std::size_t> drop_constant_columns(FeatureMatrix& matrix) {
     if (varies[c] != 0) kept.push_back(c);
   }
   if (kept.size() == cols) return kept;
-  float* data = matrix.data();
   for (std::size_t r = 0; r < rows; ++r) {
     // Destination index r*kept+j never exceeds the source index r*cols+kept[j]: safe forward copy.
     for (std::size_t j = 0; j < kept.size(); ++j)
       data[r * kept.size() + j] = data[r * cols + kept[j]];
   }
-  shrink_matrix(matrix, rows, kept.size());
   return kept;
 }
 
@@ -569,7 +591,10 @@ std::vector<float> parse_feature_row(std::string_view json, const FeatureSchema&
   buffer.assign(json);
   std::vector<float> row(schema.size());
   detail::RowResult result;
-  parser.parse(buffer, file.string(), row.data(), result);
+  if (!parser.parse(buffer, file.string(), row.data(), result)) {
+    buffer.assign(json);
+    parser.reparse(buffer, file.string(), row.data(), result);
+  }
   if (counts != nullptr) {
     counts->nonfinite_values = result.nonfinite_values;
     counts->shape_mismatches = result.shape_mismatches;
@@ -598,6 +623,16 @@ std::uintmax_t parse_files_noop(const fs::path& features_dir,
 LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std::string>& relpaths,
                              const std::vector<std::string>& row_ids, const FeatureOptions& options,
                              const FeatureSchema* schema) {
+  FeatureMatrix matrix;
+  EigenTarget target(matrix);
+  LoadedFeatures out = load_features(features_dir, relpaths, row_ids, options, schema, target);
+  out.matrix = std::move(matrix);
+  return out;
+}
+
+LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std::string>& relpaths,
+                             const std::vector<std::string>& row_ids, const FeatureOptions& options,
+                             const FeatureSchema* schema, MatrixTarget& target) {
   const auto start = std::chrono::steady_clock::now();
   if (relpaths.size() != row_ids.size()) {
     throw InvalidArgument("load_features: " + std::to_string(relpaths.size()) + " paths but " +
@@ -662,7 +697,14 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       report.cache_file = cache_file;
       report.threads = threads;
       report.threads_capped_by_files = threads < resolve_threads(options.threads);
-      out.matrix = std::move(entry.matrix);
+      if (auto* eigen = dynamic_cast<EigenTarget*>(&target)) {
+        eigen->adopt(std::move(entry.matrix));
+      } else {
+        const auto rows = static_cast<std::size_t>(entry.matrix.rows());
+        const auto cols = static_cast<std::size_t>(entry.matrix.cols());
+        std::copy_n(entry.matrix.data(), rows * cols, target.allocate(rows, cols));
+        (void)target.shrink(rows, cols);
+      }
       out.schema = std::move(entry.schema);
       evict_cache_entries(options, report);
       report.seconds = seconds_since(start);
@@ -680,13 +722,11 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     for (const auto r : out.kept_rows) kept_files.push_back(relpaths[r]);
   }
   const std::vector<std::string>& files = stat_first ? kept_files : relpaths;
-  const auto rows = static_cast<Eigen::Index>(files.size());
   // Without the stat pass: the rows of missing files are dropped after parsing (or the missing
   // files refused, before any parse error: what a stat pass would have found first).
   const auto parse = [&](const FeatureSchema& columns, bool discovering) {
     try {
-      return parse_pass(dir, files, columns, options, threads, out.matrix, discovering,
-                        !stat_first);
+      return parse_pass(dir, files, columns, options, threads, target, discovering, !stat_first);
     } catch (...) {
       if (!stat_first && options.missing_files == MissingFilePolicy::kError) {
         const auto found = stat_files(dir, relpaths, threads);
@@ -699,19 +739,26 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       throw;
     }
   };
+  // The matrix as it stands: where, and its shape.
+  float* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
   const auto drop_missing_rows = [&](const PassResult& pass) {
+    data = pass.data;
+    rows = files.size();
+    cols = out.schema.size();
     if (stat_first) return;
     account_missing(features_dir, relpaths, pass.missing, options, out.kept_rows, report);
     for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
-    if (!pass.missing.empty()) keep_rows(out.matrix, out.kept_rows);
+    if (!pass.missing.empty()) {
+      keep_rows(data, cols, out.kept_rows);
+      rows = out.kept_rows.size();
+    }
   };
 
   PassResult pass;
   if (schema != nullptr) {
     out.schema = *schema;
-    out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
-    detail::advise_huge_pages(out.matrix.data(),
-                              static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
     pass = parse(out.schema, false);
     drop_missing_rows(pass);
   } else {
@@ -723,10 +770,6 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     report.discovery_files = sample.size();
     for (int round = 0;; ++round) {
       out.schema = select_columns(fields.fields(), options);
-      out.matrix.resize(0, 0);  // free before allocating the new width
-      out.matrix.resize(rows, static_cast<Eigen::Index>(out.schema.size()));
-      detail::advise_huge_pages(out.matrix.data(),
-                                static_cast<std::size_t>(out.matrix.size()) * sizeof(float));
       try {
         pass = parse(out.schema, true);
       } catch (const ParseError& e) {
@@ -746,15 +789,18 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     }
     drop_missing_rows(pass);
     if (options.drop_constant) {
-      const auto kept = drop_constant_columns(out.matrix);
+      const auto kept = drop_constant_columns(data, rows, cols);
       report.dropped_constant_columns = out.schema.size() - kept.size();
       if (kept.empty()) throw DataError("every feature column is constant on the training rows");
       std::set<std::size_t> keep(kept.begin(), kept.end());
       std::size_t index = 0;
       out.schema = out.schema.filtered([&](const Column&) { return keep.count(index++) != 0; });
-      pass.nan_cells = static_cast<std::size_t>(out.matrix.array().isNaN().count());
+      cols = kept.size();
+      pass.nan_cells = static_cast<std::size_t>(
+          std::count_if(data, data + rows * cols, [](float v) { return std::isnan(v); }));
     }
   }
+  data = target.shrink(rows, cols);
   report.files_parsed += pass.files;
   report.bytes_parsed += pass.bytes;
   report.nonfinite_values = pass.nonfinite;
@@ -767,7 +813,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     bool unchanged = true;
     for (std::size_t j = 0; j < files.size(); ++j)
       unchanged = unchanged && pass.stamps[j] == stamps[out.kept_rows[j]];
-    const auto matrix_bytes = static_cast<std::uintmax_t>(out.matrix.size()) * sizeof(float);
+    const auto matrix_bytes = static_cast<std::uintmax_t>(rows * cols) * sizeof(float);
     if (!unchanged) {
       report.cache_detail = "feature files changed while they were read; cache not written";
     } else if (options.cache_max_bytes != 0 && matrix_bytes > options.cache_max_bytes) {
@@ -779,14 +825,12 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       entry.schema = out.schema;
       entry.kept_rows = out.kept_rows;
       entry.report = report;
-      std::swap(entry.matrix, out.matrix);  // lend the matrix to the writer without a copy
       try {
-        detail::write_cache(report.cache_file, key, entry);
+        detail::write_cache(report.cache_file, key, entry, data, rows, cols);
       } catch (const IoError& e) {
         // A cache that cannot be written (read-only or full disk) costs speed, not the result.
         report.cache_detail = std::string("cache not written: ") + e.what();
       }
-      std::swap(entry.matrix, out.matrix);
     }
     evict_cache_entries(options, report);
   }

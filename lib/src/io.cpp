@@ -73,7 +73,7 @@ AtomicFile::AtomicFile(std::filesystem::path path, Durability durability)
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError(dir, "cannot create directory: " + ec.message());
   temp_path_ = dir / ("." + path_.filename().string() + ".tmp-" + random_suffix());
-  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(path_, "cannot create temporary file: " + errno_text(errno));
   buffer_.reserve(kWriteBufferBytes);
 }

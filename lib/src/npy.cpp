@@ -1,9 +1,14 @@
 #include "moodboost/npy.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -476,6 +481,66 @@ void write_label_matrix(const fs::path& file, const Eigen::Ref<const LabelMatrix
 
 void write_feature_matrix(const fs::path& file, const Eigen::Ref<const FeatureMatrix>& features) {
   write_matrix<FeatureMatrix>(file, NpyDtype::kFloat32, features);
+}
+
+MappedNpyWriter::MappedNpyWriter(fs::path file) : file_(std::move(file)) {}
+
+MappedNpyWriter::~MappedNpyWriter() { unmap(); }
+
+void MappedNpyWriter::unmap() noexcept {
+  if (map_ != nullptr) ::munmap(map_, map_bytes_);
+  map_ = nullptr;
+  map_bytes_ = 0;
+}
+
+float* MappedNpyWriter::allocate(std::size_t rows, std::size_t cols) {
+  unmap();
+  const std::array<std::size_t, 2> shape{rows, cols};
+  offset_ = npy_header(NpyDtype::kFloat32, shape).size();
+  const std::size_t bytes = offset_ + rows * cols * sizeof(float);
+  const int fd = file_.descriptor();
+  // Reserve the blocks now: a write into a mapped page that the disk has no room for is a SIGBUS.
+  if (::ftruncate(fd, 0) != 0)
+    throw IoError(file_.path(), "cannot truncate: " + std::string(std::strerror(errno)));
+  if (const int e = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); e != 0) {
+    throw IoError(file_.path(),
+                  fmt::format("cannot reserve {} bytes: {}", bytes, std::strerror(e)));
+  }
+  void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED)
+    throw IoError(file_.path(), "cannot map: " + std::string(std::strerror(errno)));
+  map_ = static_cast<char*>(map);
+  map_bytes_ = bytes;
+  rows_ = rows;
+  cols_ = cols;
+  final_ = false;
+  return reinterpret_cast<float*>(map_ + offset_);  // the header is a multiple of 64 bytes
+}
+
+float* MappedNpyWriter::shrink(std::size_t rows, std::size_t cols) {
+  if (map_ == nullptr || rows * cols > rows_ * cols_)
+    throw InvalidArgument("MappedNpyWriter::shrink: no such allocation");
+  const std::array<std::size_t, 2> shape{rows, cols};
+  const std::string header = npy_header(NpyDtype::kFloat32, shape);
+  const std::size_t data_bytes = rows * cols * sizeof(float);
+  if (header.size() + data_bytes > map_bytes_)  // fewer digits never lengthen the header
+    throw InvalidArgument("MappedNpyWriter::shrink: the header grew");
+  if (header.size() != offset_) std::memmove(map_ + header.size(), map_ + offset_, data_bytes);
+  std::memcpy(map_, header.data(), header.size());
+  offset_ = header.size();
+  rows_ = rows;
+  cols_ = cols;
+  final_ = true;
+  return reinterpret_cast<float*>(map_ + offset_);
+}
+
+void MappedNpyWriter::commit() {
+  if (!final_) throw InvalidArgument("MappedNpyWriter::commit: the matrix was not finished");
+  unmap();
+  const std::size_t bytes = offset_ + rows_ * cols_ * sizeof(float);
+  if (::ftruncate(file_.descriptor(), static_cast<off_t>(bytes)) != 0)
+    throw IoError(file_.path(), "cannot truncate: " + std::string(std::strerror(errno)));
+  file_.commit();  // fsync (the mapped pages are the file's page cache) and rename
 }
 
 }  // namespace moodboost

@@ -193,7 +193,7 @@ struct LoadedFeatures {
 ///   naming both files. Constant columns are dropped last (drop_constant).
 /// - Files are parsed in parallel (FeatureOptions::threads) straight into the matrix.
 /// - Only regular files are read (symlinks to them included); anything else is an IoError naming
-///   the file and its kind, found before any file is parsed.
+///   the file and its kind (found on the open file: a FIFO cannot hang the loader).
 /// - With FeatureOptions::cache_dir: the first load writes `<cache_dir>/features-<hash>.mbfc`
 ///   (matrix, schema, row ids, report counts) keyed on the features directory, the file list and
 ///   row ids, every file's size, modification and status-change times in nanoseconds and inode
@@ -213,6 +213,27 @@ LoadedFeatures load_features(const std::filesystem::path& features_dir,
                              const std::vector<std::string>& relpaths,
                              const std::vector<std::string>& row_ids, const FeatureOptions& options,
                              const FeatureSchema* schema = nullptr);
+
+/// Where load_features() can put the matrix instead of LoadedFeatures::matrix: memory the caller
+/// provides, e.g. a memory-mapped output file (write_npy_mapped() in npy.hpp), so that the files
+/// are parsed straight into it, with no copy of the matrix and no second pass over it.
+class MatrixTarget {
+ public:
+  virtual ~MatrixTarget() = default;
+  /// Room for a rows x cols float32 matrix (row-major), filled by the caller of allocate(). May
+  /// be called again (a wider schema): earlier contents are then dropped.
+  virtual float* allocate(std::size_t rows, std::size_t cols) = 0;
+  /// Keeps the first rows x cols floats of the allocation as the final rows x cols matrix (rows
+  /// of missing files or constant columns removed, compacted in place). Returns where they are now.
+  virtual float* shrink(std::size_t rows, std::size_t cols) = 0;
+};
+
+/// load_features() writing the matrix into \p target (LoadedFeatures::matrix stays empty); the
+/// rows, schema, report and errors are the same.
+LoadedFeatures load_features(const std::filesystem::path& features_dir,
+                             const std::vector<std::string>& relpaths,
+                             const std::vector<std::string>& row_ids, const FeatureOptions& options,
+                             const FeatureSchema* schema, MatrixTarget& target);
 
 /// The result of load_features_on_disk(): a load whose matrix stays in the binary cache.
 struct DiskFeatures {

@@ -52,6 +52,9 @@ class AtomicFile {
 
   /// The final path.
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  /// The temporary file's descriptor (open for reading and writing), for a writer that maps the
+  /// file or writes it at offsets; don't mix that with write(), which appends through a buffer.
+  [[nodiscard]] int descriptor() const noexcept { return fd_; }
 
  private:
   void flush_buffer();

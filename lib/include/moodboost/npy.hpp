@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "moodboost/features.hpp"
+#include "moodboost/io.hpp"
 #include "moodboost/types.hpp"
 
 namespace moodboost {
@@ -96,5 +98,39 @@ void write_label_matrix(const std::filesystem::path& file,
 /// Writes \p features as a float32 ("<f4") matrix, atomically.
 void write_feature_matrix(const std::filesystem::path& file,
                           const Eigen::Ref<const FeatureMatrix>& features);
+
+/// A float32 .npy matrix file written through a shared memory map, as a MatrixTarget: given to
+/// load_features(), the feature files are parsed straight into the output file's pages, with no
+/// matrix in anonymous memory and no copy to write it (`moodboost flatten`). The file is what
+/// write_feature_matrix() writes, byte for byte, and as atomic: a temporary file beside \p file,
+/// its blocks reserved up front (a full disk is an IoError here, not a SIGBUS later), fsync'd and
+/// renamed over \p file by commit(). Destroyed without
+/// commit(), the temporary file is removed.
+class MappedNpyWriter final : public MatrixTarget {
+ public:
+  explicit MappedNpyWriter(std::filesystem::path file);
+  ~MappedNpyWriter() override;
+  MappedNpyWriter(const MappedNpyWriter&) = delete;
+  MappedNpyWriter& operator=(const MappedNpyWriter&) = delete;
+
+  float* allocate(std::size_t rows, std::size_t cols) override;
+  float* shrink(std::size_t rows, std::size_t cols) override;
+  /// Writes the header of the final shape, flushes and renames. Throws IoError.
+  void commit();
+
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+
+ private:
+  void unmap() noexcept;
+
+  AtomicFile file_;
+  char* map_ = nullptr;
+  std::size_t map_bytes_ = 0;
+  std::size_t offset_ = 0;  // of the data: the header's length
+  std::size_t rows_ = 0;
+  std::size_t cols_ = 0;
+  bool final_ = false;  // shrink() fixed the shape and wrote the header
+};
 
 }  // namespace moodboost

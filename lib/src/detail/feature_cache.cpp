@@ -312,7 +312,8 @@ CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, C
   return {CacheStatus::kHit, ""};
 }
 
-void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry) {
+void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry,
+                 const float* matrix, std::size_t rows, std::size_t cols) {
   std::string head(kMagic, sizeof(kMagic));
   const std::uint32_t version_and_zero[2] = {kVersion, 0};
   head.append(reinterpret_cast<const char*>(version_and_zero), sizeof(version_and_zero));
@@ -330,15 +331,15 @@ void write_cache(const std::filesystem::path& path, const CacheKey& key, const C
   put_u64(head, entry.kept_rows.size());
   for (const auto r : entry.kept_rows) put_u64(head, r);
   put_report(head, entry.report);
-  put_u64(head, static_cast<std::uint64_t>(entry.matrix.rows()));
-  put_u64(head, static_cast<std::uint64_t>(entry.matrix.cols()));
+  put_u64(head, static_cast<std::uint64_t>(rows));
+  put_u64(head, static_cast<std::uint64_t>(cols));
   head.append((kAlign - head.size() % kAlign) % kAlign, '\0');
 
   std::vector<std::uint64_t> digests{hash64(head.data(), head.size(), kChecksumSeed)};
   AtomicFile out(path);
   out.write(head);
-  const auto* data = reinterpret_cast<const char*>(entry.matrix.data());
-  const std::size_t bytes = static_cast<std::size_t>(entry.matrix.size()) * sizeof(float);
+  const auto* data = reinterpret_cast<const char*>(matrix);
+  const std::size_t bytes = rows * cols * sizeof(float);
   for (std::size_t begin = 0; begin < bytes; begin += kBlockBytes) {
     const std::size_t size = std::min(kBlockBytes, bytes - begin);
     digests.push_back(hash64(data + begin, size, kChecksumSeed));

@@ -75,8 +75,10 @@ struct CacheLookup {
 CacheLookup read_cache(const std::filesystem::path& path, const CacheKey& key, CacheEntry& entry,
                        int threads);
 
-/// Writes \p entry for \p key to \p path atomically. Throws IoError.
-void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry);
+/// Writes \p entry for \p key to \p path atomically, with the rows x cols matrix at \p data
+/// (entry.matrix is not used: the matrix may live elsewhere, see MatrixTarget). Throws IoError.
+void write_cache(const std::filesystem::path& path, const CacheKey& key, const CacheEntry& entry,
+                 const float* data, std::size_t rows, std::size_t cols);
 
 /// read_cache() without reading the matrix into memory (out-of-core training): checks the header
 /// against \p key and fills \p entry (its matrix stays empty) and \p place; with \p verify, also

@@ -489,7 +489,8 @@ class RowParser::Handler : public HandlerError {
   bool Int64(std::int64_t i) { return exact_number(integer_to_float(i)); }
   bool Uint64(std::uint64_t u) { return exact_number(static_cast<float>(u)); }
   bool Double(double d) {
-    if (!at_token() && rounds_to_float_exactly(d)) [[likely]] return finite(static_cast<float>(d));
+    if (!at_token() && rounds_to_float_exactly(d)) [[likely]]
+      return finite(static_cast<float>(d));
     return other_double(d);
   }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return true; }  // not enabled
@@ -899,7 +900,7 @@ template <typename Handler>
 [[gnu::flatten]] rapidjson::ParseResult fast_parse(rapidjson::Reader& reader,
                                                    rapidjson::InsituStringStream& stream,
                                                    Handler& handler) {
-  return reader.Parse<kFeatureParseFlagsFast>(stream, handler);
+  return reader.Parse<kFeatureParseFlagsInsitu>(stream, handler);
 }
 }  // namespace
 
@@ -908,23 +909,21 @@ RowParser::RowParser(const CompiledSchema& schema, NonFinitePolicy non_finite, S
 
 RowParser::~RowParser() = default;
 
-void RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result) {
+bool RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result) {
   handler_->start(row, &result);
   check_prefix(buffer, file);
-  // The fast path parses in situ: RapidJSON hands keys over as pointers into the buffer instead
-  // of copying them, and overwrites the buffer doing so. A copy of the bytes (a few microseconds
-  // for a 60 KB file) is kept for any failure, which is parsed again by run_parse() from the
-  // original bytes: it places errors on them and retries Essentia's bare nan/inf.
-  pristine_.assign(buffer.data(), buffer.size());
   handler_->reset();
   rapidjson::InsituStringStream stream(buffer.data());
   handler_->set_source(buffer.view(), &stream.src_);
   const rapidjson::ParseResult parsed = fast_parse(reader_, stream, *handler_);
-  if (parsed && stream.Tell() == buffer.size()) {
-    handler_->finish(file);
-    return;
-  }
-  buffer.assign(pristine_);
+  if (!parsed || stream.Tell() != buffer.size()) return false;
+  handler_->finish(file);
+  return true;
+}
+
+void RowParser::reparse(FileBuffer& buffer, const std::string& file, float* row,
+                        RowResult& result) {
+  handler_->start(row, &result);
   run_parse(reader_, buffer, *handler_, file);
 }
 

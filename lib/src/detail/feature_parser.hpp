@@ -20,13 +20,12 @@ namespace moodboost::detail {
 /// The RapidJSON flags of every feature-file parse (the loader's and the discovery's): NaN/Infinity
 /// tokens accepted (and checked whole by the handlers), UTF-8 validated, numbers in RapidJSON's
 /// fast normal precision, which the handlers round to the correct float (detail/json_number.hpp).
-/// The loader's first try (kFeatureParseFlagsFast) parses in situ without kParseNanAndInfFlag,
-/// which costs about 8% of the parse even on files without such a token; a file it fails on is
-/// parsed again from its original bytes with kFeatureParseFlags.
+/// The loader's first try parses in situ (kFeatureParseFlagsInsitu); a file it fails on is parsed
+/// again from its original bytes with kFeatureParseFlags, which places the error.
 inline constexpr unsigned kFeatureParseFlags =
     rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag;
-inline constexpr unsigned kFeatureParseFlagsFast =
-    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseInsituFlag;
+inline constexpr unsigned kFeatureParseFlagsInsitu =
+    kFeatureParseFlags | rapidjson::kParseInsituFlag;
 
 /// Objects and arrays nested deeper than this are refused (the real files nest 5 deep); the
 /// handlers stop the parse there, so RapidJSON's recursion stays shallow on hostile input.
@@ -132,16 +131,21 @@ class RowParser {
   RowParser(const RowParser&) = delete;
   RowParser& operator=(const RowParser&) = delete;
 
-  /// Parses \p buffer (overwritten: the parse is in situ) into \p row, which has
-  /// schema.columns() floats; every column the file does not set is NaN. Throws ParseError naming
-  /// \p file.
-  void parse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result);
+  /// Parses \p buffer in situ into \p row, which has schema.columns() floats; every column the
+  /// file does not set is NaN. The parse overwrites the buffer. False when it failed: then put the
+  /// file's bytes back into \p buffer and call reparse(), which parses them again without
+  /// overwriting them, to place the error on them (or to retry Essentia's bare nan/inf). Keeping
+  /// a copy of every file for that rare case would cost more than reading the failed ones again.
+  [[nodiscard]] bool parse(FileBuffer& buffer, const std::string& file, float* row,
+                           RowResult& result);
+  /// After parse() returned false, with the file's bytes in \p buffer again: parses them into
+  /// \p row, or throws ParseError naming \p file.
+  void reparse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result);
 
  private:
   class Handler;
   rapidjson::Reader reader_;
   std::unique_ptr<Handler> handler_;
-  std::string pristine_;  // the file's bytes, for the slow path after a failed in-situ parse
 };
 
 /// The fields of one file in document order (see discover_fields()). Throws ParseError.
