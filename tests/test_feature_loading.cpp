@@ -136,6 +136,50 @@ TEST_CASE("load_features: missing files are an error naming them, or skipped row
   CHECK_THROWS_AS(load_features(set.dir / "nope", set.paths, set.ids, {}), IoError);
 }
 
+TEST_CASE("load_features: without a cache, the parse itself finds the missing files",
+          "[features][loading]") {
+  // 40 files and 3 missing ones at positions outside the discovery sample (16 of the 43 evenly
+  // spaced: 0, 2, 5, ...): no file is stat'ed before the parse.
+  Set set;
+  fill(set, 40);
+  std::vector<std::string> paths = set.paths, ids = set.ids;
+  for (const std::size_t at : {1, 3, 4}) {
+    paths.insert(paths.begin() + static_cast<std::ptrdiff_t>(at),
+                 "77/gone" + std::to_string(at) + ".json");
+    ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(at), "gone" + std::to_string(at));
+  }
+  const LoadedFeatures all = load_features(set.dir.path(), set.paths, set.ids, {});
+  for (const int threads : {1, 2}) {
+    FeatureOptions skip;
+    skip.threads = threads;
+    skip.missing_files = MissingFilePolicy::kSkip;
+    for (const FeatureSchema* schema : {static_cast<const FeatureSchema*>(nullptr), &all.schema}) {
+      const LoadedFeatures f = load_features(set.dir.path(), paths, ids, skip, schema);
+      CHECK(f.schema == all.schema);
+      CHECK(same_matrix(f.matrix, all.matrix));  // the rows of the missing files are dropped
+      CHECK(f.row_ids == set.ids);
+      CHECK(f.kept_rows.size() == 40);
+      CHECK(f.kept_rows[1] == 2);
+      CHECK(f.kept_rows[2] == 5);
+      CHECK(f.report.files_missing == 3);
+      CHECK(f.report.files_loaded == 40);
+      CHECK(f.report.missing_examples ==
+            std::vector<std::string>{"77/gone1.json", "77/gone3.json", "77/gone4.json"});
+    }
+  }
+  // The error policy names them, also when a file before them is malformed: a stat pass would
+  // have found the missing files first.
+  const std::string message = "3 of 43 feature files are missing in ";
+  CHECK_THROWS_WITH(load_features(set.dir.path(), paths, ids, {}), Catch::StartsWith(message));
+  CHECK_THROWS_WITH(load_features(set.dir.path(), paths, ids, {}, &all.schema),
+                    Catch::StartsWith(message));
+  test::write_text(set.dir / set.paths[0], "{\"lowlevel\": [");
+  CHECK_THROWS_WITH(load_features(set.dir.path(), paths, ids, {}, &all.schema),
+                    Catch::StartsWith(message));
+  CHECK_THROWS_WITH(load_features(set.dir.path(), set.paths, set.ids, {}, &all.schema),
+                    Catch::StartsWith(set.paths[0] + ": "));
+}
+
 TEST_CASE("load_features: a malformed file anywhere stops the load with its relative path",
           "[features][loading]") {
   Set set;
@@ -228,6 +272,81 @@ TEST_CASE("load_features: drop_constant removes constant columns in place", "[fe
     }
   }
   CHECK(f.report.nan_cells == 4);
+}
+
+namespace {
+
+// A MatrixTarget in a vector, which counts its calls.
+struct VectorTarget final : MatrixTarget {
+  std::vector<float> data;
+  std::size_t rows = 0, cols = 0, allocations = 0;
+  float* allocate(std::size_t r, std::size_t c) override {
+    data.assign(r * c, -1.0f);
+    ++allocations;
+    return data.data();
+  }
+  float* shrink(std::size_t r, std::size_t c) override {
+    rows = r;
+    cols = c;
+    data.resize(r * c);
+    return data.data();
+  }
+  [[nodiscard]] FeatureMatrix matrix() const {
+    return Eigen::Map<const FeatureMatrix>(data.data(), static_cast<Eigen::Index>(rows),
+                                           static_cast<Eigen::Index>(cols));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("load_features into a MatrixTarget: the matrix load_features returns, elsewhere",
+          "[features][loading]") {
+  // 30 files, one with a field the discovery sample lacks (a second pass), one missing, constant
+  // columns dropped: each step that reallocates or compacts the matrix.
+  Set set;
+  fill(set, 30);
+  test::write_text(set.dir / set.paths[8], doc(8, ", \"rare\": 3"));
+  std::vector<std::string> paths = set.paths, ids = set.ids;
+  paths.insert(paths.begin() + 1, "77/gone.json");
+  ids.insert(ids.begin() + 1, "gone");
+  FeatureOptions o;
+  o.missing_files = MissingFilePolicy::kSkip;
+  o.drop_constant = true;
+  const LoadedFeatures expected = load_features(set.dir.path(), paths, ids, o);
+  REQUIRE(expected.report.schema_rediscovered);
+  REQUIRE(expected.report.dropped_constant_columns > 0);
+  REQUIRE(expected.matrix.rows() == 30);
+
+  VectorTarget target;
+  const LoadedFeatures f = load_features(set.dir.path(), paths, ids, o, nullptr, target);
+  CHECK(target.allocations == 2);
+  CHECK(f.matrix.size() == 0);
+  CHECK(same_matrix(target.matrix(), expected.matrix));
+  CHECK(f.schema == expected.schema);
+  CHECK(f.row_ids == expected.row_ids);
+  CHECK(f.report.nan_cells == expected.report.nan_cells);
+  CHECK(f.report.files_missing == 1);
+
+  // A memory-mapped .npy file: the same bytes as writing the matrix.
+  {
+    MappedNpyWriter out(set.dir / "out.npy");
+    (void)load_features(set.dir.path(), paths, ids, o, nullptr, out);
+    out.commit();
+  }
+  write_feature_matrix(set.dir / "expected.npy", expected.matrix);
+  CHECK(test::read_text(set.dir / "out.npy") == test::read_text(set.dir / "expected.npy"));
+
+  // With a cache: the first load writes it from the target, the second copies it into one.
+  test::TempDir cache;
+  o.cache_dir = cache.path();
+  VectorTarget first, second;
+  CHECK(load_features(set.dir.path(), paths, ids, o, nullptr, first).report.cache ==
+        CacheStatus::kMiss);
+  CHECK(load_features(set.dir.path(), paths, ids, o, nullptr, second).report.cache ==
+        CacheStatus::kHit);
+  CHECK(same_matrix(first.matrix(), expected.matrix));
+  CHECK(same_matrix(second.matrix(), expected.matrix));
+  CHECK(same_matrix(load_features(set.dir.path(), paths, ids, o).matrix, expected.matrix));
 }
 
 TEST_CASE("load_features: the synthetic-data marker is reported", "[features][loading]") {

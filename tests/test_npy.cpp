@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -91,6 +92,53 @@ TEST_CASE("npy: score, label and feature matrices round-trip exactly", "[npy]") 
   write_score_matrix(dir / "empty.npy", ScoreMatrix(0, 56));
   CHECK(read_score_matrix(dir / "empty.npy").cols() == 56);
   CHECK(read_npy(dir / "empty.npy").header.shape == std::vector<std::size_t>{0, 56});
+}
+
+TEST_CASE("MappedNpyWriter: the bytes write_feature_matrix writes, atomically", "[npy]") {
+  test::TempDir dir;
+  const auto entries = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir.path())) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  FeatureMatrix expected(2, 3);
+  expected << 1.5f, std::numeric_limits<float>::quiet_NaN(), -3.25f, 1e-40f, 0.0f, 7.0f;
+  write_feature_matrix(dir / "expected.npy", expected);
+  {
+    MappedNpyWriter out(dir / "mapped.npy");
+    float* data = out.allocate(5, 3);  // room for more rows than are kept
+    std::copy_n(expected.data(), 6, data);
+    CHECK(out.shrink(2, 3) == data);  // the data stays in place
+    CHECK(out.rows() == 2);
+    CHECK(out.cols() == 3);
+    CHECK(entries().size() == 2);  // expected.npy and the temporary file: nothing at the path
+    out.commit();
+  }
+  CHECK(test::read_text(dir / "mapped.npy") == test::read_text(dir / "expected.npy"));
+  CHECK(entries() == std::vector<std::string>{"expected.npy", "mapped.npy"});
+
+  // A second allocation drops the first (a wider schema); shrinking keeps a prefix.
+  {
+    MappedNpyWriter out(dir / "again.npy");
+    std::fill_n(out.allocate(4, 2), 8, 9.0f);
+    float* data = out.allocate(3, 3);
+    std::copy_n(expected.data(), 6, data);
+    (void)out.shrink(2, 3);
+    out.commit();
+  }
+  CHECK(test::read_text(dir / "again.npy") == test::read_text(dir / "expected.npy"));
+
+  // Not committed (an error while loading): the temporary file is removed, nothing else changes.
+  {
+    MappedNpyWriter out(dir / "mapped.npy");
+    std::fill_n(out.allocate(2, 3), 6, 1.0f);
+    CHECK_THROWS_AS(out.commit(), InvalidArgument);      // the shape was never fixed by shrink()
+    CHECK_THROWS_AS(out.shrink(3, 3), InvalidArgument);  // more than was allocated
+  }
+  CHECK(entries() == std::vector<std::string>{"again.npy", "expected.npy", "mapped.npy"});
+  CHECK(test::read_text(dir / "mapped.npy") == test::read_text(dir / "expected.npy"));
+  CHECK_THROWS_AS(MappedNpyWriter(dir / "expected.npy" / "x.npy"), IoError);
 }
 
 TEST_CASE("npy_header: numpy's layout, padded to 64 bytes with room for the first axis to grow",

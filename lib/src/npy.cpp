@@ -522,10 +522,10 @@ float* MappedNpyWriter::shrink(std::size_t rows, std::size_t cols) {
     throw InvalidArgument("MappedNpyWriter::shrink: no such allocation");
   const std::array<std::size_t, 2> shape{rows, cols};
   const std::string header = npy_header(NpyDtype::kFloat32, shape);
-  const std::size_t data_bytes = rows * cols * sizeof(float);
-  if (header.size() + data_bytes > map_bytes_)  // fewer digits never lengthen the header
-    throw InvalidArgument("MappedNpyWriter::shrink: the header grew");
-  if (header.size() != offset_) std::memmove(map_ + header.size(), map_ + offset_, data_bytes);
+  // The data stays in place: a 2-D float32 header's length does not depend on the row count
+  // (numpy leaves room for the first axis to grow) and is 128 bytes below 10^39 columns.
+  if (header.size() != offset_)
+    throw Error("MappedNpyWriter::shrink: the .npy header changed size");
   std::memcpy(map_, header.data(), header.size());
   offset_ = header.size();
   rows_ = rows;
