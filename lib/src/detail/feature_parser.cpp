@@ -895,14 +895,30 @@ class RowParser::Handler : public HandlerError {
   std::uint32_t last_key_ = CompiledSchema::kRoot;
 };
 
+// The in-situ parse of RowParser::parse() is flattened: RapidJSON's reader with every handler call
+// inlined into one function (about 9% faster than GCC's own inlining choices, measured on the
+// bench's files). Not under the sanitizers, where the flattened function takes minutes to
+// compile and nobody measures speed.
+#if defined(__SANITIZE_ADDRESS__)
+#define MOODBOOST_FLATTEN
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MOODBOOST_FLATTEN
+#endif
+#endif
+#ifndef MOODBOOST_FLATTEN
+#define MOODBOOST_FLATTEN [[gnu::flatten]]
+#endif
+
 namespace {
 template <typename Handler>
-[[gnu::flatten]] rapidjson::ParseResult fast_parse(rapidjson::Reader& reader,
-                                                   rapidjson::InsituStringStream& stream,
-                                                   Handler& handler) {
+MOODBOOST_FLATTEN rapidjson::ParseResult fast_parse(rapidjson::Reader& reader,
+                                                    rapidjson::InsituStringStream& stream,
+                                                    Handler& handler) {
   return reader.Parse<kFeatureParseFlagsInsitu>(stream, handler);
 }
 }  // namespace
+#undef MOODBOOST_FLATTEN
 
 RowParser::RowParser(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
     : handler_(std::make_unique<Handler>(schema, non_finite, shape)) {}
