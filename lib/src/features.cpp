@@ -315,11 +315,24 @@ std::vector<std::size_t> discovery_sample(std::size_t n) {
   return sample;
 }
 
+// The indices of the files whose stamp says they do not exist (stat_files()).
+std::vector<std::size_t> missing_in(const std::vector<detail::FileStamp>& stamps) {
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    if (stamps[i].size == detail::CacheKey::kMissingSize) missing.push_back(i);
+  }
+  return missing;
+}
+
 // Applies the missing-file policy to the requested files whose indices are \p missing (sorted):
-// fills \p kept_rows and the report, or throws DataError (the error policy, or no file at all).
+// fills out.kept_rows, out.row_ids and out.report, or throws DataError (the error policy, or no
+// file at all).
 void account_missing(const fs::path& features_dir, const std::vector<std::string>& relpaths,
+                     const std::vector<std::string>& row_ids,
                      const std::vector<std::size_t>& missing, const FeatureOptions& options,
-                     std::vector<std::size_t>& kept_rows, LoadReport& report) {
+                     LoadedFeatures& out) {
+  std::vector<std::size_t>& kept_rows = out.kept_rows;
+  LoadReport& report = out.report;
   kept_rows.clear();
   report.missing_examples.clear();
   for (std::size_t i = 0, m = 0; i < relpaths.size(); ++i) {
@@ -343,6 +356,8 @@ void account_missing(const fs::path& features_dir, const std::vector<std::string
   if (kept_rows.empty())
     throw DataError("none of the " + std::to_string(relpaths.size()) + " feature files exists");
   report.files_loaded = kept_rows.size();
+  out.row_ids.clear();
+  for (const auto r : kept_rows) out.row_ids.push_back(row_ids[r]);
 }
 
 // Shrinks \p matrix to rows x cols elements in place, keeping the first rows * cols (the
@@ -664,12 +679,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
   }
   if (stat_first) {
     stamps = stat_files(dir, relpaths, threads);
-    std::vector<std::size_t> missing;
-    for (std::size_t i = 0; i < relpaths.size(); ++i) {
-      if (stamps[i].size == detail::CacheKey::kMissingSize) missing.push_back(i);
-    }
-    account_missing(features_dir, relpaths, missing, options, out.kept_rows, report);
-    for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
+    account_missing(features_dir, relpaths, row_ids, missing_in(stamps), options, out);
   }
 
   // The cache.
@@ -729,12 +739,8 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
       return parse_pass(dir, files, columns, options, threads, target, discovering, !stat_first);
     } catch (...) {
       if (!stat_first && options.missing_files == MissingFilePolicy::kError) {
-        const auto found = stat_files(dir, relpaths, threads);
-        std::vector<std::size_t> missing;
-        for (std::size_t i = 0; i < relpaths.size(); ++i) {
-          if (found[i].size == detail::CacheKey::kMissingSize) missing.push_back(i);
-        }
-        account_missing(features_dir, relpaths, missing, options, out.kept_rows, report);
+        account_missing(features_dir, relpaths, row_ids,
+                        missing_in(stat_files(dir, relpaths, threads)), options, out);
       }
       throw;
     }
@@ -748,8 +754,7 @@ LoadedFeatures load_features(const fs::path& features_dir, const std::vector<std
     rows = files.size();
     cols = out.schema.size();
     if (stat_first) return;
-    account_missing(features_dir, relpaths, pass.missing, options, out.kept_rows, report);
-    for (const auto r : out.kept_rows) out.row_ids.push_back(row_ids[r]);
+    account_missing(features_dir, relpaths, row_ids, pass.missing, options, out);
     if (!pass.missing.empty()) {
       keep_rows(data, cols, out.kept_rows);
       rows = out.kept_rows.size();
@@ -910,17 +915,17 @@ FeatureSchema discover_schema(const fs::path& features_dir,
   const detail::Directory dir(features_dir);
   // load_features()'s sample positions, over the requested files.
   std::vector<std::string> files;
-  const std::size_t k = std::min(kDiscoverySample, relpaths.size());
-  for (std::size_t j = 0; j < k; ++j) {
-    const std::string& file = relpaths[k == 1 ? 0 : j * (relpaths.size() - 1) / (k - 1)];
+  const std::vector<std::size_t> sample = discovery_sample(relpaths.size());
+  for (const std::size_t r : sample) {
+    const std::string& file = relpaths[r];
     std::error_code ec;
     if ((files.empty() || files.back() != file) && fs::is_regular_file(features_dir / file, ec)) {
       files.push_back(file);
     }
   }
   if (files.empty()) {
-    throw DataError("none of the " + std::to_string(k) + " sampled feature files exists in " +
-                    features_dir.string());
+    throw DataError("none of the " + std::to_string(sample.size()) +
+                    " sampled feature files exists in " + features_dir.string());
   }
   std::vector<std::size_t> rows(files.size());
   for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = j;

@@ -480,14 +480,12 @@ class RowParser::Handler : public HandlerError {
     clear_field(id);  // null = missing, whatever the field's shape
     return true;
   }
-  bool Bool(bool b) {
-    if (skip_base_ != 0) return true;
-    return number(b ? 1.0f : 0.0f, NumberText::kFinite);
-  }
-  bool Int(int i) { return exact_number(integer_to_float(i)); }
-  bool Uint(unsigned u) { return exact_number(static_cast<float>(u)); }
-  bool Int64(std::int64_t i) { return exact_number(integer_to_float(i)); }
-  bool Uint64(std::uint64_t u) { return exact_number(static_cast<float>(u)); }
+  // Booleans read as 0/1; integers convert exactly (one rounding to float).
+  bool Bool(bool b) { return finite(b ? 1.0f : 0.0f); }
+  bool Int(int i) { return finite(integer_to_float(i)); }
+  bool Uint(unsigned u) { return finite(static_cast<float>(u)); }
+  bool Int64(std::int64_t i) { return finite(integer_to_float(i)); }
+  bool Uint64(std::uint64_t u) { return finite(static_cast<float>(u)); }
   bool Double(double d) {
     if (!at_token() && rounds_to_float_exactly(d)) [[likely]]
       return finite(static_cast<float>(d));
@@ -700,9 +698,6 @@ class RowParser::Handler : public HandlerError {
     if (kind == NumberText::kBadToken) return bad_number();
     return number(v, kind);
   }
-
-  // An integer (converted exactly).
-  bool exact_number(float v) { return finite(v); }
 
   // A number (or a boolean, as 0/1) outside the hot paths.
   [[gnu::noinline]] bool number(float v, NumberText kind) {
