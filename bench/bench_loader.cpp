@@ -1,6 +1,6 @@
 // bench_loader: throughput, cached reload and peak memory of the feature loader.
 //
-//   bench_loader [--features DIR] [--max-files N] [--repetitions N] [--skip-memory]
+//   bench_loader [--features DIR] [--max-files N] [--repetitions N] [--pairs N] [--skip-memory]
 //                [Google Benchmark flags]
 //
 // DIR holds NN/<id>.json feature files (every such file is loaded, in sorted order; the first N
@@ -16,19 +16,25 @@
 //                  a handler that only counts numbers, built with the same flags as the library;
 // - load_schema:   load_features() with a saved schema (prediction);
 // - load_discover: load_features() discovering the schema (training);
+// - bare_store:    a second reference, not a target: the bare parse converting every number to
+//                  float and storing it into a fresh files x columns matrix (the least any
+//                  loader adds: the conversion and the output memory);
 // - flatten:       the whole `moodboost flatten` command (the program beside this one: split TSV,
 //                  schema discovery, matrix, .npy (fsync'd) and names written), one process per
 //                  run, each writing a new output file (the previous run's is removed untimed);
 // and cached_reload (load_features() answered from its binary cache), then prints the ratios
 // against the targets (the loader >= 85% of the bare parse's throughput, the whole flatten
 // <= 1.5x the bare parse's time, cached reload >= 20x faster than parsing), from the medians of
-// the repetitions (5 by default, run in random order) and from the best runs.
+// the repetitions (5 by default, run in random order) and from the best runs, and then from paired
+// runs (--pairs rounds of bare, X, X, bare: each run against the bare run beside it, so that a slow
+// spell of a shared machine falls on both sides of a ratio).
 // Peak memory is measured in a fresh process per configuration (this program re-run in a child
 // mode): VmHWM from /proc/self/status against the final matrix size (target <= 1.3x).
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <rapidjson/reader.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,8 +48,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "moodboost/error.hpp"
@@ -108,9 +116,10 @@ fs::path resolve_features(const std::string& flag) {
 
 std::vector<std::string> row_ids() { return g_files.relpaths; }
 
-double cpu_seconds() {
+// User + system CPU seconds of this process (RUSAGE_SELF) or of its waited-for children.
+double cpu_seconds(int who = RUSAGE_SELF) {
   rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
+  ::getrusage(who, &usage);
   auto secs = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
   };
@@ -148,6 +157,7 @@ Timing timed(F&& f) {
 
 struct CountNumbers : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, CountNumbers> {
   std::size_t numbers = 0;
+  void start_row(float*) {}
   bool Int(int) { return ++numbers, true; }
   bool Uint(unsigned) { return ++numbers, true; }
   bool Int64(std::int64_t) { return ++numbers, true; }
@@ -155,10 +165,43 @@ struct CountNumbers : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, CountNumbe
   bool Double(double) { return ++numbers, true; }
 };
 
+// A second reference, not a target: the least any loader must add to the bare parse, converting
+// every number to float and storing it, one after the other, into the file's row of a freshly
+// allocated files x columns matrix (numbers past the last column all land in it). No key
+// lookup, no checks: the gap between it and the bare parse is the conversion and the output
+// memory, which the ceiling above does not pay for (its compiler drops the unused conversion).
+struct StoreNumbers : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, StoreNumbers> {
+  static inline std::size_t columns = 1;
+  std::size_t numbers = 0;
+  float* row = nullptr;
+  void start_row(float* r) { row = r; }
+  bool store(float v) {
+    row[numbers < columns ? numbers : columns - 1] = v;
+    return ++numbers, true;
+  }
+  bool Int(int i) { return store(static_cast<float>(i)); }
+  bool Uint(unsigned u) { return store(static_cast<float>(u)); }
+  bool Int64(std::int64_t i) { return store(static_cast<float>(i)); }
+  bool Uint64(std::uint64_t u) { return store(static_cast<float>(u)); }
+  bool Double(double d) { return store(static_cast<float>(d)); }
+};
+
 // Reads every file into one reused buffer per thread (openat on the open directory, as the
 // loader does) and parses it in situ with RapidJSON's default flags. Returns the numbers counted.
 template <typename Handler = CountNumbers>
 std::size_t bare_parse(int threads) {
+  // StoreNumbers writes into a new matrix, as the loader does (allocated, not touched: the
+  // kernel hands out zeroed pages on first write); CountNumbers writes nothing.
+  std::unique_ptr<float[]> matrix;
+  if constexpr (!std::is_same_v<Handler, CountNumbers>) {
+    const std::size_t bytes = g_files.relpaths.size() * StoreNumbers::columns * sizeof(float);
+    matrix.reset(new float[bytes / sizeof(float)]);
+    // Transparent huge pages where the kernel gives them on request, as the loader asks.
+    const auto page = static_cast<std::uintptr_t>(2) << 20;
+    const auto begin = (reinterpret_cast<std::uintptr_t>(matrix.get()) + page - 1) & ~(page - 1);
+    const auto end = (reinterpret_cast<std::uintptr_t>(matrix.get()) + bytes) & ~(page - 1);
+    if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
   const int dir_fd = ::open(g_files.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) throw Error("bare_parse: cannot open " + g_files.dir.string());
   std::atomic<std::size_t> next{0};
@@ -184,6 +227,7 @@ std::size_t bare_parse(int threads) {
       ::close(fd);
       buffer[got] = '\0';
       Handler handler;
+      handler.start_row(matrix ? matrix.get() + i * StoreNumbers::columns : nullptr);
       rapidjson::InsituStringStream stream(buffer.data());
       if (!reader.Parse<rapidjson::kParseInsituFlag>(stream, handler)) failed = true;
       counted += handler.numbers;
@@ -229,47 +273,88 @@ fs::path write_split(const fs::path& dir) {
   return tsv;
 }
 
-void bm_flatten(benchmark::State& state) {
-  const int threads = static_cast<int>(state.range(0));
+// One run of the whole `moodboost flatten` command (the program beside this one). Throws when it
+// fails.
+Timing run_flatten(int threads) {
   const fs::path program = self_path().parent_path() / "moodboost";
   const std::string cmd = fmt::format(
       "'{}' flatten --features '{}' --split '{}' --out '{}' --names '{}' --threads {} 2>/dev/null",
       program.string(), g_files.dir.string(), g_split_tsv.string(),
       (g_cache_dir / "flat.npy").string(), (g_cache_dir / "flat.txt").string(), threads);
+  // Each run writes a new file: replacing the previous run's 200 MB output would add the file
+  // system's freeing of it to the time (about 60 ms on ext4), which is not flatten's work.
+  std::error_code ec;
+  fs::remove(g_cache_dir / "flat.npy", ec);
+  const double cpu = cpu_seconds(RUSAGE_CHILDREN);
+  const auto start = std::chrono::steady_clock::now();
+  const int status = std::system(cmd.c_str());
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (status != 0) throw Error("flatten failed: " + cmd);
+  return {wall, cpu_seconds(RUSAGE_CHILDREN) - cpu};
+}
+
+// One load_features() of every file, with the saved schema or discovering one.
+Timing run_load(int threads, bool discover) {
+  FeatureOptions options;
+  options.threads = threads;
+  LoadedFeatures loaded;
+  const Timing t = timed([&] {
+    loaded = load_features(g_files.dir, g_files.relpaths, row_ids(), options,
+                           discover ? nullptr : &g_schema);
+  });
+  benchmark::DoNotOptimize(loaded.matrix.data());
+  return t;
+}
+
+void bm_flatten(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    // Each run writes a new file: replacing the previous run's 200 MB output would add the
-    // file system's freeing of it to the time (about 60 ms on ext4), which is not flatten's work.
-    std::error_code ec;
-    fs::remove(g_cache_dir / "flat.npy", ec);
-    int status = 0;
-    const auto start = std::chrono::steady_clock::now();
-    status = std::system(cmd.c_str());
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (status != 0) {
-      state.SkipWithError(("flatten failed: " + cmd).c_str());
+    try {
+      record(state, fmt::format("flatten/{}", threads), run_flatten(threads));
+    } catch (const Error& e) {
+      state.SkipWithError(e.what());
       break;
     }
-    record(state, fmt::format("flatten/{}", threads), {wall, 0.0});
   }
   set_counters(state);
 }
 
 void bm_load(benchmark::State& state, bool discover) {
-  FeatureOptions options;
-  options.threads = static_cast<int>(state.range(0));
-  const auto ids = row_ids();
+  const int threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    LoadedFeatures loaded;
-    const Timing s = timed([&] {
-      loaded = load_features(g_files.dir, g_files.relpaths, ids, options,
-                             discover ? nullptr : &g_schema);
-    });
-    benchmark::DoNotOptimize(loaded.matrix.data());
-    record(state, fmt::format("{}/{}", discover ? "load_discover" : "load_schema", options.threads),
-           s);
+    record(state, fmt::format("{}/{}", discover ? "load_discover" : "load_schema", threads),
+           run_load(threads, discover));
   }
   set_counters(state);
+}
+
+// --- paired runs ------------------------------------------------------------------------------
+// The targets are ratios to the bare parse. On a shared machine a slow spell lasts longer than a
+// run and only ever adds time, so medians taken over separate runs compare runs from different
+// spells. Here the ceiling and a configuration alternate as A B B A, and each run is compared
+// with the ceiling run beside it: the ratio of two runs made seconds apart.
+std::map<std::string, std::vector<double>> g_paired;  // "load_schema/1" -> ratios
+
+void run_pairs(int rounds) {
+  if (rounds <= 0) return;
+  fmt::print(stderr, "bench_loader: paired runs ({} rounds of bare, X, X, bare)\n", rounds);
+  for (const int t : {1, 2}) {
+    const auto bare = [t] { return timed([t] { (void)bare_parse<CountNumbers>(t); }).wall; };
+    for (const std::string config : {"load_schema", "load_discover", "flatten"}) {
+      const auto run = [&] {
+        return config == "flatten" ? run_flatten(t).wall
+                                   : run_load(t, config == "load_discover").wall;
+      };
+      auto& ratios = g_paired[fmt::format("{}/{}", config, t)];
+      for (int r = 0; r < rounds; ++r) {
+        const double b1 = bare(), x1 = run(), x2 = run(), b2 = bare();
+        // loads: throughput relative to the bare parse; flatten: time relative to it.
+        ratios.push_back(config == "flatten" ? x1 / b1 : b1 / x1);
+        ratios.push_back(config == "flatten" ? x2 / b2 : b2 / x2);
+      }
+    }
+  }
 }
 
 void bm_cached_reload(benchmark::State& state) {
@@ -334,6 +419,21 @@ void print_summary() {
           kind, t, 100.0 * bare / median(g_seconds[load]),
           100.0 * median(g_cpu_seconds[ceiling]) / median(g_cpu_seconds[load]),
           100.0 * bare_best / best(g_seconds[load]));
+      const auto store = fmt::format("bare_store/{}", t);
+      if (!g_seconds[store].empty()) {
+        fmt::print(
+            "  ({:.1f}% of bare_store's throughput, the parse that converts and stores every "
+            "number; best runs {:.1f}%)\n",
+            100.0 * median(g_seconds[store]) / median(g_seconds[load]),
+            100.0 * best(g_seconds[store]) / best(g_seconds[load]));
+      }
+    }
+    const auto store = fmt::format("bare_store/{}", t);
+    if (!g_seconds[store].empty()) {
+      fmt::print(
+          "bare_store at {} thread(s): {:.1f}% of the bare parse's throughput (best runs "
+          "{:.1f}%): converting and storing the numbers alone\n",
+          t, 100.0 * bare / median(g_seconds[store]), 100.0 * bare_best / best(g_seconds[store]));
     }
     const auto flatten = fmt::format("flatten/{}", t);
     if (!g_seconds[flatten].empty()) {
@@ -341,6 +441,25 @@ void print_summary() {
           "flatten at {} thread(s): {:.2f}x the bare parse's wall time (target <= 1.5x); best "
           "runs {:.2f}x\n",
           t, median(g_seconds[flatten]) / bare, best(g_seconds[flatten]) / bare_best);
+    }
+  }
+  if (!g_paired.empty()) {
+    fmt::print(
+        "\npaired runs (each run against the bare parse run next to it; median and range):\n");
+    for (const auto& [name, ratios] : g_paired) {
+      const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+      const bool flatten = name.rfind("flatten", 0) == 0;
+      if (flatten) {
+        fmt::print(
+            "  {:<16} {:.2f}x the bare parse's wall time ({:.2f}x-{:.2f}x, {} pairs; target "
+            "<= 1.5x)\n",
+            name, median(ratios), *lo, *hi, ratios.size());
+      } else {
+        fmt::print(
+            "  {:<16} {:.1f}% of the bare parse's throughput ({:.1f}%-{:.1f}%, {} pairs; "
+            "target >= 85%)\n",
+            name, 100.0 * median(ratios), 100.0 * *lo, 100.0 * *hi, ratios.size());
+      }
     }
   }
   const double cached = median(g_seconds["cached_reload"]);
@@ -425,6 +544,7 @@ int main(int argc, char** argv) {
   std::string features_flag, child_mode, schema_file_flag, cache_flag;
   int child_threads = 1;
   int repetitions = 5;
+  int pairs = 3;
   std::size_t max_files = 0;
   bool skip_memory = false;
   std::vector<char*> rest{argv[0]};
@@ -443,10 +563,32 @@ int main(int argc, char** argv) {
       cache_flag = value();
     } else if (a == "--repetitions") {
       repetitions = std::max(1, std::atoi(value().c_str()));
+    } else if (a == "--pairs") {
+      pairs = std::max(0, std::atoi(value().c_str()));
     } else if (a == "--max-files") {
       max_files = static_cast<std::size_t>(std::max(0L, std::atol(value().c_str())));
     } else if (a == "--skip-memory") {
       skip_memory = true;
+    } else if (a == "--help" || a == "-h") {
+      // Before anything is read or generated: the usage is the comment at the top of this file.
+      std::printf(
+          "usage: bench_loader [--features DIR] [--max-files N] [--repetitions N] "
+          "[--skip-memory] [Google Benchmark flags]\n"
+          "  --features DIR    NN/<id>.json feature files (default $MOODBOOST_BENCH_FEATURES, "
+          "else the\n"
+          "                    synthetic set generated once in $TMPDIR/moodboost-bench-synth)\n"
+          "  --max-files N     only the first N files in sorted order\n"
+          "  --repetitions N   runs of each configuration, in random order (default 5)\n"
+          "  --pairs N         rounds of paired runs (bare, X, X, bare) per configuration and "
+          "thread\n"
+          "                    count, each run against the bare run beside it (default 3; 0: "
+          "none)\n"
+          "  --skip-memory     leave out the peak-memory runs\n"
+          "Google Benchmark's own flags follow (e.g. --benchmark_filter=load):\n");
+      rest.push_back(argv[i]);
+      int rest_argc = static_cast<int>(rest.size());
+      benchmark::Initialize(&rest_argc, rest.data());  // prints its flags and exits
+      return 0;
     } else {
       rest.push_back(argv[i]);
     }
@@ -471,6 +613,7 @@ int main(int argc, char** argv) {
     options.threads = 2;
     g_schema = load_features(g_files.dir, g_files.relpaths, row_ids(), options).schema;
     g_schema.save(schema_file);
+    StoreNumbers::columns = g_schema.size();
 
     // The repetitions of all configurations run in random order, so that a slow spell of a shared
     // machine spreads over them instead of falling on one (--benchmark_enable_random_interleaving
@@ -483,6 +626,13 @@ int main(int argc, char** argv) {
     for (const int t : {1, 2}) {
       benchmark::RegisterBenchmark(
           "bare_parse", [](benchmark::State& s) { bm_bare_parse<CountNumbers>(s, "bare_parse"); })
+          ->Arg(t)
+          ->Iterations(1)
+          ->Repetitions(repetitions)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(
+          "bare_store", [](benchmark::State& s) { bm_bare_parse<StoreNumbers>(s, "bare_store"); })
           ->Arg(t)
           ->Iterations(1)
           ->Repetitions(repetitions)
@@ -514,6 +664,7 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    run_pairs(pairs);
     print_summary();
     if (!skip_memory) measure_memory(schema_file);
     fs::remove_all(g_cache_dir);
