@@ -298,10 +298,11 @@ Timing run_flatten(int threads) {
 Timing run_load(int threads, bool discover) {
   FeatureOptions options;
   options.threads = threads;
+  const auto ids = row_ids();
   LoadedFeatures loaded;
   const Timing t = timed([&] {
-    loaded = load_features(g_files.dir, g_files.relpaths, row_ids(), options,
-                           discover ? nullptr : &g_schema);
+    loaded =
+        load_features(g_files.dir, g_files.relpaths, ids, options, discover ? nullptr : &g_schema);
   });
   benchmark::DoNotOptimize(loaded.matrix.data());
   return t;
