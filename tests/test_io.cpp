@@ -1,6 +1,9 @@
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "detail/file_buffer.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/io.hpp"
 #include "support.hpp"
@@ -61,6 +64,41 @@ TEST_CASE("read_file: refuses a file over the size limit and names it", "[io]") 
                       Catch::Contains("f.json") && Catch::Contains("over the 99-byte limit"));
   REQUIRE_THROWS_WITH(read_file(dir / "missing.json"),
                       Catch::Contains("missing.json") && Catch::Contains("cannot open"));
+}
+
+TEST_CASE("ReadableFile: the one open-and-check of every input file", "[io]") {
+  test::TempDir dir;
+  test::write_text(dir / "sub/a.json", "hello");
+  const detail::Directory features(dir.path());
+  const std::string a = (dir / "sub/a.json").string();
+  {
+    const detail::ReadableFile file(&features, "sub/a.json", 5, "");
+    REQUIRE(file.is_open());
+    CHECK(file.size() == 5);
+    CHECK(file.stamp().size == 5);
+    struct stat st {};
+    REQUIRE(::stat(a.c_str(), &st) == 0);
+    CHECK(file.stamp().inode == static_cast<std::uint64_t>(st.st_ino));
+    std::string bytes(file.size(), '\0');
+    CHECK(file.read_into(bytes.data()) == 5);
+    CHECK(bytes == "hello");
+  }
+  // Relative to the working directory when no directory is given (read_file()'s way).
+  CHECK(detail::ReadableFile(nullptr, a.c_str(), 5, "").size() == 5);
+  // Missing: not open when that is allowed, else an error naming the file under the directory.
+  CHECK_FALSE(detail::ReadableFile(&features, "sub/b.json", 5, "", true).is_open());
+  CHECK_FALSE(detail::ReadableFile(&features, "sub/a.json/x", 5, "", true).is_open());  // ENOTDIR
+  CHECK_THROWS_MATCHES(detail::ReadableFile(&features, "sub/b.json", 5, ""), IoError,
+                       Catch::Matchers::Message((dir / "sub/b.json").string() +
+                                                ": cannot open: No such file or directory"));
+  // Over the limit: the caller's note follows the limit.
+  CHECK_THROWS_MATCHES(
+      detail::ReadableFile(&features, "sub/a.json", 4, " (raise it with --x)"), IoError,
+      Catch::Matchers::Message(a + ": file is 5 bytes, over the 4-byte limit (raise it with --x)"));
+  // Not a regular file, even when it exists and missing files are allowed.
+  CHECK_THROWS_MATCHES(
+      detail::ReadableFile(&features, "sub", 5, "", true), IoError,
+      Catch::Matchers::Message((dir / "sub").string() + ": is a directory, not a regular file"));
 }
 
 TEST_CASE("ParseError: the message names file, place and problem", "[io]") {

@@ -1,7 +1,6 @@
 #include "moodboost/io.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,37 +31,11 @@ constexpr std::size_t kWriteBufferBytes = 1u << 20;
 
 std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
                       std::string_view limit_option) {
-  // O_NONBLOCK, then a regular-file check on the descriptor: a FIFO without a writer would block
-  // the open forever, and a device has no size (the file buffer's rule, detail/file_buffer.hpp).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw IoError(path, "cannot open: " + errno_text(errno));
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw IoError(path, "cannot stat: " + errno_text(errno));
-  if (!S_ISREG(st.st_mode)) throw IoError(path, detail::not_regular_file_message(st.st_mode, path));
-  const auto size = static_cast<std::uintmax_t>(st.st_size);
-  if (size > max_bytes) {
-    std::string message = "file is " + std::to_string(size) + " bytes, over the " +
-                          std::to_string(max_bytes) + "-byte limit";
-    if (!limit_option.empty()) message += " (raise it with " + std::string(limit_option) + ")";
-    throw IoError(path, message);
-  }
-  std::string out(static_cast<std::size_t>(size), '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw IoError(path, "read failed: " + errno_text(errno));
-    }
-    if (n == 0) break;  // the file shrank while we read it
-    done += static_cast<std::size_t>(n);
-  }
-  out.resize(done);
+  const std::string note =
+      limit_option.empty() ? "" : " (raise it with " + std::string(limit_option) + ")";
+  const detail::ReadableFile file(nullptr, path.c_str(), max_bytes, note);
+  std::string out(file.size(), '\0');
+  out.resize(file.read_into(out.data()));
   return out;
 }
 

@@ -110,37 +110,56 @@ bool FileBuffer::read_if_exists(const Directory& dir, const std::string& relpath
 
 bool FileBuffer::read_at(const Directory* dir, const char* name, std::uintmax_t max_bytes,
                          bool missing_ok, FileStamp& stamp) {
-  const auto path = [&] {
-    return dir != nullptr ? dir->path() / name : std::filesystem::path(name);
-  };
-  // O_NONBLOCK: opening a FIFO without a writer would block forever; it is refused below. The
-  // flag changes nothing for the reads of a regular file.
-  const int fd =
-      ::openat(dir != nullptr ? dir->fd() : AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    if (missing_ok && (errno == ENOENT || errno == ENOTDIR)) return false;
+  const ReadableFile file(dir, name, max_bytes,
+                          " for a feature file (raise it with --max-file-bytes)", missing_ok);
+  if (!file.is_open()) return false;
+  reserve(file.size());
+  size_ = file.read_into(data_.get());
+  data_[size_] = '\0';
+  stamp = file.stamp();
+  return true;
+}
+
+ReadableFile::ReadableFile(const Directory* dir, const char* name, std::uintmax_t max_bytes,
+                           std::string_view limit_note, bool missing_ok)
+    : dir_(dir), name_(name) {
+  // O_NONBLOCK changes nothing for the reads of a regular file.
+  fd_ = ::openat(dir != nullptr ? dir->fd() : AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd_ < 0) {
+    if (missing_ok && (errno == ENOENT || errno == ENOTDIR)) return;
     throw IoError(path(), std::string("cannot open: ") + std::strerror(errno));
   }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-
-  struct stat st {};
-  if (::fstat(fd, &st) != 0)
-    throw IoError(path(), std::string("cannot stat: ") + std::strerror(errno));
-  // Checked on the open descriptor: a file swapped for a FIFO or device after a stat is caught.
-  if (!S_ISREG(st.st_mode)) throw IoError(path(), not_regular_file_message(st.st_mode, path()));
-  const auto size = static_cast<std::uintmax_t>(st.st_size);
-  if (size > max_bytes) {
-    throw IoError(path(), "file is " + std::to_string(size) + " bytes, over the " +
-                              std::to_string(max_bytes) +
-                              "-byte limit for a feature file (raise it with --max-file-bytes)");
+  try {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0)
+      throw IoError(path(), std::string("cannot stat: ") + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) throw IoError(path(), not_regular_file_message(st.st_mode, path()));
+    const auto size = static_cast<std::uintmax_t>(st.st_size);
+    if (size > max_bytes) {
+      throw IoError(path(), "file is " + std::to_string(size) + " bytes, over the " +
+                                std::to_string(max_bytes) + "-byte limit" +
+                                std::string(limit_note));
+    }
+    size_ = static_cast<std::size_t>(size);
+    stamp_ = stamp_of(st);
+  } catch (...) {
+    ::close(fd_);
+    throw;
   }
-  reserve(static_cast<std::size_t>(size));
+}
+
+ReadableFile::~ReadableFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::filesystem::path ReadableFile::path() const {
+  return dir_ != nullptr ? dir_->path() / name_ : std::filesystem::path(name_);
+}
+
+std::size_t ReadableFile::read_into(char* out) const {
   std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::read(fd, data_.get() + done, static_cast<std::size_t>(size) - done);
+  while (done < size_) {
+    const ssize_t n = ::read(fd_, out + done, size_ - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw IoError(path(), std::string("read failed: ") + std::strerror(errno));
@@ -148,10 +167,7 @@ bool FileBuffer::read_at(const Directory* dir, const char* name, std::uintmax_t 
     if (n == 0) break;  // the file shrank while we read it
     done += static_cast<std::size_t>(n);
   }
-  size_ = done;
-  data_[size_] = '\0';
-  stamp = stamp_of(st);
-  return true;
+  return done;
 }
 
 }  // namespace moodboost::detail

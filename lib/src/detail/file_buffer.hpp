@@ -51,6 +51,41 @@ class Directory {
   int fd_ = -1;
 };
 
+/// A file opened for reading by the rules every reader here follows: opened non-blocking (a FIFO
+/// without a writer cannot hang the open), then checked on the open descriptor, so that a file
+/// swapped for a FIFO or a device after a stat is caught: a regular file of at most a size limit.
+/// FileBuffer and read_file() (moodboost/io.hpp) both read through it. Closes the descriptor.
+class ReadableFile {
+ public:
+  /// Opens \p name, relative to \p dir (to the working directory when null). is_open() is false
+  /// when \p missing_ok and the file does not exist (ENOENT, ENOTDIR). Throws IoError naming
+  /// dir->path() / name (built only for a message) when it cannot be opened or stat'ed, is not a
+  /// regular file, or is larger than \p max_bytes: "file is N bytes, over the M-byte limit"
+  /// followed by \p limit_note (e.g. " (raise it with --max-file-bytes)").
+  ReadableFile(const Directory* dir, const char* name, std::uintmax_t max_bytes,
+               std::string_view limit_note, bool missing_ok = false);
+  ~ReadableFile();
+  ReadableFile(const ReadableFile&) = delete;
+  ReadableFile& operator=(const ReadableFile&) = delete;
+
+  [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0; }
+  /// The size fstat gave (at most the limit).
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] const FileStamp& stamp() const noexcept { return stamp_; }
+  /// Reads the file into \p out, which has room for size() bytes; returns the bytes read, fewer
+  /// when the file shrank meanwhile. Throws IoError naming the file when a read fails.
+  std::size_t read_into(char* out) const;
+
+ private:
+  [[nodiscard]] std::filesystem::path path() const;
+
+  const Directory* dir_;
+  const char* name_;
+  int fd_ = -1;
+  std::size_t size_ = 0;
+  FileStamp stamp_;
+};
+
 /// Asks the kernel to back [data, data + bytes) with transparent huge pages (madvise), which
 /// makes first-touch page faults of a large matrix about 3x cheaper. A no-op where unsupported.
 void advise_huge_pages(void* data, std::size_t bytes) noexcept;
