@@ -41,7 +41,7 @@ fs::path feature_file_of(const std::string& track_id, const std::string& split_f
   if (!split_file.empty()) {
     const Split split = read_split(split_file);
     for (const Track& track : split.tracks) {
-      if (track.track_id == track_id) return feature_relpath(track);
+      if (track.track_id == track_id) return feature_relpath(track, split_file);
     }
     throw InvalidArgument(fmt::format("track {} is not in {}", track_id, split_file));
   }

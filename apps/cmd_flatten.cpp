@@ -51,10 +51,9 @@ int run_flatten(const FlattenArgs& args) {
   std::vector<std::string> ids;
   for (const auto& tsv : args.splits) {
     const Split split = read_split(tsv);
-    for (const Track& t : split.tracks) {
-      relpaths.push_back(feature_relpath(t).string());
-      ids.push_back(t.track_id);
-    }
+    const std::vector<std::string> paths = feature_relpaths(split);
+    relpaths.insert(relpaths.end(), paths.begin(), paths.end());
+    for (const Track& t : split.tracks) ids.push_back(t.track_id);
   }
   FeatureOptions options = to_feature_options(args.options);
   ProgressLine progress("parsing features", "files");

@@ -263,11 +263,12 @@ std::vector<std::string> tags_in(std::initializer_list<const Split*> splits) {
   return {seen.begin(), seen.end()};
 }
 
-fs::path feature_relpath(const Track& track) {
+fs::path feature_relpath(const Track& track, const fs::path& split_file) {
   constexpr std::string_view kAudioSuffix = ".mp3";
   const auto fail = [&](std::string_view why) {
-    return DataError(fmt::format("{} (line {}): PATH {} {}", track.track_id, track.line,
-                                 quote_field(track.path), why));
+    return DataError(fmt::format("{}{} (line {}): PATH {} {}",
+                                 split_file.empty() ? "" : split_file.string() + ": ",
+                                 track.track_id, track.line, quote_field(track.path), why));
   };
   if (!std::string_view(track.path).ends_with(kAudioSuffix) ||
       track.path.size() == kAudioSuffix.size()) {
@@ -279,6 +280,14 @@ fs::path feature_relpath(const Track& track) {
     if (part == "..") throw fail("leaves the features directory (a '..' component)");
   }
   return rel;
+}
+
+std::vector<std::string> feature_relpaths(const Split& split) {
+  std::vector<std::string> out;
+  out.reserve(split.tracks.size());
+  for (const Track& track : split.tracks)
+    out.push_back(feature_relpath(track, split.file).string());
+  return out;
 }
 
 std::string tag_display_name(std::string_view tag) {

@@ -301,7 +301,8 @@ ParseError with_shape_origin(const ParseError& e, const detail::FieldUnion& fiel
   }
   const std::string what = e.what();
   const std::string prefix = e.file().string() + ": " + e.place() + ": ";
-  if (origin.empty() || what.rfind(prefix, 0) != 0) return e;
+  // Only a shape error ("expected 2 numbers, found 3") has a shape seen elsewhere.
+  if (origin.empty() || what.rfind(prefix + "expected ", 0) != 0) return e;
   return ParseError(e.file(), e.place(),
                     what.substr(prefix.size()) + " (the shape seen in " + origin + ")");
 }

@@ -71,13 +71,6 @@ int parse_cv(const std::string& text) {
   return folds;
 }
 
-std::vector<std::string> relpaths_of(const Split& split) {
-  std::vector<std::string> out;
-  out.reserve(split.tracks.size());
-  for (const Track& track : split.tracks) out.push_back(feature_relpath(track).string());
-  return out;
-}
-
 std::vector<std::string> ids_of(const Split& split) {
   std::vector<std::string> out;
   out.reserve(split.tracks.size());
@@ -101,7 +94,7 @@ LoadedFeatures load_with_hooks(std::string_view what, const fs::path& features, 
   if (hooks.begin) hooks.begin(what);
   options.progress = hooks.progress;
   LoadedFeatures loaded =
-      load_features(features, relpaths_of(split), ids_of(split), options, schema);
+      load_features(features, feature_relpaths(split), ids_of(split), options, schema);
   if (hooks.end) hooks.end(what, loaded);
   return loaded;
 }
@@ -293,14 +286,14 @@ TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& h
     if (hooks.begin) hooks.begin("train features");
     FeatureOptions options = inputs.loader;
     options.progress = hooks.progress;
-    DiskFeatures disk =
-        load_features_on_disk(inputs.features, relpaths_of(set.train), ids_of(set.train), options);
+    DiskFeatures disk = load_features_on_disk(inputs.features, feature_relpaths(set.train),
+                                              ids_of(set.train), options);
     const std::uint64_t need = in_memory_training_bytes(disk.matrix->rows(), disk.matrix->cols());
     if (need > inputs.memory_limit) {
       data.train_source = std::move(disk.matrix);
       train.matrix.resize(0, static_cast<Eigen::Index>(data.train_source->cols()));
     } else {
-      train.matrix = load_features(inputs.features, relpaths_of(set.train), ids_of(set.train),
+      train.matrix = load_features(inputs.features, feature_relpaths(set.train), ids_of(set.train),
                                    options, nullptr)
                          .matrix;
     }

@@ -111,12 +111,6 @@ mb::FeatureOptions feature_options(const py::kwargs& kwargs, mb::FeatureOptions 
   return o;
 }
 
-std::vector<std::string> relpaths_of(const mb::Split& split) {
-  std::vector<std::string> out;
-  for (const auto& track : split.tracks) out.push_back(mb::feature_relpath(track).string());
-  return out;
-}
-
 std::vector<std::string> ids_of(const mb::Split& split) {
   std::vector<std::string> out;
   for (const auto& track : split.tracks) out.push_back(track.track_id);
@@ -172,7 +166,7 @@ py::tuple load_features(const fs::path& features, const fs::path& split_tsv,
   mb::LoadedFeatures loaded;
   {
     py::gil_scoped_release release;
-    loaded = mb::load_features(features, relpaths_of(split), ids_of(split), options,
+    loaded = mb::load_features(features, mb::feature_relpaths(split), ids_of(split), options,
                                saved ? &*saved : nullptr);
   }
   std::vector<std::string> names = loaded.schema.column_names();
@@ -187,7 +181,7 @@ mb::FeatureSchema discover_schema(const fs::path& features, const fs::path& spli
                                   const py::kwargs& kwargs) {
   const mb::FeatureOptions options = feature_options(kwargs, {});
   py::gil_scoped_release release;
-  return mb::discover_schema(features, relpaths_of(mb::read_split(split_tsv)), options);
+  return mb::discover_schema(features, mb::feature_relpaths(mb::read_split(split_tsv)), options);
 }
 
 py::tuple load_split(const fs::path& split_tsv, const py::object& tags,

@@ -93,9 +93,13 @@ std::vector<std::string> tags_in(std::initializer_list<const Split*> splits);
 
 /// The path of \p track's feature file, relative to the features directory: PATH with ".json"
 /// instead of its ".mp3" suffix ("48/948.mp3" -> "48/948.json"). Throws DataError naming the track
-/// and line when PATH does not end in ".mp3", is absolute, or has a ".." component (a PATH must
-/// stay inside the features directory).
-std::filesystem::path feature_relpath(const Track& track);
+/// and line, after \p split_file when given, when PATH does not end in ".mp3", is absolute, or
+/// has a ".." component (a PATH must stay inside the features directory).
+std::filesystem::path feature_relpath(const Track& track,
+                                      const std::filesystem::path& split_file = {});
+
+/// feature_relpath() of every track of \p split, in order; errors name split.file.
+std::vector<std::string> feature_relpaths(const Split& split);
 
 /// A tag's short name for tables and plots: "<category>---<name>" gives "<name>"
 /// ("mood/theme---happy" -> "happy", "genre---rock" -> "rock"); any other tag is returned

@@ -320,8 +320,10 @@ class HandlerError {
     return false;
   }
   void clear_error() { failed_ = false; }
+  // At a StartObject or StartArray event: the stream has just taken the bracket.
   bool too_deep() {
-    return fail("",
+    const std::size_t offset = static_cast<std::size_t>(*cursor_ - text_.data()) - 1;
+    return fail("byte " + std::to_string(offset) + " (" + line_and_column(text_, offset) + ")",
                 "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
 
@@ -335,6 +337,13 @@ class HandlerError {
 
 std::string found_top_level(std::string_view what) {
   return std::string("expected a JSON object at the top level, found ") + std::string(what);
+}
+
+// RFC 8259 leaves the meaning of a repeated key open (parsers keep the first value, the last, or
+// both): a file that repeats a key the loader reads is refused rather than read either way.
+std::string duplicate_key(std::string_view key) {
+  return "duplicate key \"" + escaped(key) +
+         "\": a JSON object must not repeat a key (which of its values counts is undefined)";
 }
 
 }  // namespace
@@ -446,7 +455,8 @@ class RowParser::Handler : public HandlerError {
         slots_(schema.slots()),
         reject_non_finite_(non_finite == NonFinitePolicy::kReject),
         lenient_(shape == ShapePolicy::kMissing),
-        next_key_(schema.node_count(), CompiledSchema::kNone) {}
+        next_key_(schema.node_count(), CompiledSchema::kNone),
+        seen_(schema.node_count(), 0) {}
 
   void start(float* row, RowResult* result) {
     row_ = row;
@@ -464,6 +474,10 @@ class RowParser::Handler : public HandlerError {
     last_key_ = CompiledSchema::kRoot;
     top_keys_.clear();
     *result_ = RowResult{};
+    if (++generation_ == 0) {  // wrapped: forget every stamp
+      std::fill(seen_.begin(), seen_.end(), 0);
+      generation_ = 1;
+    }
   }
 
   void finish(const std::string& file) {
@@ -548,6 +562,10 @@ class RowParser::Handler : public HandlerError {
       pending_skip_ = true;
       return true;
     }
+    // Each node is one key path: meeting it twice in a file means a repeated key.
+    if (seen_[id] == generation_) [[unlikely]]
+      return fail(s_.pointer(id), duplicate_key(std::string_view(str, size)));
+    seen_[id] = generation_;
     const auto& n = s_.node(id);
     saw_section_ = saw_section_ || n.section;
     if (n.skip) {
@@ -888,6 +906,10 @@ class RowParser::Handler : public HandlerError {
   // Key order learned from the files parsed so far (find_key()): node -> the node of the next key.
   std::vector<std::uint32_t> next_key_;
   std::uint32_t last_key_ = CompiledSchema::kRoot;
+
+  // The keys met in the file being parsed: node -> the parse's generation when its key was met.
+  std::vector<std::uint32_t> seen_;
+  std::uint32_t generation_ = 0;
 };
 
 // The in-situ parse of RowParser::parse() is flattened: RapidJSON's reader with every handler call
@@ -974,6 +996,13 @@ class FieldCollector : public HandlerError {
   bool Key(const char* str, rapidjson::SizeType size, bool) {
     if (skip_base_ != 0) return true;
     key_.assign(str, size);
+    auto& seen = object_keys_[depth_ - 1];
+    if (std::find(seen.begin(), seen.end(), key_) != seen.end()) {
+      std::string place = pointer_of(path_);
+      append_pointer_token(place, key_);
+      return fail(std::move(place), duplicate_key(key_));
+    }
+    seen.push_back(key_);
     if (depth_ == 1) {
       top_keys_.push_back(key_);
       pending_skip_ = !is_section(key_);
@@ -989,9 +1018,13 @@ class FieldCollector : public HandlerError {
       skip_base_ = depth_;
       return true;
     }
-    if (depth_ == 1) return true;
-    if (pending_skip_) return start_skip();
-    path_.push_back(key_);
+    if (depth_ > 1) {
+      if (pending_skip_) return start_skip();
+      path_.push_back(key_);
+    }
+    // The keys of this object, for the repeated-key check (the vectors are reused).
+    if (object_keys_.size() < depth_) object_keys_.resize(depth_);
+    object_keys_[depth_ - 1].clear();
     return true;
   }
   bool EndObject(rapidjson::SizeType) {
@@ -1129,6 +1162,7 @@ class FieldCollector : public HandlerError {
   std::vector<std::string> path_;
   std::string key_;
   std::vector<std::string> top_keys_;
+  std::vector<std::vector<std::string>> object_keys_;  // the keys met in each open object
   std::uint32_t depth_ = 0;
   std::uint32_t skip_base_ = 0;
   bool pending_skip_ = false;

@@ -1,6 +1,9 @@
 #include "detail/json_util.hpp"
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 namespace moodboost::detail {
 namespace {
@@ -9,16 +12,64 @@ std::string place(std::string_view where, const char* name) {
   return std::string(where) + "/" + name;
 }
 
+// Passes the SAX events of a parse on to \p out, and stops it at an object or array nested
+// deeper than kMaxJsonDocumentDepth: RapidJSON's reader recurses once per level, so a file of a
+// million '[' would overflow the stack. The library's own files nest a few levels.
+template <typename Handler>
+class DepthLimit {
+ public:
+  explicit DepthLimit(Handler& out) : out_(out) {}
+  [[nodiscard]] bool exceeded() const noexcept { return depth_ > kMaxJsonDocumentDepth; }
+
+  bool Null() { return out_.Null(); }
+  bool Bool(bool b) { return out_.Bool(b); }
+  bool Int(int i) { return out_.Int(i); }
+  bool Uint(unsigned u) { return out_.Uint(u); }
+  bool Int64(std::int64_t i) { return out_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return out_.Uint64(u); }
+  bool Double(double d) { return out_.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return out_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return out_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return out_.Key(s, n, copy); }
+  bool StartObject() { return ++depth_ <= kMaxJsonDocumentDepth && out_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) { return --depth_, out_.EndObject(members); }
+  bool StartArray() { return ++depth_ <= kMaxJsonDocumentDepth && out_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return --depth_, out_.EndArray(elements); }
+
+ private:
+  Handler& out_;
+  std::uint32_t depth_ = 0;
+};
+
 }  // namespace
 
 rapidjson::Document parse_json(std::string_view text, const std::filesystem::path& file) {
+  constexpr unsigned kFlags = rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag;
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
-                                                                                 text.size());
-  if (doc.HasParseError()) {
+  rapidjson::ParseResult result;
+  bool too_deep = false;
+  // What Document::Parse does, with the depth limit between the reader and the document.
+  auto generate = [&](rapidjson::Document& out) {
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
+    DepthLimit<rapidjson::Document> limit(out);
+    rapidjson::Reader reader;
+    result = reader.Parse<kFlags>(stream, limit);
+    too_deep = limit.exceeded();
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (too_deep) {
+    // The reader stopped just after the bracket that went one level too deep.
     throw ParseError(
-        file, "byte " + std::to_string(doc.GetErrorOffset()),
-        std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+        file, "byte " + std::to_string(result.Offset() - 1),
+        "objects/arrays nested deeper than " + std::to_string(kMaxJsonDocumentDepth) + " levels");
+  }
+  if (result.IsError()) {
+    throw ParseError(file, "byte " + std::to_string(result.Offset()),
+                     std::string("invalid JSON: ") + rapidjson::GetParseError_En(result.Code()));
   }
   if (!doc.IsObject()) throw ParseError(file, "/", "expected a JSON object");
   return doc;

@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -21,8 +22,13 @@ namespace moodboost::detail {
 
 using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
+/// Objects and arrays nested deeper than this are refused by parse_json() (the library's own
+/// files and XGBoost's models nest a few levels).
+inline constexpr std::uint32_t kMaxJsonDocumentDepth = 64;
+
 /// Parses \p text (NaN and Infinity accepted, as the writer below emits them); throws
-/// ParseError naming \p file and the byte offset.
+/// ParseError naming \p file and the byte offset, also for objects/arrays nested deeper than
+/// kMaxJsonDocumentDepth (which would otherwise exhaust the stack).
 rapidjson::Document parse_json(std::string_view text, const std::filesystem::path& file);
 
 /// A member of \p object; throws ParseError("<file>: /<name>: missing") when absent.
