@@ -52,8 +52,9 @@ int run_flatten(const FlattenArgs& args) {
   for (const auto& tsv : args.splits) {
     const Split split = read_split(tsv);
     const std::vector<std::string> paths = feature_relpaths(split);
+    const std::vector<std::string> split_ids = track_ids(split);
     relpaths.insert(relpaths.end(), paths.begin(), paths.end());
-    for (const Track& t : split.tracks) ids.push_back(t.track_id);
+    ids.insert(ids.end(), split_ids.begin(), split_ids.end());
   }
   FeatureOptions options = to_feature_options(args.options);
   ProgressLine progress("parsing features", "files");

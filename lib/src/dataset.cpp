@@ -290,6 +290,13 @@ std::vector<std::string> feature_relpaths(const Split& split) {
   return out;
 }
 
+std::vector<std::string> track_ids(const Split& split) {
+  std::vector<std::string> out;
+  out.reserve(split.tracks.size());
+  for (const Track& track : split.tracks) out.push_back(track.track_id);
+  return out;
+}
+
 std::string tag_display_name(std::string_view tag) {
   constexpr std::string_view kCategorySeparator = "---";
   const std::size_t at = tag.find(kCategorySeparator);

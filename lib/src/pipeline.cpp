@@ -71,13 +71,6 @@ int parse_cv(const std::string& text) {
   return folds;
 }
 
-std::vector<std::string> ids_of(const Split& split) {
-  std::vector<std::string> out;
-  out.reserve(split.tracks.size());
-  for (const Track& track : split.tracks) out.push_back(track.track_id);
-  return out;
-}
-
 LabelMatrix keep_rows(const LabelMatrix& labels, const std::vector<std::size_t>& kept) {
   if (kept.size() == static_cast<std::size_t>(labels.rows())) return labels;
   LabelMatrix out(static_cast<Eigen::Index>(kept.size()), labels.cols());
@@ -94,7 +87,7 @@ LoadedFeatures load_with_hooks(std::string_view what, const fs::path& features, 
   if (hooks.begin) hooks.begin(what);
   options.progress = hooks.progress;
   LoadedFeatures loaded =
-      load_features(features, feature_relpaths(split), ids_of(split), options, schema);
+      load_features(features, feature_relpaths(split), track_ids(split), options, schema);
   if (hooks.end) hooks.end(what, loaded);
   return loaded;
 }
@@ -287,14 +280,14 @@ TrainingData load_training_data(const TrainingInputs& inputs, const LoadHooks& h
     FeatureOptions options = inputs.loader;
     options.progress = hooks.progress;
     DiskFeatures disk = load_features_on_disk(inputs.features, feature_relpaths(set.train),
-                                              ids_of(set.train), options);
+                                              track_ids(set.train), options);
     const std::uint64_t need = in_memory_training_bytes(disk.matrix->rows(), disk.matrix->cols());
     if (need > inputs.memory_limit) {
       data.train_source = std::move(disk.matrix);
       train.matrix.resize(0, static_cast<Eigen::Index>(data.train_source->cols()));
     } else {
-      train.matrix = load_features(inputs.features, feature_relpaths(set.train), ids_of(set.train),
-                                   options, nullptr)
+      train.matrix = load_features(inputs.features, feature_relpaths(set.train),
+                                   track_ids(set.train), options, nullptr)
                          .matrix;
     }
     train.schema = std::move(disk.schema);

@@ -111,12 +111,6 @@ mb::FeatureOptions feature_options(const py::kwargs& kwargs, mb::FeatureOptions 
   return o;
 }
 
-std::vector<std::string> ids_of(const mb::Split& split) {
-  std::vector<std::string> out;
-  for (const auto& track : split.tracks) out.push_back(track.track_id);
-  return out;
-}
-
 // A schema argument: a FeatureSchema, a path to a saved schema.json, or None.
 std::optional<mb::FeatureSchema> schema_argument(const py::object& schema) {
   if (schema.is_none()) return std::nullopt;
@@ -166,7 +160,7 @@ py::tuple load_features(const fs::path& features, const fs::path& split_tsv,
   mb::LoadedFeatures loaded;
   {
     py::gil_scoped_release release;
-    loaded = mb::load_features(features, mb::feature_relpaths(split), ids_of(split), options,
+    loaded = mb::load_features(features, mb::feature_relpaths(split), mb::track_ids(split), options,
                                saved ? &*saved : nullptr);
   }
   std::vector<std::string> names = loaded.schema.column_names();
@@ -201,7 +195,7 @@ py::tuple load_split(const fs::path& split_tsv, const py::object& tags,
   py::array_t<bool> out({labels.rows(), labels.cols()});
   std::copy(labels.data(), labels.data() + labels.size(),
             reinterpret_cast<std::uint8_t*>(out.mutable_data()));
-  return py::make_tuple(ids_of(split), out);
+  return py::make_tuple(mb::track_ids(split), out);
 }
 
 py::dict evaluate(const py::array& groundtruth, const py::array& predictions,

@@ -100,6 +100,8 @@ std::filesystem::path feature_relpath(const Track& track,
 
 /// feature_relpath() of every track of \p split, in order; errors name split.file.
 std::vector<std::string> feature_relpaths(const Split& split);
+/// The TRACK_ID of every track of \p split, in order (the row ids of its feature matrix).
+std::vector<std::string> track_ids(const Split& split);
 
 /// A tag's short name for tables and plots: "<category>---<name>" gives "<name>"
 /// ("mood/theme---happy" -> "happy", "genre---rock" -> "rock"); any other tag is returned

@@ -323,8 +323,10 @@ class HandlerError {
   // At a StartObject or StartArray event: the stream has just taken the bracket.
   bool too_deep() {
     const std::size_t offset = static_cast<std::size_t>(*cursor_ - text_.data()) - 1;
+    // The handlers stop the parse at kMaxJsonDepth (json_util.hpp), so RapidJSON's recursion
+    // stays shallow on hostile input.
     return fail("byte " + std::to_string(offset) + " (" + line_and_column(text_, offset) + ")",
-                "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+                nested_too_deep());
   }
 
  private:

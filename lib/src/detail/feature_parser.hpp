@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "detail/file_buffer.hpp"
+#include "detail/json_util.hpp"
 #include "moodboost/feature_schema.hpp"
 #include "moodboost/features.hpp"
 
@@ -26,10 +27,6 @@ inline constexpr unsigned kFeatureParseFlags =
     rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag;
 inline constexpr unsigned kFeatureParseFlagsInsitu =
     kFeatureParseFlags | rapidjson::kParseInsituFlag;
-
-/// Objects and arrays nested deeper than this are refused (the real files nest 5 deep); the
-/// handlers stop the parse there, so RapidJSON's recursion stays shallow on hostile input.
-inline constexpr std::uint32_t kMaxJsonDepth = 64;
 
 /// A FeatureSchema compiled for parsing: one node per JSON key of the schema's fields (plus the
 /// sections and `metadata`), an open-addressing table (parent node, key) -> node, and for each

@@ -13,13 +13,12 @@ std::string place(std::string_view where, const char* name) {
 }
 
 // Passes the SAX events of a parse on to \p out, and stops it at an object or array nested
-// deeper than kMaxJsonDocumentDepth: RapidJSON's reader recurses once per level, so a file of a
-// million '[' would overflow the stack. The library's own files nest a few levels.
+// deeper than kMaxJsonDepth.
 template <typename Handler>
 class DepthLimit {
  public:
   explicit DepthLimit(Handler& out) : out_(out) {}
-  [[nodiscard]] bool exceeded() const noexcept { return depth_ > kMaxJsonDocumentDepth; }
+  [[nodiscard]] bool exceeded() const noexcept { return depth_ > kMaxJsonDepth; }
 
   bool Null() { return out_.Null(); }
   bool Bool(bool b) { return out_.Bool(b); }
@@ -33,9 +32,9 @@ class DepthLimit {
   }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return out_.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return out_.Key(s, n, copy); }
-  bool StartObject() { return ++depth_ <= kMaxJsonDocumentDepth && out_.StartObject(); }
+  bool StartObject() { return ++depth_ <= kMaxJsonDepth && out_.StartObject(); }
   bool EndObject(rapidjson::SizeType members) { return --depth_, out_.EndObject(members); }
-  bool StartArray() { return ++depth_ <= kMaxJsonDocumentDepth && out_.StartArray(); }
+  bool StartArray() { return ++depth_ <= kMaxJsonDepth && out_.StartArray(); }
   bool EndArray(rapidjson::SizeType elements) { return --depth_, out_.EndArray(elements); }
 
  private:
@@ -44,6 +43,10 @@ class DepthLimit {
 };
 
 }  // namespace
+
+std::string nested_too_deep() {
+  return "objects/arrays nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
 
 rapidjson::Document parse_json(std::string_view text, const std::filesystem::path& file) {
   constexpr unsigned kFlags = rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag;
@@ -63,9 +66,7 @@ rapidjson::Document parse_json(std::string_view text, const std::filesystem::pat
   doc.Populate(generate);
   if (too_deep) {
     // The reader stopped just after the bracket that went one level too deep.
-    throw ParseError(
-        file, "byte " + std::to_string(result.Offset() - 1),
-        "objects/arrays nested deeper than " + std::to_string(kMaxJsonDocumentDepth) + " levels");
+    throw ParseError(file, "byte " + std::to_string(result.Offset() - 1), nested_too_deep());
   }
   if (result.IsError()) {
     throw ParseError(file, "byte " + std::to_string(result.Offset()),

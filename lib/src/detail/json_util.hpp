@@ -22,13 +22,18 @@ namespace moodboost::detail {
 
 using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
-/// Objects and arrays nested deeper than this are refused by parse_json() (the library's own
-/// files and XGBoost's models nest a few levels).
-inline constexpr std::uint32_t kMaxJsonDocumentDepth = 64;
+/// Objects and arrays nested deeper than this are refused by every JSON reader here: parse_json()
+/// and the feature parser (the library's own files, XGBoost's models and the real feature files
+/// nest at most a few levels). RapidJSON's reader recurses once per level, so a file of a million
+/// '[' would otherwise exhaust the stack.
+inline constexpr std::uint32_t kMaxJsonDepth = 64;
+
+/// The message of that refusal: "objects/arrays nested deeper than 64 levels".
+std::string nested_too_deep();
 
 /// Parses \p text (NaN and Infinity accepted, as the writer below emits them); throws
 /// ParseError naming \p file and the byte offset, also for objects/arrays nested deeper than
-/// kMaxJsonDocumentDepth (which would otherwise exhaust the stack).
+/// kMaxJsonDepth.
 rapidjson::Document parse_json(std::string_view text, const std::filesystem::path& file);
 
 /// A member of \p object; throws ParseError("<file>: /<name>: missing") when absent.
