@@ -625,47 +625,23 @@ int main(int argc, char** argv) {
     int rest_argc = static_cast<int>(rest.size());
     benchmark::Initialize(&rest_argc, rest.data());
     // Each iteration is a whole pass over the files: one iteration per repetition.
+    const auto add = [repetitions](const char* name, int threads, auto run) {
+      benchmark::RegisterBenchmark(name, run)
+          ->Arg(threads)
+          ->Iterations(1)
+          ->Repetitions(repetitions)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    };
     for (const int t : {1, 2}) {
-      benchmark::RegisterBenchmark(
-          "bare_parse", [](benchmark::State& s) { bm_bare_parse<CountNumbers>(s, "bare_parse"); })
-          ->Arg(t)
-          ->Iterations(1)
-          ->Repetitions(repetitions)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(
-          "bare_store", [](benchmark::State& s) { bm_bare_parse<StoreNumbers>(s, "bare_store"); })
-          ->Arg(t)
-          ->Iterations(1)
-          ->Repetitions(repetitions)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark("load_schema", [](benchmark::State& s) { bm_load(s, false); })
-          ->Arg(t)
-          ->Iterations(1)
-          ->Repetitions(repetitions)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark("load_discover", [](benchmark::State& s) { bm_load(s, true); })
-          ->Arg(t)
-          ->Iterations(1)
-          ->Repetitions(repetitions)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark("flatten", bm_flatten)
-          ->Arg(t)
-          ->Iterations(1)
-          ->Repetitions(repetitions)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-    }
-    for (const int t : {1, 2}) {
-      benchmark::RegisterBenchmark("cached_reload", bm_cached_reload)
-          ->Arg(t)
-          ->Iterations(1)
-          ->Repetitions(repetitions)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
+      add("bare_parse", t,
+          [](benchmark::State& s) { bm_bare_parse<CountNumbers>(s, "bare_parse"); });
+      add("bare_store", t,
+          [](benchmark::State& s) { bm_bare_parse<StoreNumbers>(s, "bare_store"); });
+      add("load_schema", t, [](benchmark::State& s) { bm_load(s, false); });
+      add("load_discover", t, [](benchmark::State& s) { bm_load(s, true); });
+      add("flatten", t, bm_flatten);
+      add("cached_reload", t, bm_cached_reload);
     }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
