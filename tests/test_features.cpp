@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/feature_parser.hpp"
 #include "moodboost/error.hpp"
 #include "moodboost/features.hpp"
 #include "support.hpp"
@@ -128,6 +129,41 @@ TEST_CASE("features: a document flattens to named columns in canonical order", "
   CHECK(value(row, schema, "tonal.key_scale=minor") == 1.0f);
   CHECK(value(row, schema, "tonal.key_scale=major") == 0.0f);
   CHECK(value(row, schema, "tonal.thpcp.1") == 0.5f);
+}
+
+// The parser finds a key by comparing it with the schema's keys word by word (two overlapping
+// words for a short key): every length up to 40 bytes, and a difference at any byte.
+TEST_CASE("features: the compiled schema tells keys apart at every length and byte", "[features]") {
+  std::vector<FeatureField> fields;
+  for (std::size_t length = 1; length <= 40; ++length) {
+    std::string key(length, 'k');
+    for (std::size_t i = 0; i < length; ++i)
+      key[i] = static_cast<char>('a' + (i * 7 + length) % 26);
+    fields.push_back({{"lowlevel", key}, FieldKind::kScalar, 1, 1, {}});
+  }
+  const FeatureSchema schema = FeatureSchema::all_columns(fields, true);
+  const detail::CompiledSchema compiled(schema);
+  const std::uint32_t lowlevel = compiled.child(detail::CompiledSchema::kRoot, "lowlevel", 8);
+  REQUIRE(lowlevel != detail::CompiledSchema::kNone);
+  for (const FeatureField& f : fields) {
+    const std::string& key = f.path[1];
+    // In a larger buffer, as the parser sees keys: the bytes around it must not count.
+    const std::string padded = "\"" + key + "\": 1";
+    const char* text = padded.data() + 1;
+    const std::uint32_t id = compiled.child(lowlevel, text, key.size());
+    REQUIRE(id != detail::CompiledSchema::kNone);
+    CHECK(compiled.dotted(id) == "lowlevel." + key);
+    CHECK(compiled.is_child(id, lowlevel, text, key.size()));
+    CHECK_FALSE(compiled.is_child(id, detail::CompiledSchema::kRoot, text, key.size()));
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      std::string other = key;
+      other[i] = static_cast<char>(other[i] ^ 0x20);  // the same letter, other case
+      CHECK_FALSE(compiled.is_child(id, lowlevel, other.data(), other.size()));
+      CHECK(compiled.child(lowlevel, other.data(), other.size()) == detail::CompiledSchema::kNone);
+    }
+    CHECK_FALSE(compiled.is_child(id, lowlevel, text, key.size() - 1));  // a prefix
+    CHECK(compiled.child(lowlevel, text, key.size() + 1) == detail::CompiledSchema::kNone);
+  }
 }
 
 TEST_CASE("features: metadata never becomes a column, whatever it holds", "[features]") {

@@ -554,25 +554,27 @@ class RowParser::Handler : public HandlerError {
     return value_mismatch(id, "an object") && start_skip();
   }
 
-  // Inlined by force: with the repeated-key check GCC left Key() out of line, which cost 14 % of
-  // the parse of real AcousticBrainz files (623 keys each; measured, best of 150 passes).
+  // Inlined by force, and kept small: the common case (the key that followed the previous known
+  // key last time, see find_key()) is a compare; top-level, unknown and other keys are handled out
+  // of line. (With the repeated-key check GCC had left Key() out of line, which cost 14 % of the
+  // parse of real AcousticBrainz files, 623 keys each; measured, best of 150 passes.)
   [[gnu::always_inline]] bool Key(const char* str, rapidjson::SizeType size, bool /*copy*/) {
     if (skip_base_ != 0) return true;
     const std::uint32_t parent = stack_[top_ - 1];
-    const std::uint32_t id = find_key(parent, str, size);
-    if (parent == CompiledSchema::kRoot) top_keys_.emplace_back(str, size);
-    if (id == CompiledSchema::kNone) {
-      unknown(parent, std::string_view(str, size));
-      pending_skip_ = true;
-      return true;
+    const std::uint32_t guess = next_key_[last_key_];
+    std::uint32_t id;
+    if (parent != CompiledSchema::kRoot && guess != CompiledSchema::kNone &&
+        s_.is_child(guess, parent, str, size)) [[likely]] {
+      last_key_ = id = guess;
+    } else {
+      id = find_key(parent, str, size);
+      if (id == CompiledSchema::kNone) return unknown_key(parent, std::string_view(str, size));
     }
     // Each node is one key path: meeting it twice in a file means a repeated key.
     if (seen_[id] == generation_) [[unlikely]]
       return repeated_key(id, std::string_view(str, size));
     seen_[id] = generation_;
-    const auto& n = s_.node(id);
-    saw_section_ = saw_section_ || n.section;
-    if (n.skip) {
+    if (s_.node(id).skip) {
       pending_skip_ = true;
     } else {
       pending_ = id;
@@ -665,21 +667,28 @@ class RowParser::Handler : public HandlerError {
   }
 
  private:
-  // The node of \p key under \p parent, or kNone. The feature files of one extractor list their
-  // keys in one order, so the key that followed the previous known key last time is tried first:
-  // a compare instead of a hash and a table probe.
-  std::uint32_t find_key(std::uint32_t parent, const char* key, std::size_t size) noexcept {
-    const std::uint32_t guess = next_key_[last_key_];
-    if (guess != CompiledSchema::kNone && s_.is_child(guess, parent, key, size)) [[likely]] {
-      last_key_ = guess;
-      return guess;
-    }
+  // The node of \p key under \p parent, or kNone, when it is not the guess Key() tried: the
+  // feature files of one extractor list their keys in one order, so Key() first tries the key that
+  // followed the previous known key last time (a compare instead of a hash and a table probe), and
+  // this records what followed. Also keeps the top-level keys (for the error of a file without a
+  // feature section) and notes a section.
+  [[gnu::noinline]] std::uint32_t find_key(std::uint32_t parent, const char* key,
+                                           std::size_t size) {
+    if (parent == CompiledSchema::kRoot) top_keys_.emplace_back(key, size);
     const std::uint32_t id = s_.child(parent, key, size);
     if (id != CompiledSchema::kNone) {
       next_key_[last_key_] = id;
       last_key_ = id;
+      saw_section_ = saw_section_ || s_.node(id).section;
     }
     return id;
+  }
+
+  // A key the schema lacks: its value is skipped, and its name reported.
+  [[gnu::noinline]] bool unknown_key(std::uint32_t parent, std::string_view key) {
+    unknown(parent, key);
+    pending_skip_ = true;
+    return true;
   }
 
   // Out of the inlined parse: building the message is rare and large.
@@ -693,6 +702,7 @@ class RowParser::Handler : public HandlerError {
     return id;
   }
 
+ protected:
   // A finite number, converted: the hot paths (the next number of a vector or matrix row, or the
   // value of a scalar field), or number().
   bool finite(float v) {
@@ -726,6 +736,7 @@ class RowParser::Handler : public HandlerError {
     return number(v, kind);
   }
 
+ private:
   // A number (or a boolean, as 0/1) outside the hot paths.
   [[gnu::noinline]] bool number(float v, NumberText kind) {
     if (leaf_ != CompiledSchema::kNone) return array_value(v, kind, true);
@@ -921,6 +932,19 @@ class RowParser::Handler : public HandlerError {
   std::uint32_t generation_ = 0;
 };
 
+// The handler of the in-situ first try (parse()), which runs without kParseNanAndInfFlag: a NaN
+// or infinity token fails it, and reparse() reads the file again with the token checks. So no
+// number it meets is a token, and Double() need not look at the text (at_token()).
+class RowParser::FirstTryHandler final : public Handler {
+ public:
+  using Handler::Handler;
+  bool Double(double d) {
+    if (rounds_to_float_exactly(d)) [[likely]]
+      return finite(static_cast<float>(d));
+    return other_double(d);
+  }
+};
+
 // The in-situ parse of RowParser::parse() is flattened: RapidJSON's reader with every handler call
 // inlined into one function (about 9% faster than GCC's own inlining choices, measured on the
 // bench's files). Not under the sanitizers, where the flattened function takes minutes to
@@ -941,13 +965,13 @@ template <typename Handler>
 MOODBOOST_FLATTEN rapidjson::ParseResult fast_parse(rapidjson::Reader& reader,
                                                     rapidjson::InsituStringStream& stream,
                                                     Handler& handler) {
-  return reader.Parse<kFeatureParseFlagsInsitu>(stream, handler);
+  return reader.Parse<kFeatureParseFlagsFirstTry>(stream, handler);
 }
 }  // namespace
 #undef MOODBOOST_FLATTEN
 
 RowParser::RowParser(const CompiledSchema& schema, NonFinitePolicy non_finite, ShapePolicy shape)
-    : handler_(std::make_unique<Handler>(schema, non_finite, shape)) {}
+    : handler_(std::make_unique<FirstTryHandler>(schema, non_finite, shape)) {}
 
 RowParser::~RowParser() = default;
 
@@ -966,7 +990,8 @@ bool RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, R
 void RowParser::reparse(FileBuffer& buffer, const std::string& file, float* row,
                         RowResult& result) {
   handler_->start(row, &result);
-  run_parse(reader_, buffer, *handler_, file);
+  // As a Handler: the reparse accepts NaN and infinity tokens, which Handler::Double() checks.
+  run_parse(reader_, buffer, static_cast<Handler&>(*handler_), file);
 }
 
 // =============================================================================================

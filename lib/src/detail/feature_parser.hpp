@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,12 +22,14 @@ namespace moodboost::detail {
 /// The RapidJSON flags of every feature-file parse (the loader's and the discovery's): NaN/Infinity
 /// tokens accepted (and checked whole by the handlers), UTF-8 validated, numbers in RapidJSON's
 /// fast normal precision, which the handlers round to the correct float (detail/json_number.hpp).
-/// The loader's first try parses in situ (kFeatureParseFlagsInsitu); a file it fails on is parsed
-/// again from its original bytes with kFeatureParseFlags, which places the error.
 inline constexpr unsigned kFeatureParseFlags =
     rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag;
-inline constexpr unsigned kFeatureParseFlagsInsitu =
-    kFeatureParseFlags | rapidjson::kParseInsituFlag;
+/// The loader's first try: in situ, and without the NaN/Infinity tokens, which are rare (none in
+/// the files AcousticBrainz distributes) and cost a look at every number's text. A file it fails
+/// on, a token included, is parsed again from its original bytes with kFeatureParseFlags, which
+/// reads the tokens or places the error.
+inline constexpr unsigned kFeatureParseFlagsFirstTry =
+    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseInsituFlag;
 
 /// A FeatureSchema compiled for parsing: one node per JSON key of the schema's fields (plus the
 /// sections and `metadata`), an open-addressing table (parent node, key) -> node, and for each
@@ -86,12 +89,30 @@ class CompiledSchema {
     std::uint32_t node = kNone;
     std::uint32_t hash = 0;
   };
-  // Keys are short (about 4-30 bytes): an inline loop beats a call to memcmp.
+  // Keys are short (about 4-30 bytes): words compared inline beat a call to memcmp and a byte
+  // loop. Only the \p size bytes are read: a short key is compared as two words that overlap
+  // (its first and its last 8, 4 or 2 bytes).
+  template <typename Word>
+  static Word load(const char* p) noexcept {
+    Word w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  }
+  template <typename Word>
+  static bool same_ends(const char* a, const char* b, std::size_t size) noexcept {
+    const std::size_t last = size - sizeof(Word);
+    return ((load<Word>(a) ^ load<Word>(b)) | (load<Word>(a + last) ^ load<Word>(b + last))) == 0;
+  }
   static bool same_bytes(const char* a, const char* b, std::size_t size) noexcept {
-    for (std::size_t i = 0; i < size; ++i) {
-      if (a[i] != b[i]) return false;
+    if (size >= 8) {
+      for (; size > 16; size -= 8, a += 8, b += 8) {
+        if (load<std::uint64_t>(a) != load<std::uint64_t>(b)) return false;
+      }
+      return same_ends<std::uint64_t>(a, b, size);
     }
-    return true;
+    if (size >= 4) return same_ends<std::uint32_t>(a, b, size);
+    if (size >= 2) return same_ends<std::uint16_t>(a, b, size);
+    return size == 0 || *a == *b;
   }
   static std::uint64_t hash_key(std::uint32_t parent, const char* key, std::size_t size) noexcept {
     std::uint64_t h =
@@ -131,8 +152,9 @@ class RowParser {
   /// Parses \p buffer in situ into \p row, which has schema.columns() floats; every column the
   /// file does not set is NaN. The parse overwrites the buffer. False when it failed: then put the
   /// file's bytes back into \p buffer and call reparse(), which parses them again without
-  /// overwriting them, to place the error on them (or to retry Essentia's bare nan/inf). Keeping
-  /// a copy of every file for that rare case would cost more than reading the failed ones again.
+  /// overwriting them, to place the error on them (or to read the NaN/Infinity tokens, which this
+  /// first try refuses, and Essentia's bare nan/inf). Keeping a copy of every file for those rare
+  /// cases would cost more than reading the failed ones again.
   [[nodiscard]] bool parse(FileBuffer& buffer, const std::string& file, float* row,
                            RowResult& result);
   /// After parse() returned false, with the file's bytes in \p buffer again: parses them into
@@ -141,8 +163,9 @@ class RowParser {
 
  private:
   class Handler;
+  class FirstTryHandler;
   rapidjson::Reader reader_;
-  std::unique_ptr<Handler> handler_;
+  std::unique_ptr<FirstTryHandler> handler_;
 };
 
 /// The fields of one file in document order (see discover_fields()). Throws ParseError.
