@@ -342,8 +342,10 @@ void run_pairs(int rounds) {
   fmt::print(stderr, "bench_loader: paired runs ({} rounds of bare, X, X, bare)\n", rounds);
   for (const int t : {1, 2}) {
     const auto bare = [t] { return timed([t] { (void)bare_parse<CountNumbers>(t); }).wall; };
-    for (const std::string config : {"load_schema", "load_discover", "flatten"}) {
+    // bare_store too: under the same pairing, what converting and storing the numbers costs.
+    for (const std::string config : {"bare_store", "load_schema", "load_discover", "flatten"}) {
       const auto run = [&] {
+        if (config == "bare_store") return timed([t] { (void)bare_parse<StoreNumbers>(t); }).wall;
         return config == "flatten" ? run_flatten(t).wall
                                    : run_load(t, config == "load_discover").wall;
       };
@@ -457,9 +459,9 @@ void print_summary() {
             name, median(ratios), *lo, *hi, ratios.size());
       } else {
         fmt::print(
-            "  {:<16} {:.1f}% of the bare parse's throughput ({:.1f}%-{:.1f}%, {} pairs; "
-            "target >= 85%)\n",
-            name, 100.0 * median(ratios), 100.0 * *lo, 100.0 * *hi, ratios.size());
+            "  {:<16} {:.1f}% of the bare parse's throughput ({:.1f}%-{:.1f}%, {} pairs; {})\n",
+            name, 100.0 * median(ratios), 100.0 * *lo, 100.0 * *hi, ratios.size(),
+            name.rfind("bare_store", 0) == 0 ? "a reference, not a target" : "target >= 85%");
       }
     }
   }
