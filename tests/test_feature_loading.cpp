@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -347,6 +348,55 @@ TEST_CASE("load_features into a MatrixTarget: the matrix load_features returns, 
   CHECK(same_matrix(first.matrix(), expected.matrix));
   CHECK(same_matrix(second.matrix(), expected.matrix));
   CHECK(same_matrix(load_features(set.dir.path(), paths, ids, o).matrix, expected.matrix));
+}
+
+// The first try of each file reads no NaN/Infinity tokens; a file with one is parsed again, and
+// after it the parser's first tries read tokens too. Either way every value, token and error is
+// the same.
+TEST_CASE("load_features: files with NaN/Infinity tokens among plain ones, in any order",
+          "[features][loading]") {
+  Set set;
+  const std::vector<std::string> loud = {"0.5", "NaN", "2.5",  "-Infinity",
+                                         "Inf", "5.5", "-NaN", "7.5"};
+  for (std::size_t k = 0; k < loud.size(); ++k) {
+    std::string text = doc(static_cast<int>(k));
+    const std::string plain = "\"loud\": " + std::to_string(k) + ".5";
+    REQUIRE(text.find(plain) != std::string::npos);
+    text.replace(text.find(plain), plain.size(), "\"loud\": " + loud[k]);
+    set.add("0" + std::to_string(k) + "/" + std::to_string(k) + ".json", text);
+  }
+  FeatureOptions o;
+  o.threads = 1;  // one parser meets the files in order
+  const LoadedFeatures f = load_features(set.dir.path(), set.paths, set.ids, o);
+  REQUIRE(f.matrix.rows() == 8);
+  for (std::size_t k = 0; k < loud.size(); ++k) {
+    CAPTURE(k);
+    const float v = at(f, k, "lowlevel.loud");
+    if (loud[k].find("NaN") != std::string::npos) {
+      CHECK(std::isnan(v));
+    } else if (loud[k].find("Inf") != std::string::npos) {
+      CHECK(v == (loud[k][0] == '-' ? -1.0f : 1.0f) * std::numeric_limits<float>::infinity());
+    } else {
+      CHECK(v == static_cast<float>(k) + 0.5f);
+    }
+    CHECK(at(f, k, "lowlevel.mfcc.mean.0") == static_cast<float>(k));
+  }
+  CHECK(f.report.nonfinite_values == 4);
+
+  // A token RapidJSON reads on from ("NaN.5") is refused at its byte, before and after the switch.
+  for (const std::size_t bad : {std::size_t{0}, std::size_t{7}}) {
+    Set broken;
+    for (std::size_t k = 0; k < loud.size(); ++k) {
+      std::string text = test::read_text(set.dir / set.paths[k]);
+      if (k == bad) text.replace(text.find("\"loud\": "), 8, "\"loud\": NaN.5, \"x\": ");
+      broken.add(set.paths[k], text);
+    }
+    CAPTURE(bad);
+    // With the schema found above: no discovery, which would meet the token first.
+    CHECK_THROWS_WITH(load_features(broken.dir.path(), broken.paths, broken.ids, o, &f.schema),
+                      Catch::Contains(broken.paths[bad] + ": byte 22 (line 1, column 23)") &&
+                          Catch::Contains("NaN.5"));
+  }
 }
 
 TEST_CASE("load_features: the synthetic-data marker is reported", "[features][loading]") {

@@ -961,11 +961,11 @@ class RowParser::FirstTryHandler final : public Handler {
 #endif
 
 namespace {
-template <typename Handler>
+template <unsigned Flags, typename Handler>
 MOODBOOST_FLATTEN rapidjson::ParseResult fast_parse(rapidjson::Reader& reader,
                                                     rapidjson::InsituStringStream& stream,
                                                     Handler& handler) {
-  return reader.Parse<kFeatureParseFlagsFirstTry>(stream, handler);
+  return reader.Parse<Flags>(stream, handler);
 }
 }  // namespace
 #undef MOODBOOST_FLATTEN
@@ -981,7 +981,12 @@ bool RowParser::parse(FileBuffer& buffer, const std::string& file, float* row, R
   handler_->reset();
   rapidjson::InsituStringStream stream(buffer.data());
   handler_->set_source(buffer.view(), &stream.src_);
-  const rapidjson::ParseResult parsed = fast_parse(reader_, stream, *handler_);
+  // Files with tokens come in sets (a re-serialised collection): after the first, reading them
+  // in the first try costs less than parsing each such file twice.
+  const rapidjson::ParseResult parsed =
+      tokens_
+          ? fast_parse<kFeatureParseFlagsInsitu>(reader_, stream, static_cast<Handler&>(*handler_))
+          : fast_parse<kFeatureParseFlagsFirstTry>(reader_, stream, *handler_);
   if (!parsed || stream.Tell() != buffer.size()) return false;
   handler_->finish(file);
   return true;
@@ -992,6 +997,7 @@ void RowParser::reparse(FileBuffer& buffer, const std::string& file, float* row,
   handler_->start(row, &result);
   // As a Handler: the reparse accepts NaN and infinity tokens, which Handler::Double() checks.
   run_parse(reader_, buffer, static_cast<Handler&>(*handler_), file);
+  tokens_ = tokens_ || result.nonfinite_values > 0;
 }
 
 // =============================================================================================

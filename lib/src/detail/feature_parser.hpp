@@ -27,9 +27,12 @@ inline constexpr unsigned kFeatureParseFlags =
 /// The loader's first try: in situ, and without the NaN/Infinity tokens, which are rare (none in
 /// the files AcousticBrainz distributes) and cost a look at every number's text. A file it fails
 /// on, a token included, is parsed again from its original bytes with kFeatureParseFlags, which
-/// reads the tokens or places the error.
+/// reads the tokens or places the error. Once a file of a RowParser held tokens, its later first
+/// tries read them too (kFeatureParseFlagsInsitu): files with tokens come in sets.
 inline constexpr unsigned kFeatureParseFlagsFirstTry =
     rapidjson::kParseValidateEncodingFlag | rapidjson::kParseInsituFlag;
+inline constexpr unsigned kFeatureParseFlagsInsitu =
+    kFeatureParseFlags | rapidjson::kParseInsituFlag;
 
 /// A FeatureSchema compiled for parsing: one node per JSON key of the schema's fields (plus the
 /// sections and `metadata`), an open-addressing table (parent node, key) -> node, and for each
@@ -166,6 +169,7 @@ class RowParser {
   class FirstTryHandler;
   rapidjson::Reader reader_;
   std::unique_ptr<FirstTryHandler> handler_;
+  bool tokens_ = false;  ///< a reparsed file held NaN/Infinity tokens: first tries read them
 };
 
 /// The fields of one file in document order (see discover_fields()). Throws ParseError.
