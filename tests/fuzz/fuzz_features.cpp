@@ -11,7 +11,9 @@
 // one-hot columns hold 0, 1 or NaN, a discovered schema reads back equal from its JSON, no
 // infinity passes the reject policy, and every number of an accepted row is the correctly rounded
 // float32 of its text (checked in exact integer arithmetic, tests/exact_float.hpp) or the value
-// of its NaN/Inf token.
+// of its NaN/Inf token. Every number start in the input (a minus or a digit) also goes through
+// the loader's number scanner, which must agree with RapidJSON where it takes the number
+// (tests/number_scan_check.hpp).
 #include <rapidjson/reader.h>
 
 #include <cmath>
@@ -27,6 +29,7 @@
 #include "fuzz_common.hpp"
 #include "moodboost/feature_schema.hpp"
 #include "moodboost/features.hpp"
+#include "number_scan_check.hpp"
 
 using namespace moodboost;
 using moodboost::fuzz::check;
@@ -239,6 +242,19 @@ void discovered(std::string_view json) {
       });
 }
 
+// The scanner at every byte that can start a number, on a copy ending in a NUL and the
+// read-ahead, as the loader's buffer does.
+void scanned_numbers(std::string_view json) {
+  std::string text(json);
+  text.append(1 + detail::kScanReadAhead, '\0');
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '-' && (json[i] < '0' || json[i] > '9')) continue;
+    if (i > 0 && json[i - 1] >= '0' && json[i - 1] <= '9') continue;  // inside a run of digits
+    const std::string wrong = test::scan_disagreement(text.c_str() + i);
+    check(wrong.empty(), "the number scanner at byte " + std::to_string(i) + ": " + wrong);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -246,5 +262,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   with_schema(json, setup().fixture_schema);
   with_schema(json, setup().upper_schema);
   discovered(json);
+  scanned_numbers(json);
   return 0;
 }

@@ -164,9 +164,12 @@ class RowParser {
   /// \p row, or throws ParseError naming \p file.
   void reparse(FileBuffer& buffer, const std::string& file, float* row, RowResult& result);
 
- private:
+  // The SAX handlers (feature_parser.cpp). Named here, not private, for the specialization of
+  // RapidJSON's number parsing that the first try's handler gets there.
   class Handler;
   class FirstTryHandler;
+
+ private:
   rapidjson::Reader reader_;
   std::unique_ptr<FirstTryHandler> handler_;
   bool tokens_ = false;  ///< a reparsed file held NaN/Infinity tokens: first tries read them

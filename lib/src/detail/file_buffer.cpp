@@ -75,10 +75,11 @@ void advise_huge_pages(void* data, std::size_t bytes) noexcept {
 }
 
 void FileBuffer::reserve(std::size_t bytes) {
-  if (bytes + 1 <= capacity_) return;
+  const std::size_t needed = bytes + 1 + kPadding;
+  if (needed <= capacity_) return;
   // Grow geometrically so that a run of slightly larger files does not reallocate each time.
   std::size_t capacity = capacity_ == 0 ? 128 * 1024 : capacity_;
-  while (capacity < bytes + 1) capacity *= 2;
+  while (capacity < needed) capacity *= 2;
   data_ = std::make_unique_for_overwrite<char[]>(capacity);
   capacity_ = capacity;
 }
@@ -86,8 +87,12 @@ void FileBuffer::reserve(std::size_t bytes) {
 void FileBuffer::assign(std::string_view bytes) {
   reserve(bytes.size());
   std::memcpy(data_.get(), bytes.data(), bytes.size());
-  size_ = bytes.size();
-  data_[size_] = '\0';
+  terminate(bytes.size());
+}
+
+void FileBuffer::terminate(std::size_t size) noexcept {
+  size_ = size;
+  std::memset(data_.get() + size_, 0, 1 + kPadding);
 }
 
 FileStamp FileBuffer::read(const std::filesystem::path& path, std::uintmax_t max_bytes) {
@@ -114,8 +119,7 @@ bool FileBuffer::read_at(const Directory* dir, const char* name, std::uintmax_t 
                           " for a feature file (raise it with --max-file-bytes)", missing_ok);
   if (!file.is_open()) return false;
   reserve(file.size());
-  size_ = file.read_into(data_.get());
-  data_[size_] = '\0';
+  terminate(file.read_into(data_.get()));
   stamp = file.stamp();
   return true;
 }

@@ -1,5 +1,6 @@
 // Reading many small files with one reusable buffer per thread: no allocation and no zero-fill
-// per file. The buffer is always followed by a NUL byte, as RapidJSON's string stream expects.
+// per file. The buffer is always followed by a NUL byte, as RapidJSON's string stream expects, and
+// by zero padding (FileBuffer::kPadding).
 #pragma once
 
 #include <cstddef>
@@ -107,7 +108,11 @@ class FileBuffer {
   /// Replaces the contents with \p bytes.
   void assign(std::string_view bytes);
 
-  /// The bytes; data()[size()] is '\0'.
+  /// Zero bytes after the terminating NUL, so that a reader may load 8 bytes at once at any
+  /// position up to size() (scan_number() reads digits 8 at a time).
+  static constexpr std::size_t kPadding = 8;
+
+  /// The bytes; data()[size()] is '\0', followed by kPadding zero bytes.
   [[nodiscard]] char* data() noexcept { return data_.get(); }
   [[nodiscard]] const char* data() const noexcept { return data_.get(); }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -115,6 +120,8 @@ class FileBuffer {
 
  private:
   void reserve(std::size_t bytes);
+  // Sets the size and writes the NUL and the padding after it.
+  void terminate(std::size_t size) noexcept;
   // Reads \p name (relative to \p dir, or to the working directory when dir is null); false when
   // missing_ok and it does not exist. Messages name dir->path() / name, built only for them.
   bool read_at(const Directory* dir, const char* name, std::uintmax_t max_bytes, bool missing_ok,
