@@ -475,6 +475,15 @@ TEST_CASE("bad inputs: 0e200, 0e308 and 0.000...0 read as 0", "[bad-inputs]") {
   CHECK(column(row, "lowlevel.dynamic_complexity") == 0.0f);  // "0." and 80 zeros
 }
 
+// Found by fuzz_features: the loader's number scanner accumulated an exponent of many digits in
+// an int (undefined behaviour under UBSan); such a number is valid JSON and reads as its value.
+TEST_CASE("bad inputs: exponents of many digits read as their value", "[bad-inputs]") {
+  const auto row = load_row("bad/json/long_exponent.json", FeatureOptions{});
+  CHECK(column(row, "rhythm.bpm") == 120.5f);                 // 1.205e000...0002
+  CHECK(column(row, "rhythm.danceability") == 1.125f);        // 112.5E-00000000002
+  CHECK(column(row, "lowlevel.dynamic_complexity") == 3.0f);  // 3e+000...000
+}
+
 TEST_CASE("bad inputs: mixed LF/CRLF line endings read as the LF file", "[bad-inputs]") {
   const Split lf = read_split(test_data_dir() / "good/tiny-train.tsv");
   const Split mixed = read_split(test_data_dir() / "bad/tsv/mixed_endings.tsv");

@@ -995,13 +995,11 @@ void rapidjson::Reader::ParseNumber<moodboost::detail::kFeatureParseFlagsFirstTr
     rapidjson::InsituStringStream& is, moodboost::detail::RowParser::FirstTryHandler& handler) {
   using moodboost::detail::Scanned;
   const std::size_t start = is.Tell();
-  switch (moodboost::detail::scanned_number_event(is, handler)) {
-    case Scanned::kDelivered:
-      return;
-    case Scanned::kStopped:
-      RAPIDJSON_PARSE_ERROR(kParseErrorTermination, start);
-    case Scanned::kNotScanned:
-      break;
+  const Scanned scanned = moodboost::detail::scanned_number_event(is, handler);
+  if (scanned == Scanned::kDelivered) return;
+  if (scanned == Scanned::kStopped) {
+    RAPIDJSON_PARSE_ERROR_NORETURN(kParseErrorTermination, start);  // as RapidJSON's own
+    return;
   }
   moodboost::detail::NumberEvents<moodboost::detail::RowParser::FirstTryHandler> events{handler};
   ParseNumber<moodboost::detail::kFeatureParseFlagsFirstTry>(is, events);

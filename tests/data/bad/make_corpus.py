@@ -59,6 +59,11 @@ json_cases = {
     # NUL cuts what() short: "00/1.json: /lowlevel/" with no message.
     "nul_in_key.json": sub(sub(doc, '"mfcc": {', '"\\u0000mfcc": {'), "[0.25, 0.5, 3, 0.5]",
                            "[0.25, 0.5, 3]"),
+    # Found by fuzz_features: an exponent of many digits overflowed the loader's number scanner
+    # (an int, undefined behaviour); valid JSON, read as its value.
+    "long_exponent.json": sub(sub(sub(doc, '"bpm": 120.5', '"bpm": 1.205e' + "0" * 30 + "2"),
+                                  '"danceability": 1.125', '"danceability": 112.5E-00000000002'),
+                              '"dynamic_complexity": 3', '"dynamic_complexity": 3e+' + "0" * 40),
     "nan_fraction.json": sub(doc, '"average_loudness": 0.8125', '"average_loudness": NaN.5'),
     # Issue 11: beyond the float32 range (read as +-inf: counted, or refused under --non-finite
     # reject naming the field); NaN/Inf spellings outside the documented set (a parse error at
