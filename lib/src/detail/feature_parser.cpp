@@ -947,7 +947,8 @@ class RowParser::FirstTryHandler final : public Handler {
 
 namespace {
 
-// RapidJSON's number events, passed on to \p H (scanned_number_event()'s fallback).
+// RapidJSON's number events, passed on to \p H: RapidJSON's own ParseNumber for the numbers
+// scan_number() leaves (the specialization below is for FirstTryHandler itself).
 template <typename H>
 struct NumberEvents {
   H& handler;
@@ -963,22 +964,6 @@ struct NumberEvents {
 
 static_assert(FileBuffer::kPadding >= kScanReadAhead, "scan_number() reads ahead in the buffer");
 
-enum class Scanned { kDelivered, kStopped, kNotScanned };
-
-// Reads the number at the stream's position with scan_number(), gives \p handler RapidJSON's
-// event for it (send_scanned(): Double's value is within a few ulps of the decimal, which the
-// handlers round to the correct float as they do RapidJSON's own), and moves the stream past it.
-// As during RapidJSON's own number events, the stream is still at the number's first byte while
-// the handler runs (number_text()).
-template <typename H>
-Scanned scanned_number_event(rapidjson::InsituStringStream& is, H& handler) {
-  ScannedNumber n;
-  if (!scan_number(is.src_, n)) return Scanned::kNotScanned;
-  if (!send_scanned(n, handler)) return Scanned::kStopped;
-  is.src_ = const_cast<char*>(n.end);
-  return Scanned::kDelivered;
-}
-
 }  // namespace
 }  // namespace moodboost::detail
 
@@ -986,23 +971,27 @@ Scanned scanned_number_event(rapidjson::InsituStringStream& is, H& handler) {
 // instead of RapidJSON's digit-by-digit loop, which took two thirds of the parse's instructions;
 // whatever it does not take (long or malformed numbers, tokens) RapidJSON reads as before. An
 // explicit specialization of RapidJSON's own ParseNumber for this one handler: the rest of the
-// reader, and every other parse, is RapidJSON's.
+// reader, and every other parse, is RapidJSON's. The handler gets RapidJSON's event for the
+// number (send_scanned(): Double's value is within a few ulps of the decimal, which the handlers
+// round to the correct float as they do RapidJSON's own) while the stream is still at the
+// number's first byte, as during RapidJSON's own number events (number_text()).
 template <>
 template <>
 void rapidjson::Reader::ParseNumber<moodboost::detail::kFeatureParseFlagsFirstTry,
                                     rapidjson::InsituStringStream,
                                     moodboost::detail::RowParser::FirstTryHandler>(
     rapidjson::InsituStringStream& is, moodboost::detail::RowParser::FirstTryHandler& handler) {
-  using moodboost::detail::Scanned;
-  const std::size_t start = is.Tell();
-  const Scanned scanned = moodboost::detail::scanned_number_event(is, handler);
-  if (scanned == Scanned::kDelivered) return;
-  if (scanned == Scanned::kStopped) {
-    RAPIDJSON_PARSE_ERROR_NORETURN(kParseErrorTermination, start);  // as RapidJSON's own
+  moodboost::detail::ScannedNumber n;
+  if (!moodboost::detail::scan_number(is.src_, n)) {
+    moodboost::detail::NumberEvents<moodboost::detail::RowParser::FirstTryHandler> events{handler};
+    ParseNumber<moodboost::detail::kFeatureParseFlagsFirstTry>(is, events);
     return;
   }
-  moodboost::detail::NumberEvents<moodboost::detail::RowParser::FirstTryHandler> events{handler};
-  ParseNumber<moodboost::detail::kFeatureParseFlagsFirstTry>(is, events);
+  if (!moodboost::detail::send_scanned(n, handler)) {
+    RAPIDJSON_PARSE_ERROR_NORETURN(kParseErrorTermination, is.Tell());  // as RapidJSON's own
+    return;
+  }
+  is.src_ = const_cast<char*>(n.end);
 }
 
 namespace moodboost::detail {

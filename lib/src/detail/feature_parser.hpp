@@ -7,13 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "detail/file_buffer.hpp"
 #include "detail/json_util.hpp"
+#include "detail/unaligned.hpp"
 #include "moodboost/feature_schema.hpp"
 #include "moodboost/features.hpp"
 
@@ -96,20 +96,15 @@ class CompiledSchema {
   // loop. Only the \p size bytes are read: a short key is compared as two words that overlap
   // (its first and its last 8, 4 or 2 bytes).
   template <typename Word>
-  static Word load(const char* p) noexcept {
-    Word w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-  }
-  template <typename Word>
   static bool same_ends(const char* a, const char* b, std::size_t size) noexcept {
     const std::size_t last = size - sizeof(Word);
-    return ((load<Word>(a) ^ load<Word>(b)) | (load<Word>(a + last) ^ load<Word>(b + last))) == 0;
+    return ((load_unaligned<Word>(a) ^ load_unaligned<Word>(b)) |
+            (load_unaligned<Word>(a + last) ^ load_unaligned<Word>(b + last))) == 0;
   }
   static bool same_bytes(const char* a, const char* b, std::size_t size) noexcept {
     if (size >= 8) {
       for (; size > 16; size -= 8, a += 8, b += 8) {
-        if (load<std::uint64_t>(a) != load<std::uint64_t>(b)) return false;
+        if (load_unaligned<std::uint64_t>(a) != load_unaligned<std::uint64_t>(b)) return false;
       }
       return same_ends<std::uint64_t>(a, b, size);
     }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "detail/unaligned.hpp"
+
 namespace moodboost::detail {
 
 /// Streaming XXH64: update() any number of times, then digest().
@@ -92,15 +94,13 @@ class Hash64 {
   static std::uint64_t round(std::uint64_t acc, std::uint64_t lane) noexcept {
     return rotl(acc + lane * kPrime2, 31) * kPrime1;
   }
+  // In the host's byte order: XXH64's values on little-endian hosts only; the cache is not meant
+  // to move between machines.
   static std::uint64_t load64(const unsigned char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;  // little-endian hosts only; the cache is not meant to move between machines
+    return load_unaligned<std::uint64_t>(p);
   }
   static std::uint32_t load32(const unsigned char* p) noexcept {
-    std::uint32_t v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;
+    return load_unaligned<std::uint32_t>(p);
   }
   void consume_stripe(const unsigned char* p) noexcept {
     for (int lane = 0; lane < 4; ++lane) acc_[lane] = round(acc_[lane], load64(p + 8 * lane));

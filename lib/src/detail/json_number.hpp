@@ -40,11 +40,12 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <iterator>
 #include <limits>
 #include <string_view>
 #include <system_error>
+
+#include "detail/unaligned.hpp"
 
 namespace moodboost::detail {
 
@@ -169,14 +170,6 @@ inline constexpr int kScanMaxExponent = 80;
 inline constexpr std::size_t kScanReadAhead = 8;
 
 namespace number_detail {
-
-// 8 bytes at \p p, the byte at p in the lowest 8 bits.
-inline std::uint64_t load_le64(const char* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
 
 inline constexpr std::uint64_t kPow10Int[] = {1,      10,      100,      1000,     10000,
                                               100000, 1000000, 10000000, 100000000};
